@@ -1,0 +1,119 @@
+# Circuit in C.  `make` builds bin/circuit and bin/mount.circuit; `make test` runs
+# every suite; `make run` sets up a fresh Debian 12 box and starts a mounted server.
+#
+# Sources are found by directory, so adding a file never needs a Makefile edit:
+#   elements/ fs/ net/ *.c  -> linked into every program (object files, not an archive:
+#                              element kinds are weak references, see elements/element.c)
+#   cmd/*.c                 -> bin/circuit
+#   mount-helper/*.c        -> bin/mount.circuit
+#   tests/sim/*.c           -> bin/circuit-sim
+#   tests/unit/test_*.c     -> build/tests/test_* (Criterion), run by `make unit`
+#   tests/sim/test_*.sh     -> run by `make sim-test`
+#   tests/integration/test_*.sh -> run by `make integration`
+#   tests/fuzz/fuzz_*.c     -> build/fuzz/fuzz_* (libFuzzer, clang), `make fuzz`
+
+CC      ?= cc
+BUILD   ?= build
+BIN     ?= bin
+PREFIX  ?= /usr/local
+PKGS     = fuse3 libuv jansson libsodium
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wcast-qual -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN    += -Werror
+endif
+OPT     ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -MMD -MP -I. \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lldns -lm
+
+LIB_SRC  = $(wildcard elements/*.c fs/*.c net/*.c)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/*.c))
+MNT_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard mount-helper/*.c))
+SIM_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/sim/*.c))
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+EX_BIN   = $(patsubst examples/%.c,$(BIN)/example-%,$(wildcard examples/*.c))
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+
+PROGS    = $(BIN)/circuit $(BIN)/mount.circuit \
+           $(if $(SIM_OBJ),$(BIN)/circuit-sim) $(EX_BIN)
+
+.PHONY: all test unit sim-test integration asan bench fuzz run install clean deps
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcircuit.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/circuit: $(CMD_OBJ) $(LIB_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/mount.circuit: $(MNT_OBJ) $(LIB_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/circuit-sim: $(SIM_OBJ) $(LIB_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/example-%: $(BUILD)/examples/%.o $(LIB_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+# Unit tests: every Criterion binary; one failing binary fails the target.
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
+
+sim-test: all
+	@set -e; for t in $(wildcard tests/sim/test_*.sh); do echo "== $$t"; bash $$t; done
+
+integration: all
+	@bash tests/integration/run.sh $(wildcard tests/integration/test_*.sh)
+
+test: all unit sim-test integration
+
+# The same suites under AddressSanitizer + UBSan, in a separate build tree.
+asan:
+	$(MAKE) BUILD=build-asan BIN=build-asan/bin \
+	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" all unit
+	CIRCUIT_BIN=build-asan/bin ASAN_OPTIONS=detect_leaks=1 \
+	  bash tests/integration/run.sh $(wildcard tests/integration/test_*.sh)
+
+fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p build-fuzz
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+	  $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+bench: all
+	@bash tests/bench/run.sh
+
+deps:
+	@bash .ci/deps
+
+run: deps all
+	@bash tests/run-server.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(BIN)/circuit $(DESTDIR)$(PREFIX)/bin/circuit
+	install -m 755 $(BIN)/mount.circuit $(DESTDIR)/sbin/mount.circuit
+	-install -m 644 docs/circuit.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	-install -m 644 docs/mount.circuit.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+clean:
+	rm -rf build build-asan build-fuzz bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,24 @@
+/* local.h - running operations on this server's own anchors. */
+#ifndef CIRCUIT_LOCAL_H
+#define CIRCUIT_LOCAL_H
+
+#include "elements/op.h"
+
+/* Run op (not READ/WRITE) against this server's anchor tree or the root "/". */
+void local_run(struct op *op);
+
+/* Does path name an anchor of another server? */
+int local_is_remote_path(const char *path);
+
+/* Called as op completes: write the operation log and the anchor's error file. */
+void local_note_done(struct op *op);
+
+/* The root directory's members (live servers), as a JSON array of XIDs; set by net/. */
+typedef json_t *(*local_members_fn)(void);
+void local_set_members(local_members_fn fn);
+
+/* Text of the help files of the root, of an empty anchor and of a server anchor. */
+extern const char local_help_root[];
+extern const char local_help_anchor[];
+
+#endif

@@ -1,0 +1,237 @@
+/* op.c - the operation layer's machinery: start, dispatch, park, cancel, complete.
+ *
+ * Completions never run inside the call that caused them: op_done() queues the op
+ * and a uv_idle handle drains the queue from the loop, like libuv's own
+ * write_completed_queue.  That keeps every caller (FUSE handlers above all) free to
+ * finish its bookkeeping after op_start(), and makes a FUSE interrupt callback safe:
+ * it only calls op_cancel(), which never replies by itself.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elements/op.h"
+#include "elements/local.h"
+#include "elements/log.h"
+
+static uv_loop_t *loop;
+static uv_idle_t idle;
+static int idle_running;
+static struct op_queue doneq = TAILQ_HEAD_INITIALIZER(doneq);
+static op_remote_fn remote;
+
+static const char *const type_names[] = {
+	[OP_STAT] = "stat", [OP_LIST] = "list", [OP_MKDIR] = "mkdir",
+	[OP_RMDIR] = "rmdir", [OP_CTL] = "ctl", [OP_SNAP] = "read",
+	[OP_OPEN] = "open", [OP_READ] = "read", [OP_WRITE] = "write",
+};
+
+const char *
+op_type_name(enum op_type t)
+{
+	return (unsigned)t < sizeof type_names / sizeof type_names[0] ? type_names[t] : "?";
+}
+
+static void
+drain(uv_idle_t *h)
+{
+	struct op_queue batch = TAILQ_HEAD_INITIALIZER(batch);
+	struct op *op;
+
+	/* Take the current batch only: completions queued by these callbacks run on the
+	 * next loop iteration, so timers and FUSE requests are not starved. */
+	TAILQ_CONCAT(&batch, &doneq, link);
+	while ((op = TAILQ_FIRST(&batch)) != NULL) {
+		TAILQ_REMOVE(&batch, op, link);
+		op->state = OPS_CALLED;
+		if (op->cb != NULL)
+			op->cb(op);
+		op_free(op);
+	}
+	if (TAILQ_EMPTY(&doneq) && h != NULL) {
+		uv_idle_stop(&idle);
+		idle_running = 0;
+	}
+}
+
+int
+op_init(uv_loop_t *l)
+{
+	loop = l;
+	TAILQ_INIT(&doneq);
+	idle_running = 0;
+	return uv_idle_init(loop, &idle);
+}
+
+void
+op_drain(void)
+{
+	while (!TAILQ_EMPTY(&doneq))
+		drain(NULL);
+}
+
+void
+op_set_remote(op_remote_fn fn)
+{
+	remote = fn;
+}
+
+struct op *
+op_new(enum op_type type, op_cb cb, void *arg)
+{
+	struct op *op = calloc(1, sizeof *op);
+
+	if (op == NULL)
+		return NULL;
+	op->type = type;
+	op->cb = cb;
+	op->arg = arg;
+	op->state = OPS_NEW;
+	return op;
+}
+
+void
+op_free(struct op *op)
+{
+	if (op == NULL)
+		return;
+	free(op->path);
+	free(op->file);
+	free(op->client);
+	free(op->data);
+	free(op->msg);
+	if (op->json != NULL)
+		json_decref(op->json);
+	free(op);
+}
+
+/* Is path's first component this server's XID?  "/" belongs to everyone. */
+static int
+is_remote(const struct op *op)
+{
+	if (op->type == OP_READ || op->type == OP_WRITE || op->path == NULL)
+		return 0;
+	return local_is_remote_path(op->path);
+}
+
+void
+op_start(struct op *op)
+{
+	if (op->state != OPS_NEW)
+		fatalx("op_start: op %p started twice", (void *)op);
+	op->state = OPS_RUNNING;
+	if (op->type == OP_READ || op->type == OP_WRITE) {
+		if (op->stream == NULL) {
+			op_fail(op, -EBADF, "%s: no stream", op_type_name(op->type));
+			return;
+		}
+		if (op->type == OP_READ)
+			op->stream->ops->read(op->stream, op);
+		else
+			op->stream->ops->write(op->stream, op);
+		return;
+	}
+	if (op->path == NULL || op->path[0] != '/') {
+		op_fail(op, -EINVAL, "bad anchor path");
+		return;
+	}
+	if (is_remote(op)) {
+		if (remote == NULL) {
+			op_fail(op, -ENOENT, "%s: no such server", op->path);
+			return;
+		}
+		remote(op);
+		return;
+	}
+	local_run(op);
+}
+
+void
+op_cancel(struct op *op)
+{
+	if (op->state != OPS_PARKED && op->state != OPS_RUNNING)
+		return;
+	if (op->cancel != NULL)
+		op->cancel(op);
+	/* A parked op is ours to finish; a running one (remote) finishes when its owner
+	 * hears back, and its cancel hook asked for exactly that. */
+	if (op->state == OPS_PARKED)
+		op_fail(op, -EINTR, "interrupted");
+}
+
+void
+op_park(struct op *op, void (*cancel)(struct op *op), void *owner)
+{
+	op->state = OPS_PARKED;
+	op->cancel = cancel;
+	op->owner = owner;
+}
+
+void
+op_done(struct op *op, int rc)
+{
+	if (op->state == OPS_DONE || op->state == OPS_CALLED || op->state == OPS_NEW)
+		fatalx("op_done: %s op %p completed in state %d", op_type_name(op->type),
+		    (void *)op, op->state);
+	op->rc = rc;
+	op->cancel = NULL;
+	op->state = OPS_DONE;
+	if (rc < 0 && op->msg == NULL) {
+		const char *what = op->path != NULL ? op->path : op_type_name(op->type);
+		if (asprintf(&op->msg, "%s: %s", what, strerror(-rc)) < 0)
+			op->msg = NULL;
+	}
+	local_note_done(op);
+	TAILQ_INSERT_TAIL(&doneq, op, link);
+	if (!idle_running) {
+		idle_running = 1;
+		uv_idle_start(&idle, drain);
+	}
+}
+
+void
+op_fail(struct op *op, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(op->msg);
+	op->msg = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&op->msg, fmt, ap) < 0)
+		op->msg = NULL;
+	va_end(ap);
+	op_done(op, err < 0 ? err : -err);
+}
+
+void
+op_done_data(struct op *op, char *buf, size_t len)
+{
+	free(op->data);
+	op->data = buf;
+	op->len = len;
+	op_done(op, (int)len);
+}
+
+void
+op_done_copy(struct op *op, const void *buf, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (copy == NULL) {
+		op_fail(op, -ENOMEM, "out of memory");
+		return;
+	}
+	if (len > 0)
+		memcpy(copy, buf, len);
+	copy[len] = '\0';
+	op_done_data(op, copy, len);
+}
+
+void
+stream_notify(struct stream *s)
+{
+	if (s != NULL && s->notify != NULL)
+		s->notify(s, s->notify_arg);
+}

@@ -1,0 +1,148 @@
+/* op.h - the operation layer: one vocabulary of asynchronous operations on anchors.
+ *
+ * fs/ (the FUSE file system), the RPC server in net/ and the CLI all speak this
+ * vocabulary and never know where an anchor lives.  An operation names an anchor
+ * path ("/X0123456789abcdef/a/b", or "/" for the root) and what to do; it completes
+ * through its callback, exactly once, with a result or a negative errno and a
+ * one-line message.  Operations on this server's anchors run here (elements/); the
+ * others are handed to the remote backend that net/ installs.
+ *
+ * Rules every caller and every element relies on:
+ *  - op_start() never calls the callback itself: completions are queued and run from
+ *    the loop, so a caller may finish its own bookkeeping after op_start().
+ *  - After the callback returns, the op is freed; callers copy what they keep.
+ *  - op_cancel() on a pending op makes it complete with -EINTR (or with its result if
+ *    it had already completed); it is a no-op on an op that already called back.
+ */
+#ifndef CIRCUIT_OP_H
+#define CIRCUIT_OP_H
+
+#include <stddef.h>
+#include <sys/queue.h>
+#include <jansson.h>
+#include <uv.h>
+
+enum op_type {
+	OP_STAT,	/* does the anchor exist; result json {"kind": "...", "files": [...]} */
+	OP_LIST,	/* children and files; result json {"kind", "files": [...], "anchors": [...]} */
+	OP_MKDIR,	/* create the anchor at path */
+	OP_RMDIR,	/* scrub its element and remove the anchor */
+	OP_CTL,		/* one ctl command: data/len hold "verb arg" */
+	OP_SNAP,	/* snapshot file (peek, ctl, help, error, wait): result in data/len */
+	OP_OPEN,	/* open a stream file (stdin, stdout, send, recv, log...): result stream */
+	OP_READ,	/* read up to max bytes from stream: result data/len, 0 bytes = EOF */
+	OP_WRITE,	/* write data/len to stream: result rc = bytes taken */
+};
+
+/* Open modes of OP_OPEN. */
+enum { OP_RDONLY = 0, OP_WRONLY = 1 };
+
+enum op_state { OPS_NEW, OPS_RUNNING, OPS_PARKED, OPS_DONE, OPS_CALLED };
+
+struct op;
+struct stream;
+typedef void (*op_cb)(struct op *op);
+
+struct op {
+	enum op_type type;
+
+	/* The request, filled in by the caller before op_start(); all owned by the op. */
+	char *path;		/* anchor path */
+	char *file;		/* SNAP/OPEN: control file name */
+	int mode;		/* OPEN: OP_RDONLY or OP_WRONLY */
+	size_t max;		/* READ: most bytes wanted */
+	struct stream *stream;	/* READ/WRITE: the stream; OPEN: the result */
+	char *client;		/* who asked, for the log ("fuse pid 123", "10.0.0.2:4000") */
+
+	/* Request bytes (CTL, WRITE) and result bytes (SNAP, READ): malloc'd, owned by the op,
+	 * with a NUL after the last byte for CTL (data[len] == 0).
+	 * An element may take them over: set data to NULL after taking. */
+	char *data;
+	size_t len;
+
+	/* The result. */
+	int rc;			/* 0 (or bytes for WRITE) on success, -errno on failure */
+	char *msg;		/* one-line error message (malloc'd), NULL on success */
+	json_t *json;		/* STAT/LIST result (owned reference) */
+
+	/* The caller's completion. */
+	op_cb cb;
+	void *arg;
+
+	/* Whoever keeps the op waiting (an element, a peer) can be told to let it go. */
+	enum op_state state;
+	void (*cancel)(struct op *op);	/* remove the op from the owner's queues */
+	void *owner;			/* for the owner's use while parked */
+	TAILQ_ENTRY(op) link;		/* the owner's wait queue while parked, else ours */
+};
+TAILQ_HEAD(op_queue, op);
+
+/* A stream is one open of a stream file; its element keeps per-open state in priv. */
+struct stream_ops {
+	/* Complete op with up to op->max bytes (op_done_data), 0 bytes at EOF; may park. */
+	void (*read)(struct stream *s, struct op *op);
+	/* Take op->data/len and complete with rc = len, or -errno; may park. */
+	void (*write)(struct stream *s, struct op *op);
+	/* The file was closed (FUSE release): end of a message, close of stdin; frees s. */
+	void (*release)(struct stream *s);
+	/* Readiness now, as POLLIN/POLLOUT bits (may be NULL: always ready). */
+	int (*poll)(struct stream *s);
+};
+
+struct stream {
+	const struct stream_ops *ops;
+	void *priv;			/* the element's per-open state */
+	/* Set by the opener: called from the loop when readiness may have changed. */
+	void (*notify)(struct stream *s, void *arg);
+	void *notify_arg;
+};
+
+/* Allocate an operation of the given type that will complete through cb(arg). */
+struct op *op_new(enum op_type type, op_cb cb, void *arg);
+
+/* Start op: local anchors run here, the others go to the remote backend. */
+void op_start(struct op *op);
+
+/* Ask a pending op to stop; it then completes with -EINTR unless it already finished. */
+void op_cancel(struct op *op);
+
+/* Free an op that was never started. */
+void op_free(struct op *op);
+
+/* ---- for elements and backends: completing and parking ops ---- */
+
+/* Complete op with rc (0, a byte count, or -errno); the callback runs later from the loop. */
+void op_done(struct op *op, int rc);
+
+/* Complete op with -errno and a one-line message (printf format). */
+void op_fail(struct op *op, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Complete op with result bytes; takes ownership of buf (malloc'd), rc = len. */
+void op_done_data(struct op *op, char *buf, size_t len);
+
+/* Complete op with result bytes copied from buf. */
+void op_done_copy(struct op *op, const void *buf, size_t len);
+
+/* Mark op as waiting on owner; cancel(op) must unlink it (and nothing else). */
+void op_park(struct op *op, void (*cancel)(struct op *op), void *owner);
+
+/* Tell a stream's opener that readiness may have changed (calls notify if set). */
+void stream_notify(struct stream *s);
+
+/* ---- set-up ---- */
+
+/* The remote backend: runs ops whose path names another server (installed by net/). */
+typedef void (*op_remote_fn)(struct op *op);
+void op_set_remote(op_remote_fn fn);
+
+/* Bind the layer to the loop; must run before any op_start(). */
+int op_init(uv_loop_t *loop);
+
+/* Complete every queued callback now (shutdown); parked ops are failed by their owners. */
+void op_drain(void);
+
+/* Name of an op type, for logs. */
+const char *op_type_name(enum op_type t);
+
+#endif

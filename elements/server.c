@@ -1,0 +1,356 @@
+/* server.c - this process's server: identity, anchor tree, and the server element.
+ *
+ * The server element sits on the server anchor /XID.  Its files: peek (identity,
+ * members, element counts), log (the operation log; each open reads the history,
+ * gives EOF once it has caught up, so `cat log` ends, and then follows: further
+ * reads wait for new lines, which is what `tail -f` does after its first EOF).
+ * Its verbs: join URL (the cluster layer installs it) and suicide.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "elements/anchor.h"
+#include "elements/element.h"
+#include "elements/log.h"
+#include "elements/server.h"
+
+struct server g_server;
+
+struct log_reader {
+	size_t pos;
+	int caught_up;			/* the one EOF was given */
+	struct op *parked;		/* a read waiting for new lines */
+	struct stream *s;
+	TAILQ_ENTRY(log_reader) link;
+};
+
+static struct element server_elem;
+static TAILQ_HEAD(, log_reader) readers = TAILQ_HEAD_INITIALIZER(readers);
+static int (*join_fn)(const char *url, char **msg);
+static json_t *(*members_fn)(void);
+
+static const char *const server_files[] = { "peek", "log", NULL };
+
+static const char server_help[] =
+"A server anchor (/XID): the server element of one circuit server.\n"
+"\n"
+"  cat peek        its ID, URL, start time, members and element counts (JSON)\n"
+"  cat log         the operation log so far, one line per operation:\n"
+"                  time, client, anchor, verb, result\n"
+"  tail -f log     follow the log\n"
+"  echo 'join circuit://HOST:PORT/XID' > ctl   merge this server's cluster with that one\n"
+"  echo suicide > ctl                         stop this server\n"
+"\n"
+"mkdir NAME makes an anchor below this one; see help inside it.\n";
+
+void
+server_set_join(int (*fn)(const char *url, char **msg))
+{
+	join_fn = fn;
+}
+
+void
+server_set_members(json_t *(*fn)(void))
+{
+	members_fn = fn;
+}
+
+static void
+count(const struct anchor *a, json_t *counts)
+{
+	const struct anchor *c;
+
+	if (a->elem != NULL && a->elem->kind != &server_kind) {
+		const char *k = a->elem->kind->name;
+		json_object_set_new(counts, k, json_integer(json_integer_value(
+		    json_object_get(counts, k)) + 1));
+	}
+	TAILQ_FOREACH(c, &a->children, sibling)
+		count(c, counts);
+}
+
+json_t *
+server_element_counts(void)
+{
+	json_t *counts = json_object();
+
+	count(g_server.root, counts);
+	return counts;
+}
+
+static void
+srv_peek(struct op *op)
+{
+	char when[40];
+	struct tm tm;
+	json_t *j;
+	char *text;
+
+	gmtime_r(&g_server.joined, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s*}", "ID", g_server.id, "URL", g_server.url,
+	    "Joined", when, "Members", members_fn != NULL ? members_fn() : json_pack("[s]", g_server.url),
+	    "Elements", server_element_counts(), "Mount", g_server.mountpoint);
+	text = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (text == NULL) {
+		op_fail(op, -ENOMEM, "out of memory");
+		return;
+	}
+	size_t n = strlen(text);
+	text = realloc(text, n + 2);
+	text[n] = '\n';
+	text[n + 1] = '\0';
+	op_done_data(op, text, n + 1);
+}
+
+static void
+srv_snap(struct element *e, const char *file, struct op *op)
+{
+	if (strcmp(file, "peek") == 0)
+		srv_peek(op);
+	else
+		op_fail(op, -ENOENT, "%s: no file %s", elem_path(e), file);
+}
+
+static void
+srv_verb(struct element *e, const char *verb, const char *arg, struct op *op)
+{
+	char *msg = NULL;
+	int rc;
+
+	if (strcmp(verb, "suicide") == 0) {
+		op_done(op, 0);
+		log_info("suicide requested by %s", op->client != NULL ? op->client : "-");
+		if (g_server.stop != NULL)
+			g_server.stop(0);
+		return;
+	}
+	if (strcmp(verb, "join") == 0) {
+		if (join_fn == NULL) {
+			op_fail(op, -EOPNOTSUPP, "%s: join: this server has no cluster layer", elem_path(e));
+			return;
+		}
+		rc = join_fn(arg, &msg);
+		if (rc < 0)
+			op_fail(op, rc, "%s: join %s: %s", elem_path(e), arg, msg ? msg : strerror(-rc));
+		else
+			op_done(op, 0);
+		free(msg);
+		return;
+	}
+	op_fail(op, -EINVAL, "%s: %s: unknown verb (the server takes join URL, suicide)",
+	    elem_path(e), verb);
+}
+
+/* Give a read what is there, the one EOF, or park it. */
+static int
+serve(struct log_reader *r, struct op *op)
+{
+	size_t want = op->max > 0 ? op->max : 65536;
+	char *buf;
+	size_t n;
+
+	if (r->pos < oplog_end()) {
+		buf = malloc(want);
+		if (buf == NULL) {
+			op_fail(op, -ENOMEM, "out of memory");
+			return 1;
+		}
+		n = oplog_copy(&r->pos, buf, want);
+		op_done_data(op, buf, n);
+		return 1;
+	}
+	if (!r->caught_up) {
+		r->caught_up = 1;
+		op_done_data(op, NULL, 0);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+log_cancel(struct op *op)
+{
+	struct log_reader *r = op->owner;
+
+	r->parked = NULL;
+}
+
+static void
+log_read(struct stream *s, struct op *op)
+{
+	struct log_reader *r = s->priv;
+
+	if (r->parked != NULL) {
+		op_fail(op, -EBUSY, "log: one read at a time per open");
+		return;
+	}
+	if (!serve(r, op)) {
+		r->parked = op;
+		op_park(op, log_cancel, r);
+	}
+}
+
+static void
+log_write(struct stream *s, struct op *op)
+{
+	op_fail(op, -EBADF, "log is read-only");
+}
+
+static void
+log_release(struct stream *s)
+{
+	struct log_reader *r = s->priv;
+
+	if (r->parked != NULL)
+		op_fail(r->parked, -EPIPE, "log closed");
+	TAILQ_REMOVE(&readers, r, link);
+	free(r);
+	stream_free(s);
+}
+
+static int
+log_poll(struct stream *s)
+{
+	struct log_reader *r = s->priv;
+
+	return r->pos < oplog_end() || !r->caught_up ? 1 /* POLLIN */ : 0;
+}
+
+static const struct stream_ops log_ops = {
+	.read = log_read, .write = log_write, .release = log_release, .poll = log_poll,
+};
+
+/* New lines: wake parked readers. */
+static void
+on_append(void)
+{
+	struct log_reader *r;
+
+	TAILQ_FOREACH(r, &readers, link) {
+		if (r->parked != NULL) {
+			struct op *op = r->parked;
+			r->parked = NULL;
+			serve(r, op);
+		}
+		stream_notify(r->s);
+	}
+}
+
+static void
+srv_open(struct element *e, const char *file, int mode, struct op *op)
+{
+	struct log_reader *r;
+
+	if (strcmp(file, "log") != 0 || mode != OP_RDONLY) {
+		op_fail(op, strcmp(file, "log") != 0 ? -ENOENT : -EACCES, "%s: %s is read-only",
+		    elem_path(e), file);
+		return;
+	}
+	r = calloc(1, sizeof *r);
+	if (r == NULL || (r->s = stream_new(e, &log_ops, r)) == NULL) {
+		free(r);
+		op_fail(op, -ENOMEM, "out of memory");
+		return;
+	}
+	r->pos = oplog_start();
+	TAILQ_INSERT_TAIL(&readers, r, link);
+	op->stream = r->s;
+	op_done(op, 0);
+}
+
+static void
+srv_scrub(struct element *e)
+{
+}
+
+static void
+srv_destroy(struct element *e)
+{
+}
+
+const struct elem_kind server_kind = {
+	.name = "server",
+	.make_verb = NULL,
+	.files = server_files,
+	.help = server_help,
+	.verb = srv_verb,
+	.snap = srv_snap,
+	.open = srv_open,
+	.scrub = srv_scrub,
+	.destroy = srv_destroy,
+};
+
+int
+server_init(uv_loop_t *loop, const char *host, int port)
+{
+	unsigned char id[8];
+	int rc;
+
+	if (sodium_init() < 0)
+		return -EIO;
+	memset(&g_server.id, 0, sizeof g_server.id);
+	randombytes_buf(id, sizeof id);
+	g_server.id[0] = 'X';
+	for (int i = 0; i < 8; i++)
+		snprintf(g_server.id + 1 + 2 * i, 3, "%02x", id[i]);
+	if (strchr(host, ':') != NULL)
+		snprintf(g_server.url, sizeof g_server.url, "circuit://[%s]:%d/%s", host, port, g_server.id);
+	else
+		snprintf(g_server.url, sizeof g_server.url, "circuit://%s:%d/%s", host, port, g_server.id);
+	g_server.joined = time(NULL);
+	g_server.loop = loop;
+	rc = op_init(loop);
+	if (rc < 0)
+		return rc;
+	g_server.root = anchor_new_root(g_server.id);
+	if (g_server.root == NULL)
+		return -ENOMEM;
+	elem_init(&server_elem, &server_kind);
+	anchor_attach(g_server.root, &server_elem);
+	oplog_on_append(on_append);
+	return 0;
+}
+
+/* Scrub the elements below a, deepest first, and free the anchors. */
+static void
+scrub_tree(struct anchor *a)
+{
+	struct anchor *c;
+
+	TAILQ_FOREACH(c, &a->children, sibling)
+		scrub_tree(c);
+	if (a->elem != NULL && a->elem != &server_elem)
+		elem_scrub(a->elem);
+}
+
+void
+server_fini(void)
+{
+	struct log_reader *r;
+
+	if (g_server.root == NULL)
+		return;
+	scrub_tree(g_server.root);
+	TAILQ_FOREACH(r, &readers, link)
+		if (r->parked != NULL) {
+			struct op *op = r->parked;
+			r->parked = NULL;
+			op_fail(op, -EIO, "server shutting down");
+		}
+}
+
+int
+server_path_in_mount(const char *path)
+{
+	size_t n;
+
+	if (g_server.mountpoint == NULL || path == NULL)
+		return 0;
+	n = strlen(g_server.mountpoint);
+	return strncmp(path, g_server.mountpoint, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}

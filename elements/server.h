@@ -1,0 +1,50 @@
+/* server.h - this process's server: identity, loop, anchor tree, and its own element.
+ *
+ * One server per process, so its state is one global, g_server, set up by
+ * server_init() before anything else runs.  The server anchor (/XID) holds the
+ * server element (peek, log, ctl verbs join and suicide).
+ */
+#ifndef CIRCUIT_SERVER_H
+#define CIRCUIT_SERVER_H
+
+#include <time.h>
+#include <uv.h>
+
+struct anchor;
+struct elem_kind;
+
+struct server {
+	char id[18];			/* "X" + 16 lowercase hex digits */
+	char url[128];			/* "circuit://HOST:PORT/XID" */
+	char *mountpoint;		/* where the tree is mounted, or NULL */
+	char *vardir;			/* state/log directory, or NULL */
+	time_t joined;			/* start time */
+	uv_loop_t *loop;
+	struct anchor *root;		/* the server anchor */
+	int docker;			/* -docker given */
+	void (*stop)(int status);	/* asks the process to shut down (suicide) */
+};
+
+extern struct server g_server;
+
+/* Make the identity (random XID), the root anchor and the server element on loop. */
+int server_init(uv_loop_t *loop, const char *host, int port);
+
+/* Scrub every element and free the tree (shutdown). */
+void server_fini(void);
+
+/* Is path inside this server's own mount (so a child must not touch it before exec)? */
+int server_path_in_mount(const char *path);
+
+/* The cluster layer's join (the `join` verb) and member list (peek's Members). */
+void server_set_join(int (*fn)(const char *url, char **msg));
+void server_set_members(struct json_t *(*fn)(void));
+
+/* The server element's kind (peek, log, join, suicide). */
+extern const struct elem_kind server_kind;
+
+/* How many elements of each kind exist, as a JSON object {"process": 2, ...}. */
+struct json_t;
+struct json_t *server_element_counts(void);
+
+#endif
