@@ -1,0 +1,246 @@
+/* start.c - `circuit start`: run a server in the foreground.
+ *
+ * Prints the server's URL as the first line of stdout, serves the tree at -m DIR,
+ * and shuts down cleanly on SIGINT/SIGTERM, `suicide`, or an outside unmount.
+ */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include "cmd/cmd.h"
+#include "elements/anchor.h"
+#include "elements/log.h"
+#include "elements/op.h"
+#include "elements/server.h"
+#include "fs/fs.h"
+
+static uv_loop_t *loop;
+static uv_signal_t sigint, sigterm, sighup;
+static uv_tcp_t listener;
+static int stopping, exit_status;
+
+static const char start_usage[] =
+"usage: circuit start [-a HOST:PORT | -if IFACE] [-j URL] [-m DIR] [-var DIR]\n"
+"                     [-discover [MCAST:PORT]] [-hmac FILE] [-docker] [-v]\n"
+"\n"
+"Run a circuit server in the foreground.  Its URL (circuit://HOST:PORT/XID) is the\n"
+"first line of stdout.  SIGINT or SIGTERM stop it cleanly (the mount goes too).\n"
+"\n"
+"  -a HOST:PORT   listen address (port 0: any free port; default 127.0.0.1:0)\n"
+"  -if IFACE      listen on the first IPv4 address of that interface\n"
+"  -j URL         join the cluster of the server at URL\n"
+"  -m DIR         mount the whole tree at DIR (FUSE)\n"
+"  -var DIR       state directory: the operation log is appended to DIR/log\n"
+"  -discover [ADDR]  find other servers by UDP multicast (default 228.8.8.8:8822)\n"
+"  -hmac FILE     cluster key file (see circuit keygen)\n"
+"  -docker        enable container elements (mkdkr)\n"
+"  -v             print every operation on stderr\n";
+
+static void
+on_closed_walk(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* Stop everything: answer pending requests, unmount, scrub elements, close handles. */
+static void
+shutdown_server(int status)
+{
+	if (stopping)
+		return;
+	stopping = 1;
+	exit_status = status;
+	fs_unmount();
+	server_fini();
+	op_drain();
+	uv_walk(loop, on_closed_walk, NULL);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	log_info("%s: shutting down", strsignal(signum));
+	shutdown_server(0);
+}
+
+static void
+on_mount_gone(void)
+{
+	log_info("unmounted from outside: shutting down");
+	shutdown_server(0);
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	uv_tcp_t *c;
+
+	/* The wire protocol is not in this build yet: refuse politely by closing. */
+	if (status < 0)
+		return;
+	c = malloc(sizeof *c);
+	if (c == NULL)
+		return;
+	uv_tcp_init(loop, c);
+	if (uv_accept(server, (uv_stream_t *)c) == 0)
+		uv_close((uv_handle_t *)c, (uv_close_cb)free);
+	else
+		uv_close((uv_handle_t *)c, (uv_close_cb)free);
+}
+
+/* The first IPv4 address of interface name, into buf. */
+static int
+iface_addr(const char *name, char *buf, size_t size)
+{
+	struct ifaddrs *ifa, *p;
+	int rc = -ENOENT;
+
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	for (p = ifa; p != NULL; p = p->ifa_next)
+		if (p->ifa_addr != NULL && p->ifa_addr->sa_family == AF_INET &&
+		    strcmp(p->ifa_name, name) == 0) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)p->ifa_addr)->sin_addr, buf, size);
+			rc = 0;
+			break;
+		}
+	freeifaddrs(ifa);
+	return rc;
+}
+
+static int
+listen_on(const char *host, int port, int *bound)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof ss, rc;
+
+	memset(&ss, 0, sizeof ss);
+	if (strchr(host, ':') != NULL)
+		rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
+	else
+		rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
+	if (rc < 0)
+		return rc;
+	uv_tcp_init(loop, &listener);
+	if ((rc = uv_tcp_bind(&listener, (struct sockaddr *)&ss, 0)) < 0 ||
+	    (rc = uv_listen((uv_stream_t *)&listener, 128, on_connection)) < 0 ||
+	    (rc = uv_tcp_getsockname(&listener, (struct sockaddr *)&ss, &len)) < 0)
+		return rc;
+	*bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	return 0;
+}
+
+int
+cmd_start(int argc, char **argv)
+{
+	const char *addr = NULL, *iface = NULL, *mnt = NULL, *var = NULL;
+	char host[256] = "127.0.0.1", ifbuf[64], *msg = NULL;
+	int port = 0, bound = 0, verbose = 0, rc;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] == '-' && a[1] == '-')
+			a++;
+		if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) {
+			fputs(start_usage, stdout);
+			return 0;
+		} else if (strcmp(a, "-a") == 0 && i + 1 < argc) {
+			addr = argv[++i];
+		} else if (strcmp(a, "-if") == 0 && i + 1 < argc) {
+			iface = argv[++i];
+		} else if (strcmp(a, "-m") == 0 && i + 1 < argc) {
+			mnt = argv[++i];
+		} else if (strcmp(a, "-var") == 0 && i + 1 < argc) {
+			var = argv[++i];
+		} else if ((strcmp(a, "-j") == 0 || strcmp(a, "-hmac") == 0) && i + 1 < argc) {
+			fprintf(stderr, "circuit start: %s: not supported by this build yet\n", a);
+			return 2;
+		} else if (strcmp(a, "-discover") == 0) {
+			fprintf(stderr, "circuit start: -discover: not supported by this build yet\n");
+			return 2;
+		} else if (strcmp(a, "-docker") == 0) {
+			g_server.docker = 1;
+		} else if (strcmp(a, "-v") == 0) {
+			verbose = 1;
+		} else {
+			fprintf(stderr, "circuit start: unknown or incomplete flag %s\n%s", argv[i], start_usage);
+			return 2;
+		}
+	}
+	log_init("circuit", verbose);
+	if (addr != NULL) {
+		const char *colon = strrchr(addr, ':');
+		size_t hl = colon != NULL ? (size_t)(colon - addr) : strlen(addr);
+		if (colon == NULL || hl == 0 || hl >= sizeof host) {
+			fprintf(stderr, "circuit start: -a %s: want HOST:PORT\n", addr);
+			return 2;
+		}
+		memcpy(host, addr[0] == '[' ? addr + 1 : addr, addr[0] == '[' ? hl - 2 : hl);
+		host[addr[0] == '[' ? hl - 2 : hl] = '\0';
+		port = atoi(colon + 1);
+	} else if (iface != NULL) {
+		if (iface_addr(iface, ifbuf, sizeof ifbuf) < 0) {
+			fprintf(stderr, "circuit start: -if %s: no IPv4 address on that interface\n", iface);
+			return 1;
+		}
+		snprintf(host, sizeof host, "%s", ifbuf);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	loop = uv_default_loop();
+	if ((rc = listen_on(host, port, &bound)) < 0) {
+		fprintf(stderr, "circuit start: listen on %s:%d: %s\n", host, port, uv_strerror(rc));
+		return 1;
+	}
+	if ((rc = server_init(loop, host, bound)) < 0) {
+		fprintf(stderr, "circuit start: %s\n", strerror(-rc));
+		return 1;
+	}
+	g_server.stop = shutdown_server;
+	if (var != NULL) {
+		char *logpath;
+		if (mkdir(var, 0700) < 0 && errno != EEXIST) {
+			fprintf(stderr, "circuit start: -var %s: %s\n", var, strerror(errno));
+			return 1;
+		}
+		g_server.vardir = strdup(var);
+		if (asprintf(&logpath, "%s/log", var) >= 0) {
+			if ((rc = oplog_open_file(logpath)) < 0)
+				fprintf(stderr, "circuit start: %s: %s\n", logpath, strerror(-rc));
+			free(logpath);
+		}
+	}
+	if (strcmp(host, "127.0.0.1") != 0 && strcmp(host, "::1") != 0 && strncmp(host, "127.", 4) != 0)
+		log_warnx("listening on %s without a key: traffic is plaintext and anyone who reaches "
+		    "this port can run processes as this user", host);
+	if (mnt != NULL) {
+		char real[4096];
+		if ((rc = fs_mount(loop, mnt, on_mount_gone, &msg)) < 0) {
+			fprintf(stderr, "circuit start: %s\n", msg != NULL ? msg : strerror(-rc));
+			free(msg);
+			return 1;
+		}
+		g_server.mountpoint = strdup(realpath(mnt, real) != NULL ? real : mnt);
+	}
+	uv_signal_init(loop, &sigint);
+	uv_signal_start(&sigint, on_signal, SIGINT);
+	uv_signal_init(loop, &sigterm);
+	uv_signal_start(&sigterm, on_signal, SIGTERM);
+	uv_signal_init(loop, &sighup);
+	uv_signal_start(&sighup, on_signal, SIGHUP);
+	printf("%s\n", g_server.url);
+	fflush(stdout);
+	oplog("server", g_server.root->path, "start", 0, NULL);
+	uv_run(loop, UV_RUN_DEFAULT);
+	/* Let the closes and last completions run. */
+	uv_run(loop, UV_RUN_DEFAULT);
+	return exit_status;
+}

@@ -1,0 +1,888 @@
+/* handlers.c - FUSE low-level handlers: each file operation becomes an operation.
+ *
+ * A handler validates, builds an op and starts it through start(); the op's
+ * completion (done()) is the one place that replies.  Interrupts only cancel the op
+ * (op_cancel never completes synchronously), so the reply still comes from done(),
+ * once, as lib9p's flush rule has it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#define FUSE_USE_VERSION 314
+#include <fuse_lowlevel.h>
+
+#include "elements/anchor.h"
+#include "elements/log.h"
+#include "elements/op.h"
+#include "elements/server.h"
+#include "fs/fs.h"
+#include "fs/inode.h"
+
+#define STREAM_BLKSIZE	(1 << 20)	/* so cat and cp move 1 MiB per request */
+#define ENTRY_TIMEOUT	1.0
+
+enum file_class { FC_SNAP, FC_STREAM, FC_CTL };
+
+/* Per-open state, in fi->fh. */
+struct fs_file {
+	enum file_class cls;
+	char *buf;			/* FC_SNAP / FC_CTL read: the snapshot */
+	size_t len;
+	struct stream *stream;		/* FC_STREAM */
+	struct fuse_pollhandle *ph;	/* newest poll handle */
+	int notify_queued;
+	TAILQ_ENTRY(fs_file) nlink;
+};
+
+struct fs_dir {
+	json_t *list;			/* the OP_LIST result */
+};
+
+enum req_what { R_LOOKUP, R_OPENDIR, R_OPEN, R_READ, R_WRITE, R_CTL, R_MKDIR, R_RMDIR };
+
+/* A FUSE request waiting for its operation. */
+struct fs_req {
+	fuse_req_t req;			/* NULL once answered at shutdown */
+	struct op *op;
+	enum req_what what;
+	struct inode *dir;		/* lookup/mkdir: the parent */
+	char *name;			/* lookup/mkdir: the child name */
+	struct fuse_file_info fi;	/* open/opendir: reply with it */
+	enum file_class cls;		/* open */
+	size_t size;			/* ctl write: bytes to acknowledge */
+	TAILQ_ENTRY(fs_req) link;
+};
+
+static TAILQ_HEAD(, fs_req) pending = TAILQ_HEAD_INITIALIZER(pending);
+static int npending;
+static TAILQ_HEAD(, fs_file) notifyq = TAILQ_HEAD_INITIALIZER(notifyq);
+static uv_idle_t notify_idle;
+static int notify_running, notify_ready;
+
+/* ---- attributes ---- */
+
+static int
+is_stream_file(const char *f)
+{
+	return strcmp(f, "stdin") == 0 || strcmp(f, "stdout") == 0 || strcmp(f, "stderr") == 0 ||
+	    strcmp(f, "send") == 0 || strcmp(f, "recv") == 0 || strcmp(f, "log") == 0;
+}
+
+static int
+is_write_only(const char *f)
+{
+	return strcmp(f, "stdin") == 0 || strcmp(f, "send") == 0;
+}
+
+static void
+fill_attr(const struct inode *in, struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->st_ino = in->ino;
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	st->st_atime = st->st_mtime = st->st_ctime = g_server.joined;
+	if (in->file == NULL) {
+		st->st_mode = S_IFDIR | 0700;
+		st->st_nlink = 2;
+		return;
+	}
+	st->st_nlink = 1;
+	if (strcmp(in->file, "ctl") == 0)
+		st->st_mode = S_IFREG | 0600;
+	else if (is_write_only(in->file))
+		st->st_mode = S_IFREG | 0200;
+	else
+		st->st_mode = S_IFREG | 0400;
+	if (is_stream_file(in->file))
+		st->st_blksize = STREAM_BLKSIZE;
+	/* The log's size grows with it, so that `tail -f` sees it change. */
+	if (strcmp(in->file, "log") == 0 && strcmp(in->dir + 1, g_server.id) == 0) {
+		st->st_size = (off_t)oplog_end();
+		st->st_mtime = time(NULL);
+	}
+}
+
+static void
+reply_entry(fuse_req_t req, struct inode *in)
+{
+	struct fuse_entry_param e;
+
+	memset(&e, 0, sizeof e);
+	e.ino = in->ino;
+	e.generation = 1;
+	fill_attr(in, &e.attr);
+	e.entry_timeout = ENTRY_TIMEOUT;
+	e.attr_timeout = (in->file != NULL && strcmp(in->file, "log") == 0) ? 0 : ENTRY_TIMEOUT;
+	if (fuse_reply_entry(req, &e) == 0)
+		in->nlookup++;
+}
+
+/* ---- pending requests ---- */
+
+static char *
+client_of(fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	char *s;
+
+	if (asprintf(&s, "fuse:%d", ctx != NULL ? (int)ctx->pid : 0) < 0)
+		return NULL;
+	return s;
+}
+
+static void done(struct op *op);
+
+static void
+on_interrupt(fuse_req_t req, void *data)
+{
+	struct fs_req *r = data;
+
+	/* Only cancel: the reply comes from done(), queued by the op layer. */
+	if (r->op != NULL)
+		op_cancel(r->op);
+}
+
+static struct fs_req *
+start(fuse_req_t req, struct op *op, enum req_what what)
+{
+	struct fs_req *r = calloc(1, sizeof *r);
+
+	if (r == NULL) {
+		op_free(op);
+		fuse_reply_err(req, ENOMEM);
+		return NULL;
+	}
+	r->req = req;
+	r->op = op;
+	r->what = what;
+	op->cb = done;
+	op->arg = r;
+	if (op->client == NULL)
+		op->client = client_of(req);
+	TAILQ_INSERT_TAIL(&pending, r, link);
+	npending++;
+	return r;
+}
+
+/* Run the op of r; register for interrupts only once the record is complete. */
+static void
+go(struct fs_req *r)
+{
+	op_start(r->op);
+	fuse_req_interrupt_func(r->req, on_interrupt, r);
+}
+
+static struct op *
+new_op(fuse_req_t req, enum op_type t, const char *path, const char *file)
+{
+	struct op *op = op_new(t, NULL, NULL);
+
+	if (op == NULL)
+		return NULL;
+	op->path = path != NULL ? strdup(path) : NULL;
+	op->file = file != NULL ? strdup(file) : NULL;
+	if ((path != NULL && op->path == NULL) || (file != NULL && op->file == NULL)) {
+		op_free(op);
+		return NULL;
+	}
+	return op;
+}
+
+static char *
+child_path(const struct inode *dir, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s%s%s", dir->path, strcmp(dir->path, "/") == 0 ? "" : "/", name) < 0)
+		return NULL;
+	return p;
+}
+
+static int
+json_has_string(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}
+
+static void reply_open(struct fs_req *r, struct op *op);
+static void notify_set(struct fs_file *f);
+
+static void
+done(struct op *op)
+{
+	struct fs_req *r = op->arg;
+	fuse_req_t req = r->req;
+	struct inode *in;
+
+	r->op = NULL;
+	if (req == NULL) {
+		/* Answered (EIO) and unlisted at shutdown already. */
+		free(r->name);
+		free(r);
+		return;
+	}
+	TAILQ_REMOVE(&pending, r, link);
+	npending--;
+	if (op->rc < 0) {
+		/* An open that failed after being handed a stream cannot happen: ops
+		 * complete with either a stream or an error. */
+		fuse_reply_err(req, -op->rc);
+		goto out;
+	}
+	switch (r->what) {
+	case R_LOOKUP:
+		if (r->name != NULL && anchor_name_reserved(r->name) && strcmp(r->dir->path, "/") != 0) {
+			/* A control file: it exists if the anchor lists it. */
+			if (!json_has_string(json_object_get(op->json, "files"), r->name)) {
+				fuse_reply_err(req, ENOENT);
+				break;
+			}
+			in = inode_intern(r->dir->path, r->name);
+		} else {
+			char *p = child_path(r->dir, r->name);
+			in = p != NULL ? inode_intern(p, NULL) : NULL;
+			free(p);
+		}
+		if (in == NULL)
+			fuse_reply_err(req, ENOMEM);
+		else
+			reply_entry(req, in);
+		break;
+	case R_MKDIR: {
+		char *p = child_path(r->dir, r->name);
+		in = p != NULL ? inode_intern(p, NULL) : NULL;
+		free(p);
+		if (in == NULL)
+			fuse_reply_err(req, ENOMEM);
+		else
+			reply_entry(req, in);
+		break;
+	}
+	case R_RMDIR:
+		fuse_reply_err(req, 0);
+		break;
+	case R_OPENDIR: {
+		struct fs_dir *d = calloc(1, sizeof *d);
+		if (d == NULL) {
+			fuse_reply_err(req, ENOMEM);
+			break;
+		}
+		d->list = op->json;
+		op->json = NULL;
+		r->fi.fh = (uintptr_t)d;
+		if (fuse_reply_open(req, &r->fi) != 0) {
+			json_decref(d->list);
+			free(d);
+		}
+		break;
+	}
+	case R_OPEN:
+		reply_open(r, op);
+		break;
+	case R_READ:
+		fuse_reply_buf(req, op->data, op->len);
+		break;
+	case R_WRITE:
+		fuse_reply_write(req, (size_t)op->rc);
+		break;
+	case R_CTL:
+		fuse_reply_write(req, r->size);
+		break;
+	}
+out:
+	free(r->name);
+	free(r);
+}
+
+static void
+reply_open(struct fs_req *r, struct op *op)
+{
+	struct fs_file *f = calloc(1, sizeof *f);
+
+	if (f == NULL) {
+		if (op->stream != NULL)
+			op->stream->ops->release(op->stream);
+		fuse_reply_err(r->req, ENOMEM);
+		return;
+	}
+	f->cls = r->cls;
+	if (r->cls == FC_STREAM) {
+		f->stream = op->stream;
+		op->stream = NULL;
+		r->fi.nonseekable = 1;
+	} else {
+		f->buf = op->data;
+		f->len = op->len;
+		op->data = NULL;
+	}
+	r->fi.direct_io = 1;
+	r->fi.fh = (uintptr_t)f;
+	if (fuse_reply_open(r->req, &r->fi) != 0) {
+		/* The caller is gone (no RELEASE will come): undo the open here. */
+		if (f->stream != NULL)
+			f->stream->ops->release(f->stream);
+		free(f->buf);
+		free(f);
+	}
+}
+
+void
+fs_fail_pending(void)
+{
+	struct fs_req *r;
+
+	/* Parked ops end with EINTR; running remote ones are answered EIO here and
+	 * their late completion finds req == NULL. */
+	TAILQ_FOREACH(r, &pending, link)
+		if (r->op != NULL)
+			op_cancel(r->op);
+	op_drain();
+	while ((r = TAILQ_FIRST(&pending)) != NULL) {
+		TAILQ_REMOVE(&pending, r, link);
+		npending--;
+		fuse_reply_err(r->req, EIO);
+		r->req = NULL;
+	}
+}
+
+int
+fs_pending_count(void)
+{
+	return npending;
+}
+
+/* ---- poll notification, sent from the loop, never inside a handler ---- */
+
+static void
+notify_drain(uv_idle_t *h)
+{
+	struct fs_file *f;
+
+	while ((f = TAILQ_FIRST(&notifyq)) != NULL) {
+		TAILQ_REMOVE(&notifyq, f, nlink);
+		f->notify_queued = 0;
+		if (f->ph != NULL)
+			fuse_lowlevel_notify_poll(f->ph);
+	}
+	uv_idle_stop(&notify_idle);
+	notify_running = 0;
+}
+
+static void
+on_stream_notify(struct stream *s, void *arg)
+{
+	struct fs_file *f = arg;
+
+	if (f->ph == NULL || f->notify_queued)
+		return;
+	f->notify_queued = 1;
+	TAILQ_INSERT_TAIL(&notifyq, f, nlink);
+	if (!notify_running) {
+		notify_running = 1;
+		uv_idle_start(&notify_idle, notify_drain);
+	}
+}
+
+static void
+notify_set(struct fs_file *f)
+{
+	f->stream->notify = on_stream_notify;
+	f->stream->notify_arg = f;
+}
+
+static void
+notify_forget(struct fs_file *f)
+{
+	if (f->notify_queued) {
+		TAILQ_REMOVE(&notifyq, f, nlink);
+		f->notify_queued = 0;
+	}
+	if (f->ph != NULL) {
+		fuse_pollhandle_destroy(f->ph);
+		f->ph = NULL;
+	}
+}
+
+int
+fs_notify_init(uv_loop_t *loop)
+{
+	notify_ready = 1;
+	return uv_idle_init(loop, &notify_idle);
+}
+
+void
+fs_notify_fini(void)
+{
+	if (!notify_ready)
+		return;
+	TAILQ_INIT(&notifyq);
+	uv_idle_stop(&notify_idle);
+	uv_close((uv_handle_t *)&notify_idle, NULL);
+	notify_running = notify_ready = 0;
+}
+
+/* ---- handlers ---- */
+
+static void
+fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct inode *dir = inode_get(parent), *in;
+	struct fs_req *r;
+	struct op *op;
+	char *p;
+
+	if (dir == NULL || dir->file != NULL) {
+		fuse_reply_err(req, dir == NULL ? ESTALE : ENOTDIR);
+		return;
+	}
+	if (strcmp(dir->path, "/") == 0 && strcmp(name, "help") == 0) {
+		in = inode_intern("/", "help");
+		if (in == NULL)
+			fuse_reply_err(req, ENOMEM);
+		else
+			reply_entry(req, in);
+		return;
+	}
+	if (strcmp(dir->path, "/") != 0 && anchor_name_reserved(name)) {
+		op = new_op(req, OP_STAT, dir->path, NULL);
+	} else {
+		if (!anchor_name_ok(name)) {
+			fuse_reply_err(req, ENOENT);
+			return;
+		}
+		p = child_path(dir, name);
+		op = p != NULL ? new_op(req, OP_STAT, p, NULL) : NULL;
+		free(p);
+	}
+	if (op == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if ((r = start(req, op, R_LOOKUP)) == NULL)
+		return;
+	r->dir = dir;
+	r->name = strdup(name);
+	go(r);
+}
+
+static void
+fs_ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct inode *in = inode_get(ino);
+
+	if (in != NULL)
+		inode_forget(in, nlookup);
+	fuse_reply_none(req);
+}
+
+static void
+fs_ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++) {
+		struct inode *in = inode_get(forgets[i].ino);
+		if (in != NULL)
+			inode_forget(in, forgets[i].nlookup);
+	}
+	fuse_reply_none(req);
+}
+
+static void
+fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct inode *in = inode_get(ino);
+	struct stat st;
+
+	if (in == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	fill_attr(in, &st);
+	fuse_reply_attr(req, &st, (in->file != NULL && strcmp(in->file, "log") == 0) ? 0 : ENTRY_TIMEOUT);
+}
+
+static void
+fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+    struct fuse_file_info *fi)
+{
+	/* Truncation (O_TRUNC comes atomically with open) and times are meaningless on
+	 * control files: accept them so `touch` and `: > ctl` behave. */
+	fs_ll_getattr(req, ino, fi);
+}
+
+static void
+fs_ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct inode *dir = inode_get(parent);
+	struct fs_req *r;
+	struct op *op;
+	char *p;
+
+	if (dir == NULL || dir->file != NULL) {
+		fuse_reply_err(req, dir == NULL ? ESTALE : ENOTDIR);
+		return;
+	}
+	p = child_path(dir, name);
+	op = p != NULL ? new_op(req, OP_MKDIR, p, NULL) : NULL;
+	free(p);
+	if (op == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if ((r = start(req, op, R_MKDIR)) == NULL)
+		return;
+	r->dir = dir;
+	r->name = strdup(name);
+	go(r);
+}
+
+static void
+fs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct inode *dir = inode_get(parent);
+	struct fs_req *r;
+	struct op *op;
+	char *p;
+
+	if (dir == NULL || dir->file != NULL) {
+		fuse_reply_err(req, dir == NULL ? ESTALE : ENOTDIR);
+		return;
+	}
+	p = child_path(dir, name);
+	op = p != NULL ? new_op(req, OP_RMDIR, p, NULL) : NULL;
+	free(p);
+	if (op == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if ((r = start(req, op, R_RMDIR)) != NULL)
+		go(r);
+}
+
+static void
+fs_ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	/* Control files come and go with their element: scrub or rmdir instead. */
+	fuse_reply_err(req, EPERM);
+}
+
+static void
+fs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+    struct fuse_file_info *fi)
+{
+	/* Only the element's own files exist here; a new name is an error (a typo of
+	 * `send` must not silently create something). */
+	fuse_reply_err(req, anchor_name_reserved(name) ? ENOENT : EPERM);
+}
+
+static void
+fs_ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	fuse_reply_err(req, anchor_name_reserved(name) ? ENOENT : EPERM);
+}
+
+static void
+fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+    const char *newname, unsigned int flags)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static void
+fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct inode *in = inode_get(ino);
+	struct fs_req *r;
+	struct op *op;
+
+	if (in == NULL || in->file != NULL) {
+		fuse_reply_err(req, in == NULL ? ESTALE : ENOTDIR);
+		return;
+	}
+	op = new_op(req, OP_LIST, in->path, NULL);
+	if (op == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if ((r = start(req, op, R_OPENDIR)) == NULL)
+		return;
+	r->fi = *fi;
+	go(r);
+}
+
+/* Add entry number idx of the listing d (".", "..", anchors, files) to buf. */
+static size_t
+add_entry(fuse_req_t req, struct fs_dir *d, size_t idx, char *buf, size_t size)
+{
+	json_t *anchors = json_object_get(d->list, "anchors");
+	json_t *files = json_object_get(d->list, "files");
+	size_t na = json_array_size(anchors), nf = json_array_size(files);
+	struct stat st;
+	const char *name;
+
+	memset(&st, 0, sizeof st);
+	if (idx < 2) {
+		name = idx == 0 ? "." : "..";
+		st.st_mode = S_IFDIR;
+	} else if (idx - 2 < na) {
+		name = json_string_value(json_array_get(anchors, idx - 2));
+		st.st_mode = S_IFDIR;
+	} else if (idx - 2 - na < nf) {
+		name = json_string_value(json_array_get(files, idx - 2 - na));
+		st.st_mode = S_IFREG;
+	} else {
+		return 0;
+	}
+	if (name == NULL)
+		name = "?";
+	/* d_ino must not be 0 (readdir(3) may skip it); the kernel does not trust it. */
+	st.st_ino = 2 + idx;
+	return fuse_add_direntry(req, buf, size, name, &st, (off_t)idx + 1);
+}
+
+static void
+fs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	char *buf = malloc(size);
+	size_t used = 0, n;
+
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t idx = (size_t)off;; idx++) {
+		n = add_entry(req, d, idx, buf + used, size - used);
+		if (n == 0 || n > size - used)
+			break;
+		used += n;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void
+fs_ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+
+	if (d != NULL) {
+		json_decref(d->list);
+		free(d);
+	}
+	fuse_reply_err(req, 0);
+}
+
+static void
+fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct inode *in = inode_get(ino);
+	int acc = fi->flags & O_ACCMODE;
+	struct fs_req *r;
+	struct op *op;
+	enum file_class cls;
+
+	if (in == NULL || in->file == NULL) {
+		fuse_reply_err(req, in == NULL ? ESTALE : EISDIR);
+		return;
+	}
+	if (is_stream_file(in->file)) {
+		int wo = is_write_only(in->file);
+		if (acc == O_RDWR || (wo && acc != O_WRONLY) || (!wo && acc != O_RDONLY)) {
+			fuse_reply_err(req, EACCES);
+			return;
+		}
+		cls = FC_STREAM;
+		op = new_op(req, OP_OPEN, in->dir, in->file);
+		if (op != NULL)
+			op->mode = wo ? OP_WRONLY : OP_RDONLY;
+	} else if (strcmp(in->file, "ctl") == 0 && acc == O_WRONLY) {
+		/* A command writer needs no snapshot. */
+		struct fs_file *f = calloc(1, sizeof *f);
+		if (f == NULL) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		f->cls = FC_CTL;
+		fi->direct_io = 1;
+		fi->fh = (uintptr_t)f;
+		if (fuse_reply_open(req, fi) != 0)
+			free(f);
+		return;
+	} else {
+		if (acc != O_RDONLY && strcmp(in->file, "ctl") != 0) {
+			fuse_reply_err(req, EACCES);
+			return;
+		}
+		cls = strcmp(in->file, "ctl") == 0 ? FC_CTL : FC_SNAP;
+		op = new_op(req, OP_SNAP, in->dir, in->file);
+	}
+	if (op == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if ((r = start(req, op, R_OPEN)) == NULL)
+		return;
+	r->fi = *fi;
+	r->cls = cls;
+	go(r);
+}
+
+static void
+fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
+	struct fs_req *r;
+	struct op *op;
+
+	if (f->cls != FC_STREAM) {
+		if (f->buf == NULL) {
+			fuse_reply_err(req, EBADF);
+			return;
+		}
+		if ((size_t)off >= f->len)
+			fuse_reply_buf(req, NULL, 0);
+		else
+			fuse_reply_buf(req, f->buf + off, f->len - (size_t)off < size ?
+			    f->len - (size_t)off : size);
+		return;
+	}
+	/* A non-blocking reader (tail -f sets O_NONBLOCK) gets EAGAIN, not a wait. */
+	if ((fi->flags & O_NONBLOCK) && f->stream->ops->poll != NULL &&
+	    !(f->stream->ops->poll(f->stream) & POLLIN)) {
+		fuse_reply_err(req, EAGAIN);
+		return;
+	}
+	op = op_new(OP_READ, NULL, NULL);
+	if (op == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	op->stream = f->stream;
+	op->max = size;
+	if ((r = start(req, op, R_READ)) != NULL)
+		go(r);
+}
+
+static void
+fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
+	struct inode *in = inode_get(ino);
+	struct fs_req *r;
+	struct op *op;
+
+	if (f->cls == FC_SNAP || in == NULL) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	if (f->cls == FC_CTL)
+		op = new_op(req, OP_CTL, in->dir, NULL);
+	else
+		op = op_new(OP_WRITE, NULL, NULL);
+	if (op == NULL || (op->data = malloc(size + 1)) == NULL) {
+		op_free(op);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(op->data, buf, size);
+	op->data[size] = '\0';
+	op->len = size;
+	if (f->cls == FC_STREAM)
+		op->stream = f->stream;
+	if ((r = start(req, op, f->cls == FC_CTL ? R_CTL : R_WRITE)) == NULL)
+		return;
+	r->size = size;
+	go(r);
+}
+
+static void
+fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	/* FLUSH comes on every close(), even before the first write: not "writer done". */
+	fuse_reply_err(req, 0);
+}
+
+static void
+fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
+
+	if (f != NULL) {
+		notify_forget(f);
+		if (f->stream != NULL)
+			f->stream->ops->release(f->stream);	/* end of a message, EOF of stdin */
+		free(f->buf);
+		free(f);
+	}
+	fuse_reply_err(req, 0);
+}
+
+static void
+fs_ll_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct fuse_pollhandle *ph)
+{
+	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
+	unsigned revents = POLLIN | POLLOUT;
+
+	if (f->cls == FC_STREAM) {
+		if (ph != NULL) {
+			if (f->ph != NULL)
+				fuse_pollhandle_destroy(f->ph);
+			f->ph = ph;
+			notify_set(f);
+		}
+		if (f->stream->ops->poll != NULL)
+			revents = (unsigned)f->stream->ops->poll(f->stream);
+	} else if (ph != NULL) {
+		fuse_pollhandle_destroy(ph);
+	}
+	fuse_reply_poll(req, revents);
+}
+
+static void
+fs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs st;
+
+	memset(&st, 0, sizeof st);
+	st.f_bsize = 4096;
+	st.f_namemax = 255;
+	fuse_reply_statfs(req, &st);
+}
+
+const struct fuse_lowlevel_ops fs_ops = {
+	.lookup = fs_ll_lookup,
+	.forget = fs_ll_forget,
+	.forget_multi = fs_ll_forget_multi,
+	.getattr = fs_ll_getattr,
+	.setattr = fs_ll_setattr,
+	.mkdir = fs_ll_mkdir,
+	.rmdir = fs_ll_rmdir,
+	.unlink = fs_ll_unlink,
+	.create = fs_ll_create,
+	.mknod = fs_ll_mknod,
+	.rename = fs_ll_rename,
+	.opendir = fs_ll_opendir,
+	.readdir = fs_ll_readdir,
+	.releasedir = fs_ll_releasedir,
+	.open = fs_ll_open,
+	.read = fs_ll_read,
+	.write = fs_ll_write,
+	.flush = fs_ll_flush,
+	.release = fs_ll_release,
+	.poll = fs_ll_poll,
+	.statfs = fs_ll_statfs,
+};

@@ -1,0 +1,2 @@
+/* placeholder until the mount helper lands */
+int main(void) { return 1; }
