@@ -113,6 +113,9 @@ is_remote(const struct op *op)
 {
 	if (op->type == OP_READ || op->type == OP_WRITE || op->path == NULL)
 		return 0;
+	/* mkdir of a server directory is refused here: the root holds only servers. */
+	if (op->type == OP_MKDIR && strchr(op->path + 1, '/') == NULL)
+		return 0;
 	return local_is_remote_path(op->path);
 }
 

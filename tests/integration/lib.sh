@@ -1,0 +1,126 @@
+# lib.sh - the integration test harness: real servers on 127.0.0.1, real mounts.
+#
+# Source it from a test script (bash).  It gives:
+#   start_server VAR [flags]   start `circuit start -a 127.0.0.1:0 -m DIR flags`; sets
+#                              VAR_URL, VAR_ID, VAR_MNT, VAR_PID, VAR_ERR (stderr file)
+#   stop_server VAR            SIGTERM it and wait; the mount must go away
+#   check NAME CMD...          run CMD; "ok"/"not ok" line; counts failures
+#   expect_eq NAME GOT WANT    compare two strings
+#   expect_fail NAME ERRTEXT CMD...  CMD must fail and its stderr contain ERRTEXT
+#   finish                     exit 1 if anything failed
+# Everything started is cleaned up on exit, even on failure: kill by PID, lazy
+# unmount, temp dirs removed.  Every wait is bounded.
+
+set -u
+BIN=${CIRCUIT_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/bin}
+CIRCUIT=$BIN/circuit
+T_TMP=$(mktemp -d /tmp/circuit-test.XXXXXX)
+T_PIDS=()
+T_MNTS=()
+T_FAILED=0
+T_PASSED=0
+
+t_cleanup() {
+	local pid m
+	for pid in "${T_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${T_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	for m in "${T_MNTS[@]}"; do
+		if grep -q " $m " /proc/mounts 2>/dev/null; then
+			fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+		fi
+	done
+	rm -rf "$T_TMP" 2>/dev/null
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds or time runs out.
+wait_for() {
+	local secs=$1; shift
+	local n=$((secs * 20))
+	for _ in $(seq "$n"); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+start_server() {
+	local var=$1; shift
+	local dir="$T_TMP/$var" url pid
+	mkdir -p "$dir/mnt"
+	"$CIRCUIT" start -a 127.0.0.1:0 -m "$dir/mnt" -var "$dir/var" "$@" \
+		>"$dir/out" 2>"$dir/err" &
+	pid=$!
+	T_PIDS+=("$pid")
+	T_MNTS+=("$dir/mnt")
+	if ! wait_for 10 grep -q '^circuit://' "$dir/out"; then
+		echo "server $var did not print its URL; stderr:" >&2
+		cat "$dir/err" >&2
+		exit 1
+	fi
+	url=$(head -1 "$dir/out")
+	if ! wait_for 10 test -e "$dir/mnt/help"; then
+		echo "mount of $var did not come up; stderr:" >&2
+		cat "$dir/err" >&2
+		exit 1
+	fi
+	printf -v "${var}_URL" '%s' "$url"
+	printf -v "${var}_ID" '%s' "${url##*/}"
+	printf -v "${var}_MNT" '%s' "$dir/mnt"
+	printf -v "${var}_PID" '%s' "$pid"
+	printf -v "${var}_ERR" '%s' "$dir/err"
+}
+
+stop_server() {
+	local var=$1 pid mnt
+	pid=${var}_PID; pid=${!pid}
+	mnt=${var}_MNT; mnt=${!mnt}
+	kill -TERM "$pid" 2>/dev/null
+	wait_for 10 sh -c "! kill -0 $pid" || { echo "server $var did not exit on SIGTERM" >&2; return 1; }
+	! grep -q " $mnt " /proc/mounts
+}
+
+ok() { T_PASSED=$((T_PASSED + 1)); echo "ok - $1"; }
+not_ok() { T_FAILED=$((T_FAILED + 1)); echo "not ok - $1"; [ $# -gt 1 ] && echo "   $2"; return 0; }
+
+check() {
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name" "command failed: $*"; fi
+}
+
+expect_eq() {
+	if [ "$2" == "$3" ]; then ok "$1"; else
+		not_ok "$1" "got: $(printf %q "$2") want: $(printf %q "$3")"
+	fi
+}
+
+expect_fail() {
+	local name=$1 text=$2 err; shift 2
+	if err=$("$@" 2>&1 >/dev/null); then
+		not_ok "$name" "succeeded, wanted failure '$text': $*"
+	elif [[ "$err" == *"$text"* ]]; then
+		ok "$name"
+	else
+		not_ok "$name" "stderr: $err (wanted '$text')"
+	fi
+}
+
+# server_healthy VAR: the server answers on its mount and is alive.
+server_healthy() {
+	local pid mnt id
+	pid=${1}_PID; pid=${!pid}
+	mnt=${1}_MNT; mnt=${!mnt}
+	id=${1}_ID; id=${!id}
+	kill -0 "$pid" && timeout 5 cat "$mnt/$id/peek" >/dev/null
+}
+
+finish() {
+	echo "# $T_PASSED passed, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ]
+}
