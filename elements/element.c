@@ -95,37 +95,32 @@ elem_error(struct element *e, const char *fmt, ...)
 	free(msg);
 }
 
-struct stream_box {
-	struct stream s;
-	struct element *e;
-};
-
 struct stream *
 stream_new(struct element *e, const struct stream_ops *ops, void *priv)
 {
-	struct stream_box *b = calloc(1, sizeof *b);
+	struct stream *s = calloc(1, sizeof *s);
 
-	if (b == NULL)
+	if (s == NULL)
 		return NULL;
-	b->s.ops = ops;
-	b->s.priv = priv;
-	b->e = e;
+	s->ops = ops;
+	s->priv = priv;
+	s->elem = e;
 	elem_ref(e);
-	return &b->s;
+	return s;
 }
 
 void
 stream_free(struct stream *s)
 {
-	struct stream_box *b = (struct stream_box *)s;
-	struct element *e = b->e;
+	struct element *e = s->elem;
 
-	free(b);
-	elem_unref(e);
+	free(s);
+	if (e != NULL)
+		elem_unref(e);
 }
 
 struct element *
 stream_elem(const struct stream *s)
 {
-	return ((const struct stream_box *)s)->e;
+	return s->elem;
 }

@@ -41,6 +41,7 @@ enum op_state { OPS_NEW, OPS_RUNNING, OPS_PARKED, OPS_DONE, OPS_CALLED };
 
 struct op;
 struct stream;
+struct element;
 typedef void (*op_cb)(struct op *op);
 
 struct op {
@@ -92,6 +93,7 @@ struct stream_ops {
 struct stream {
 	const struct stream_ops *ops;
 	void *priv;			/* the element's per-open state */
+	struct element *elem;		/* the local element (stream_new), NULL for remote */
 	/* Set by the opener: called from the loop when readiness may have changed. */
 	void (*notify)(struct stream *s, void *arg);
 	void *notify_arg;
