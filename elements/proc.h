@@ -1,0 +1,35 @@
+/* proc.h - the process element (mkproc): a child process with stdin/stdout/stderr streams.
+ *
+ * Files: stdin (write; the last close closes the child's stdin), stdout and stderr
+ * (read output as it is produced, each through a bounded buffer that back-pressures
+ * the child), wait (blocks until exit, then the stat JSON), peek (stat JSON now).
+ * Verb: signal NAME|NUMBER.  The child is spawned without ever touching the server's
+ * own mount before exec (see FUSE-FACTS section 6): a Dir, or a Path inside the
+ * mount, goes through a /bin/sh trampoline that changes directory after exec.
+ */
+#ifndef CIRCUIT_PROC_H
+#define CIRCUIT_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elements/cmd.h"
+#include "elements/element.h"
+
+/* Most bytes of unread output held per stream (stdout, stderr) before back-pressure. */
+#define PROC_OUT_CAP (256 * 1024)
+
+extern const struct elem_kind proc_kind;
+
+/* The stat JSON line ("{...}\n", malloc'd, length in *len) of a process running
+ * (exited == 0) or ended with libuv's exit status and terminating signal; NULL if out of memory. */
+char *proc_stat_text(const struct cmd *c, int pid, int exited, int64_t status, int sig,
+    size_t *len);
+
+/* Parse a signal given as a name (KILL, SIGKILL, kill) or a number: the number or -EINVAL. */
+int proc_signal_parse(const char *s);
+
+/* Bytes of unread output held now for fd 1 (stdout) or 2 (stderr) of process element e. */
+size_t proc_buffered(const struct element *e, int fd);
+
+#endif
