@@ -7,17 +7,13 @@
  * last stream or at scrub; an output pipe closes at EOF, or at scrub when no stream
  * is open on it (otherwise when its last stream goes, so readers drain to EOF).
  *
- * Output.  Each of stdout and stderr has a buffer of at most PROC_OUT_CAP bytes.
- * When it is full we stop reading the pipe, so the child blocks in write(2): nothing
- * is dropped.  Reads take what is there; with nothing there they park in one FIFO per
- * pipe, shared by all the streams open on it.
+ * The stdio pipes and their streams are in proc_stream.c.
  *
  * Scrub kills a running child with SIGKILL; parked `wait` reads then get the final
  * stat JSON once it is reaped (not an error), parked stdin writes fail with EPIPE.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,72 +24,10 @@
 
 #include "elements/anchor.h"
 #include "elements/log.h"
-#include "elements/proc.h"
+#include "elements/proc_priv.h"
 #include "elements/server.h"
 
-#define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
-
-/* Below this, an emptied output buffer is kept for the next burst; above, freed. */
-#define OUT_KEEP (64 * 1024)
-
-enum proc_state { PROC_RUNNING, PROC_EXITED };
-enum in_state { IN_OPEN, IN_SHUTTING, IN_CLOSED };	/* CLOSED: uv_close called */
-enum out_state { OUT_READING, OUT_PAUSED, OUT_CLOSED };	/* CLOSED: uv_close called */
-
-struct proc;
-
-/* One open of stdin, stdout or stderr. */
-struct pstream {
-	struct proc *p;
-	int fd;
-	struct stream *s;
-	TAILQ_ENTRY(pstream) link;
-};
-TAILQ_HEAD(pstream_list, pstream);
-
-/* One output pipe and its buffer: bytes [start, end) of buf (size bytes) are unread. */
-struct outbuf {
-	uv_pipe_t pipe;
-	struct proc *p;
-	int fd;
-	enum out_state state;
-	char *buf;
-	size_t start, end, size;
-	struct op_queue readers;	/* parked reads, FIFO */
-};
-
-/* One stdin write in flight; its op is NULL once cancelled or answered. */
-struct wreq {
-	uv_write_t req;
-	struct proc *p;
-	struct op *op;
-	char *buf;
-	size_t len;
-	TAILQ_ENTRY(wreq) link;
-};
-
-struct proc {
-	struct element elem;		/* first: the element API casts */
-	struct cmd cmd;
-	enum proc_state state;
-	int scrubbed;
-	int pid;
-	int64_t exit_status;
-	int term_signal;
-	uv_process_t process;
-	uv_pipe_t in;
-	enum in_state in_state;
-	uv_shutdown_t shutdown;
-	struct outbuf out[2];		/* stdout, stderr */
-	int nhandles;			/* initialised and not yet closed */
-	struct op_queue waiters;	/* parked `wait` reads */
-	TAILQ_HEAD(, wreq) writes;
-	struct pstream_list streams[3];
-	int nstreams[3];
-};
-
 static const char *const proc_files[] = { "stdin", "stdout", "stderr", "wait", "peek", NULL };
-static const struct stream_ops proc_stream_ops;
 
 /* ---- stat JSON and signals ---- */
 
@@ -176,193 +110,16 @@ stat_of(struct proc *p, size_t *len)
 	return proc_stat_text(&p->cmd, p->pid, p->state == PROC_EXITED, p->exit_status,
 	    p->term_signal, len);
 }
-
 /* ---- handles ---- */
 
-static void
-on_close(uv_handle_t *h)
+void
+proc_on_close(uv_handle_t *h)
 {
 	struct proc *p = h->data;
 
 	if (--p->nhandles == 0)
 		elem_unref(&p->elem);
 }
-
-static void
-notify(struct proc *p, int fd)
-{
-	struct pstream *ps;
-
-	TAILQ_FOREACH(ps, &p->streams[fd], link)
-		stream_notify(ps->s);
-}
-
-static size_t
-buffered(const struct outbuf *ob)
-{
-	return ob->end - ob->start;
-}
-
-/* Take up to op->max buffered bytes into op (there must be some). */
-static void
-deliver(struct outbuf *ob, struct op *op)
-{
-	size_t n = buffered(ob);
-	char *buf;
-
-	if (n > op->max)
-		n = op->max;
-	buf = malloc(n + 1);
-	if (buf == NULL) {
-		op_fail(op, -ENOMEM, "%s: out of memory", elem_path(&ob->p->elem));
-		return;
-	}
-	memcpy(buf, ob->buf + ob->start, n);
-	ob->start += n;
-	if (ob->start == ob->end) {
-		ob->start = ob->end = 0;
-		if (ob->size > OUT_KEEP || ob->state == OUT_CLOSED) {
-			free(ob->buf);
-			ob->buf = NULL;
-			ob->size = 0;
-		}
-	}
-	op_done_data(op, buf, n);
-}
-
-/* Answer parked reads while there are bytes (or EOF) for them. */
-static void
-serve(struct outbuf *ob)
-{
-	struct op *op;
-
-	while ((op = TAILQ_FIRST(&ob->readers)) != NULL) {
-		if (buffered(ob) == 0 && ob->state != OUT_CLOSED)
-			break;
-		TAILQ_REMOVE(&ob->readers, op, link);
-		if (buffered(ob) > 0 && op->max > 0)
-			deliver(ob, op);
-		else
-			op_done(op, 0);
-	}
-}
-
-static void
-on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
-{
-	struct outbuf *ob = container_of(h, struct outbuf, pipe);
-	size_t len = buffered(ob), want;
-	char *nbuf;
-
-	if (ob->start > 0 && ob->end == ob->size) {
-		memmove(ob->buf, ob->buf + ob->start, len);
-		ob->start = 0;
-		ob->end = len;
-	}
-	if (ob->size - ob->end < 16 * 1024 && ob->size < PROC_OUT_CAP) {
-		want = ob->size * 2 < OUT_KEEP ? OUT_KEEP : ob->size * 2;
-		if (want > PROC_OUT_CAP)
-			want = PROC_OUT_CAP;
-		nbuf = realloc(ob->buf, want);
-		if (nbuf != NULL) {
-			ob->buf = nbuf;
-			ob->size = want;
-		}
-	}
-	/* Never hold more than PROC_OUT_CAP unread, even in a bigger buffer. */
-	want = PROC_OUT_CAP - len;
-	*b = uv_buf_init(ob->buf + ob->end, 0);
-	if (ob->buf != NULL)
-		b->len = ob->size - ob->end < want ? ob->size - ob->end : want;
-}
-
-static void
-close_out(struct outbuf *ob)
-{
-	if (ob->state == OUT_CLOSED)
-		return;
-	ob->state = OUT_CLOSED;
-	uv_close((uv_handle_t *)&ob->pipe, on_close);
-	serve(ob);
-	if (buffered(ob) == 0 && ob->buf != NULL) {
-		free(ob->buf);
-		ob->buf = NULL;
-		ob->size = 0;
-	}
-	notify(ob->p, ob->fd);
-}
-
-static void
-pause_out(struct outbuf *ob)
-{
-	if (ob->state != OUT_READING)
-		return;
-	uv_read_stop((uv_stream_t *)&ob->pipe);
-	ob->state = OUT_PAUSED;
-}
-
-static void on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *b);
-
-static void
-resume_out(struct outbuf *ob)
-{
-	if (ob->state != OUT_PAUSED || buffered(ob) >= PROC_OUT_CAP)
-		return;
-	if (uv_read_start((uv_stream_t *)&ob->pipe, on_alloc, on_read) < 0) {
-		close_out(ob);
-		return;
-	}
-	ob->state = OUT_READING;
-}
-
-static void
-on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *b)
-{
-	struct outbuf *ob = container_of(h, struct outbuf, pipe);
-	int was_empty = buffered(ob) == 0;
-
-	if (n > 0) {
-		ob->end += (size_t)n;
-		serve(ob);
-		if (buffered(ob) >= PROC_OUT_CAP)
-			pause_out(ob);
-		if (was_empty && buffered(ob) > 0)
-			notify(ob->p, ob->fd);
-	} else if (n == UV_ENOBUFS) {
-		pause_out(ob);
-	} else if (n < 0) {
-		if (n != UV_EOF)
-			log_debug("%s: %s: %s", elem_path(&ob->p->elem),
-			    ob->fd == 1 ? "stdout" : "stderr", uv_strerror((int)n));
-		close_out(ob);
-	}
-}
-
-static void
-on_shutdown(uv_shutdown_t *req, int status)
-{
-	struct proc *p = req->handle->data;
-
-	if (!uv_is_closing((uv_handle_t *)&p->in))
-		uv_close((uv_handle_t *)&p->in, on_close);
-	p->in_state = IN_CLOSED;
-}
-
-/* Close the child's stdin: gracefully (after queued writes) or at once. */
-static void
-close_in(struct proc *p, int graceful)
-{
-	if (p->in_state == IN_CLOSED)
-		return;
-	if (p->in_state == IN_OPEN && graceful &&
-	    uv_shutdown(&p->shutdown, (uv_stream_t *)&p->in, on_shutdown) == 0) {
-		p->in_state = IN_SHUTTING;
-		return;
-	}
-	p->in_state = IN_CLOSED;
-	uv_close((uv_handle_t *)&p->in, on_close);
-}
-
 static void
 on_child_exit(uv_process_t *h, int64_t status, int sig)
 {
@@ -374,8 +131,8 @@ on_child_exit(uv_process_t *h, int64_t status, int sig)
 	p->state = PROC_EXITED;
 	p->exit_status = status;
 	p->term_signal = sig;
-	uv_close((uv_handle_t *)h, on_close);
-	close_in(p, 0);
+	uv_close((uv_handle_t *)h, proc_on_close);
+	proc_in_close(p, 0);
 	while ((op = TAILQ_FIRST(&p->waiters)) != NULL) {
 		TAILQ_REMOVE(&p->waiters, op, link);
 		text = stat_of(p, &len);
@@ -384,7 +141,7 @@ on_child_exit(uv_process_t *h, int64_t status, int sig)
 		else
 			op_done_data(op, text, len);
 	}
-	notify(p, 0);
+	proc_notify(p, 0);
 	if (p->cmd.scrub)
 		elem_scrub(&p->elem);
 }
@@ -481,22 +238,19 @@ spawn(struct proc *p, char *err, size_t errsize)
 	}
 	p->pid = p->process.pid;
 	p->state = PROC_RUNNING;
-	for (i = 0; i < 2; i++) {
-		p->out[i].state = OUT_READING;
-		if (uv_read_start((uv_stream_t *)&p->out[i].pipe, on_alloc, on_read) < 0)
-			close_out(&p->out[i]);
-	}
+	for (i = 0; i < 2; i++)
+		proc_out_start(&p->out[i]);
 	return 0;
 
 fail_handles:
 	/* Nothing runs: the handles close and the last close drops our reference. */
 	p->state = PROC_EXITED;
-	uv_close((uv_handle_t *)&p->process, on_close);
+	uv_close((uv_handle_t *)&p->process, proc_on_close);
 	p->in_state = IN_CLOSED;
-	uv_close((uv_handle_t *)&p->in, on_close);
+	uv_close((uv_handle_t *)&p->in, proc_on_close);
 	for (i = 0; i < 2; i++) {
 		p->out[i].state = OUT_CLOSED;
-		uv_close((uv_handle_t *)&p->out[i].pipe, on_close);
+		uv_close((uv_handle_t *)&p->out[i].pipe, proc_on_close);
 	}
 	return rc;
 }
@@ -545,7 +299,6 @@ fail_free:
 	free(p);
 	op_fail(op, rc, "%s: %s", a->path, err);
 }
-
 /* ---- verbs and snapshot files ---- */
 
 static void
@@ -606,210 +359,6 @@ proc_snap(struct element *e, const char *file, struct op *op)
 	else
 		op_done_data(op, text, len);
 }
-
-/* ---- streams ---- */
-
-static void
-proc_open(struct element *e, const char *file, int mode, struct op *op)
-{
-	struct proc *p = (struct proc *)e;
-	struct pstream *ps;
-	int fd;
-
-	if (strcmp(file, "stdin") == 0)
-		fd = 0;
-	else if (strcmp(file, "stdout") == 0)
-		fd = 1;
-	else if (strcmp(file, "stderr") == 0)
-		fd = 2;
-	else {
-		op_fail(op, -ENOENT, "%s: %s is not a stream", elem_path(e), file);
-		return;
-	}
-	if ((fd == 0) != (mode == OP_WRONLY)) {
-		op_fail(op, -EACCES, "%s: %s is %s", elem_path(e), file,
-		    fd == 0 ? "write-only" : "read-only");
-		return;
-	}
-	ps = calloc(1, sizeof *ps);
-	if (ps == NULL || (ps->s = stream_new(e, &proc_stream_ops, ps)) == NULL) {
-		free(ps);
-		op_fail(op, -ENOMEM, "out of memory");
-		return;
-	}
-	ps->p = p;
-	ps->fd = fd;
-	TAILQ_INSERT_TAIL(&p->streams[fd], ps, link);
-	p->nstreams[fd]++;
-	op->stream = ps->s;
-	op_done(op, 0);
-}
-
-static void
-cancel_read(struct op *op)
-{
-	struct outbuf *ob = op->owner;
-
-	TAILQ_REMOVE(&ob->readers, op, link);
-}
-
-static void
-stream_read(struct stream *s, struct op *op)
-{
-	struct pstream *ps = s->priv;
-	struct outbuf *ob;
-
-	if (ps->fd == 0) {
-		op_fail(op, -EBADF, "%s: stdin is write-only", elem_path(&ps->p->elem));
-		return;
-	}
-	ob = &ps->p->out[ps->fd - 1];
-	if (buffered(ob) > 0 && op->max > 0) {
-		deliver(ob, op);
-		resume_out(ob);
-		if (buffered(ob) == 0)
-			notify(ob->p, ob->fd);
-	} else if (ob->state == OUT_CLOSED || op->max == 0) {
-		op_done(op, 0);
-	} else {
-		op_park(op, cancel_read, ob);
-		TAILQ_INSERT_TAIL(&ob->readers, op, link);
-		resume_out(ob);		/* in case an allocation failure paused it */
-	}
-}
-
-static void
-on_write(uv_write_t *req, int status)
-{
-	struct wreq *w = container_of(req, struct wreq, req);
-	struct proc *p = w->p;
-
-	TAILQ_REMOVE(&p->writes, w, link);
-	if (w->op != NULL) {
-		if (status == 0)
-			op_done(w->op, (int)w->len);
-		else
-			op_fail(w->op, -EPIPE, "%s: stdin: %s", elem_path(&p->elem),
-			    status == UV_ECANCELED ? "closed" : uv_strerror(status));
-	}
-	free(w->buf);
-	free(w);
-	notify(p, 0);
-}
-
-static void
-cancel_write(struct op *op)
-{
-	struct wreq *w = op->owner;
-
-	/* The bytes are queued in libuv already; they still go, the caller stops waiting. */
-	w->op = NULL;
-}
-
-static void
-stream_write(struct stream *s, struct op *op)
-{
-	struct pstream *ps = s->priv;
-	struct proc *p = ps->p;
-	struct wreq *w;
-	uv_buf_t b;
-	int rc;
-
-	if (ps->fd != 0) {
-		op_fail(op, -EBADF, "%s: %s is read-only", elem_path(&p->elem),
-		    ps->fd == 1 ? "stdout" : "stderr");
-		return;
-	}
-	if (p->state != PROC_RUNNING || p->in_state != IN_OPEN) {
-		op_fail(op, -EPIPE, "%s: stdin: %s", elem_path(&p->elem),
-		    p->state != PROC_RUNNING ? "the process has exited" : "closed");
-		return;
-	}
-	if (op->len == 0) {
-		op_done(op, 0);
-		return;
-	}
-	w = calloc(1, sizeof *w);
-	if (w == NULL) {
-		op_fail(op, -ENOMEM, "out of memory");
-		return;
-	}
-	w->p = p;
-	w->op = op;
-	w->buf = op->data;	/* take the bytes over: no copy needed */
-	w->len = op->len;
-	op->data = NULL;
-	b = uv_buf_init(w->buf, (unsigned)w->len);
-	rc = uv_write(&w->req, (uv_stream_t *)&p->in, &b, 1, on_write);
-	if (rc < 0) {
-		free(w->buf);
-		free(w);
-		op_fail(op, -EPIPE, "%s: stdin: %s", elem_path(&p->elem), uv_strerror(rc));
-		return;
-	}
-	TAILQ_INSERT_TAIL(&p->writes, w, link);
-	op_park(op, cancel_write, w);
-}
-
-static int
-stream_poll(struct stream *s)
-{
-	struct pstream *ps = s->priv;
-	struct proc *p = ps->p;
-	struct outbuf *ob;
-
-	if (ps->fd == 0) {
-		if (p->state != PROC_RUNNING || p->in_state != IN_OPEN)
-			return POLLOUT | POLLERR;
-		return uv_stream_get_write_queue_size((uv_stream_t *)&p->in) == 0 ? POLLOUT : 0;
-	}
-	ob = &p->out[ps->fd - 1];
-	return buffered(ob) > 0 || ob->state == OUT_CLOSED ? POLLIN : 0;
-}
-
-static void
-stream_release(struct stream *s)
-{
-	struct pstream *ps = s->priv;
-	struct proc *p = ps->p;
-	struct outbuf *ob;
-	struct op *op, *next;
-	struct wreq *w;
-
-	TAILQ_REMOVE(&p->streams[ps->fd], ps, link);
-	p->nstreams[ps->fd]--;
-	if (ps->fd == 0) {
-		/* Writes of this stream still queued will go: answer their ops now. */
-		TAILQ_FOREACH(w, &p->writes, link)
-			if (w->op != NULL && w->op->stream == s) {
-				op_done(w->op, (int)w->len);
-				w->op = NULL;
-			}
-		if (p->nstreams[0] == 0)
-			close_in(p, 1);
-	} else {
-		ob = &p->out[ps->fd - 1];
-		for (op = TAILQ_FIRST(&ob->readers); op != NULL; op = next) {
-			next = TAILQ_NEXT(op, link);
-			if (op->stream == s) {
-				TAILQ_REMOVE(&ob->readers, op, link);
-				op_fail(op, -EBADF, "%s: stream closed", elem_path(&p->elem));
-			}
-		}
-		if (p->scrubbed && p->nstreams[ps->fd] == 0)
-			close_out(ob);
-	}
-	free(ps);
-	stream_free(s);		/* may free p */
-}
-
-static const struct stream_ops proc_stream_ops = {
-	.read = stream_read,
-	.write = stream_write,
-	.release = stream_release,
-	.poll = stream_poll,
-};
-
 /* ---- scrub and destroy ---- */
 
 static void
@@ -824,10 +373,10 @@ proc_scrub(struct element *e)
 		if (rc < 0)
 			log_warnx("scrub: kill %d: %s", p->pid, uv_strerror(rc));
 	}
-	close_in(p, 0);
+	proc_in_close(p, 0);
 	for (i = 0; i < 2; i++)
 		if (p->nstreams[i + 1] == 0)
-			close_out(&p->out[i]);
+			proc_out_close(&p->out[i]);
 }
 
 static void
@@ -842,15 +391,6 @@ proc_destroy(struct element *e)
 	cmd_free(&p->cmd);
 	free(p);
 }
-
-size_t
-proc_buffered(const struct element *e, int fd)
-{
-	const struct proc *p = (const struct proc *)e;
-
-	return fd == 1 || fd == 2 ? buffered(&p->out[fd - 1]) : 0;
-}
-
 static const char proc_help[] =
 "A process element: a program this server runs, made by\n"
 "  echo 'mkproc {\"Path\":\"/bin/ls\",\"Args\":[\"-l\",\"/\"]}' > ctl\n"

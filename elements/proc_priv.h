@@ -1,0 +1,97 @@
+/* proc_priv.h - the process element's private state, shared by proc.c and proc_stream.c.
+ *
+ * proc.c spawns, reaps, answers verbs and snapshot files and scrubs; proc_stream.c
+ * owns the stdio pipes: the bounded output buffers and their readers, stdin writes.
+ */
+#ifndef CIRCUIT_PROC_PRIV_H
+#define CIRCUIT_PROC_PRIV_H
+
+#include <stddef.h>
+#include <sys/queue.h>
+#include <uv.h>
+
+#include "elements/proc.h"
+
+#define proc_container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+enum proc_state { PROC_RUNNING, PROC_EXITED };
+enum in_state { IN_OPEN, IN_SHUTTING, IN_CLOSED };	/* CLOSED: uv_close called */
+enum out_state { OUT_READING, OUT_PAUSED, OUT_CLOSED };	/* CLOSED: uv_close called */
+
+struct proc;
+
+/* One open of stdin, stdout or stderr. */
+struct pstream {
+	struct proc *p;
+	int fd;
+	struct stream *s;
+	TAILQ_ENTRY(pstream) link;
+};
+TAILQ_HEAD(pstream_list, pstream);
+
+/* One output pipe and its buffer: bytes [start, end) of buf (size bytes) are unread. */
+struct outbuf {
+	uv_pipe_t pipe;
+	struct proc *p;
+	int fd;
+	enum out_state state;
+	char *buf;
+	size_t start, end, size;
+	struct op_queue readers;	/* parked reads, FIFO */
+};
+
+/* One stdin write in flight; its op is NULL once cancelled or answered. */
+struct wreq {
+	uv_write_t req;
+	struct proc *p;
+	struct op *op;
+	char *buf;
+	size_t len;
+	TAILQ_ENTRY(wreq) link;
+};
+
+struct proc {
+	struct element elem;		/* first: the element API casts */
+	struct cmd cmd;
+	enum proc_state state;
+	int scrubbed;
+	int pid;
+	int64_t exit_status;
+	int term_signal;
+	uv_process_t process;
+	uv_pipe_t in;
+	enum in_state in_state;
+	uv_shutdown_t shutdown;
+	struct outbuf out[2];		/* stdout, stderr */
+	int nhandles;			/* initialised and not yet closed */
+	struct op_queue waiters;	/* parked `wait` reads */
+	TAILQ_HEAD(, wreq) writes;
+	struct pstream_list streams[3];
+	int nstreams[3];
+};
+
+/* proc.c */
+
+/* Close callback of every handle of p: the last one drops the element's own reference. */
+void proc_on_close(uv_handle_t *h);
+
+/* proc_stream.c */
+
+extern const struct stream_ops proc_stream_ops;
+
+/* Start reading an output pipe into its buffer (after a successful spawn). */
+void proc_out_start(struct outbuf *ob);
+
+/* Close an output pipe: buffered bytes stay readable, then EOF. */
+void proc_out_close(struct outbuf *ob);
+
+/* Close the child's stdin: gracefully (after queued writes) or at once. */
+void proc_in_close(struct proc *p, int graceful);
+
+/* Tell every stream open on fd of p that its readiness may have changed. */
+void proc_notify(struct proc *p, int fd);
+
+/* The open of a stream file (stdin, stdout, stderr): the kind's open(). */
+void proc_open(struct element *e, const char *file, int mode, struct op *op);
+
+#endif
