@@ -823,6 +823,14 @@ Test(chan, scrub_fails_everything)
 	cr_assert_eq(ro.rc, -ENOENT);
 }
 
+static int nnotify;
+
+static void
+count_notify(struct stream *s, void *arg)
+{
+	nnotify++;
+}
+
 Test(chan, poll_readiness)
 {
 	struct res s, r, w, rd;
@@ -831,10 +839,12 @@ Test(chan, poll_readiness)
 	open_(&s, "send");
 	open_(&r, "recv");
 	settle();
+	r.stream->notify = count_notify;
 	cr_assert_eq(r.stream->ops->poll(r.stream) & POLLIN, 0);
 	cr_assert_eq(s.stream->ops->poll(s.stream) & POLLOUT, POLLOUT);
 	write_(&w, s.stream, "z", 1);
 	settle();
+	cr_assert_gt(nnotify, 0, "the reader is told that bytes arrived");
 	cr_assert_eq(r.stream->ops->poll(r.stream) & POLLIN, POLLIN);
 	cr_assert_eq(s.stream->ops->poll(s.stream) & POLLOUT, 0);
 	read_(&rd, r.stream, 10);
