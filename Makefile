@@ -55,9 +55,10 @@ $(BIN)/circuit: $(CMD_OBJ) $(LIB_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/mount.circuit: $(MNT_OBJ) $(LIB_OBJ)
+# The mount helper is self-contained: it only checks, forks and execs circuit.
+$(BIN)/mount.circuit: $(MNT_OBJ)
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^
 
 $(BIN)/circuit-sim: $(SIM_OBJ) $(LIB_OBJ)
 	@mkdir -p $(BIN)
