@@ -808,3 +808,50 @@ Test(proc, no_fd_leak, .timeout = 120)
 	after = open_fds();
 	cr_assert_eq(after, before, "fds: %d before, %d after", before, after);
 }
+
+Test(proc, stdin_back_pressure_and_cancel)
+{
+	struct stream *in;
+	struct op *op;
+	struct res r;
+	size_t big = 4 << 20;
+
+	mkproc("i", "{\"Path\":\"/bin/sleep\",\"Args\":[\"100\"]}");
+	in = must_open("i", "stdin", OP_WRONLY);
+	op = start(OP_WRITE, NULL, &r);
+	op->stream = in;
+	op->data = calloc(1, big);
+	op->len = big;
+	op_start(op);
+	run_for(100);
+	cr_assert(!r.done, "a write the child does not read waits");
+	cr_assert_eq(in->ops->poll(in), 0, "stdin is not writable while a write waits");
+	op_cancel(op);
+	cr_assert(run_until(&r.done, 1000));
+	cr_assert_eq(r.rc, -EINTR);
+	release(in);
+	cr_assert_eq(ctl("i", "scrub").rc, 0);
+	settle();
+}
+
+Test(proc, child_closed_stdin)
+{
+	struct stream *in;
+	struct op *op;
+	struct res r;
+	size_t big = 1 << 20;
+
+	mkproc("j", "{\"Path\":\"/bin/sh\",\"Args\":[\"-c\",\"exec 0<&-; sleep 100\"]}");
+	in = must_open("j", "stdin", OP_WRONLY);
+	run_for(100);
+	op = start(OP_WRITE, NULL, &r);
+	op->stream = in;
+	op->data = calloc(1, big);
+	op->len = big;
+	op_start(op);
+	cr_assert(run_until(&r.done, 5000));
+	cr_assert_eq(r.rc, -EPIPE, "%d %s", r.rc, r.msg);
+	release(in);
+	cr_assert_eq(ctl("j", "scrub").rc, 0);
+	settle();
+}
