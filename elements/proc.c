@@ -397,6 +397,8 @@ static const char proc_help[] =
 "Cmd JSON: Path (required; argv[0]), Args (the arguments after argv[0]), Env\n"
 "([\"K=V\",...]: exactly the environment; absent: the server's), Dir (working\n"
 "directory; may lie inside this mount), Scrub (true: remove the element at exit).\n"
+"With a Dir, or a Path inside this mount, the child changes directory and execs\n"
+"through /bin/sh, so a bad one there shows as an exit status and a line on stderr.\n"
 "\n"
 "Files:\n"
 "  stdin   write to the process's standard input; the last close of stdin closes it\n"
