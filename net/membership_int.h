@@ -1,0 +1,162 @@
+/* membership_int.h - private state shared by membership.c (member table,
+ * updates, gossip) and membership_probe.c (probes, suspicion, push-pull).
+ * Nothing outside net/membership*.c includes it.
+ */
+#ifndef CIRCUIT_NET_MEMBERSHIP_INT_H
+#define CIRCUIT_NET_MEMBERSHIP_INT_H
+
+#include <sys/queue.h>
+
+#include "net/membership.h"
+
+#define NEVER		INT64_MAX
+#define RELAYS		32	/* indirect probes this node runs for others */
+#define RECONNS		4	/* reconnect pings in flight */
+#define PP_SESSIONS	8	/* push-pull exchanges in flight */
+#define MAX_CONF	8	/* suspicion confirmations remembered */
+
+struct bcast {
+	TAILQ_ENTRY(bcast)	q;
+	struct mb_update	u;
+	int			transmits;
+};
+TAILQ_HEAD(bcastq, bcast);
+
+struct member {
+	uint64_t	id;
+	mb_addr		addr;
+	uint32_t	inc;
+	uint8_t		state;		/* enum mb_state */
+	uint8_t		in_order;	/* present in the probe order */
+	int64_t		since;		/* time of the last state change */
+	int64_t		last_notice;	/* last "you are dead" notice sent */
+	struct bcast	*bc;		/* queued update about it, or NULL */
+};
+
+struct susp {
+	uint64_t	id;
+	uint32_t	inc;
+	int		priv;		/* our own probe failed: only the suspect is told */
+	int		nconf;
+	uint64_t	conf[MAX_CONF];
+	int		mult;		/* health multiplier when it started */
+	uint32_t	seq;		/* a late ack of this probe clears it */
+	int64_t		start, deadline, next_notice;
+};
+
+enum { P_NONE, P_DIRECT1, P_DIRECT2, P_INDIRECT };
+
+struct probe {
+	int		phase;
+	uint64_t	target;
+	mb_addr		addr;
+	uint32_t	seq;
+	int		k, nacks;
+	int64_t		deadline;
+};
+
+struct relay {
+	int		used, nacked;
+	uint32_t	seq;		/* our ping to the target */
+	uint32_t	req_seq;	/* the requester's probe */
+	mb_addr		req_addr;
+	int64_t		deadline, expire;
+};
+
+struct reconn {
+	int		used;
+	uint32_t	seq;
+	uint64_t	id;
+	mb_addr		addr;
+	int64_t		expire;
+};
+
+struct ppsess {
+	int		used;
+	int		initiator;	/* we asked: resend the whole request */
+	int		done;		/* every chunk arrived */
+	mb_addr		peer;
+	uint32_t	token;
+	int		total;		/* 0 until the first chunk */
+	uint8_t		got[MB_PP_MAX_CHUNKS / 8];
+	int		tries;
+	int64_t		deadline;
+};
+
+struct mb {
+	struct mb_config	cfg;
+	struct mb_callbacks	cb;
+	uint64_t		id;
+	mb_addr			addr;
+	uint32_t		inc;
+
+	struct member		*m;
+	size_t			n, cap;
+	uint32_t		*slot;		/* id -> index + 1 */
+	uint32_t		*aslot;		/* address -> index + 1 */
+	size_t			nslot;
+	size_t			listed;		/* alive or suspect, self excluded */
+
+	uint64_t		*order;		/* randomized round-robin */
+	size_t			norder, order_pos, order_cap;
+	int			ring_turn, ring_dirty;
+	uint64_t		ring_succ;
+
+	struct bcastq		bq;
+	size_t			nbq;
+
+	struct probe		pr;
+	struct susp		*s;
+	size_t			ns, scap;
+	struct relay		relay[RELAYS];
+	struct reconn		rc[RECONNS];
+	struct ppsess		pp[PP_SESSIONS];
+	uint32_t		seq;
+	int			awareness;
+
+	int			leaving, leave_sent;
+	int			refresh;	/* early push-pulls left after a join */
+	int64_t			leave_at;
+
+	int64_t			next_probe, next_gossip, last_gossip;
+	int64_t			next_pushpull, next_reconnect, next_sweep;
+	int64_t			deadline;
+
+	struct mb_stats		st;
+	struct mb_msg		msg;		/* scratch for decode */
+	struct mb_msg		out;		/* scratch for encode */
+	uint8_t			buf[MB_MAX_DATAGRAM];
+};
+
+/* membership.c */
+struct member	*mb__find(struct mb *mb, uint64_t id);
+int		 mb__listed(const struct member *m);
+void		 mb__set_state(struct mb *mb, struct member *m, int state,
+		    int64_t now);
+void		 mb__queue(struct mb *mb, struct member *m, int kind,
+		    uint64_t from);
+void		 mb__send(struct mb *mb, const mb_addr *to, struct mb_msg *o,
+		    int piggyback);
+void		 mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
+		    const mb_addr *from, uint64_t sender, int merge);
+struct member	*mb__random_listed(struct mb *mb, uint64_t not1, uint64_t not2);
+uint64_t	 mb__rand(struct mb *mb, uint64_t n);
+int		 mb__mult(const struct mb *mb);
+void		 mb__awareness(struct mb *mb, int delta);
+void		 mb__sweep(struct mb *mb, int64_t now);
+void		 mb__gossip(struct mb *mb, int64_t now);
+void		 mb__to_update(const struct member *m, int kind, uint64_t from,
+		    struct mb_update *u);
+
+/* membership_probe.c */
+void		 mb__dispatch(struct mb *mb, int64_t now, const mb_addr *from);
+void		 mb__susp_clear(struct mb *mb, uint64_t id);
+void		 mb__susp_start(struct mb *mb, struct member *m, int64_t now,
+		    int priv, uint64_t accuser, int nconf, uint32_t seq);
+int		 mb__susp_confirm(struct mb *mb, uint64_t id, uint64_t from);
+void		 mb__pp_request(struct mb *mb, int64_t now, const mb_addr *to,
+		    int flags);
+void		 mb__timers(struct mb *mb, int64_t now);
+void		 mb__recompute_deadline(struct mb *mb);
+
+#endif
