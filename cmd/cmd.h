@@ -5,4 +5,7 @@
 /* `circuit start ...`: run a server; returns the exit status. */
 int cmd_start(int argc, char **argv);
 
+/* `circuit keygen`: print a new random 256-bit cluster key in hex; the exit status. */
+int cmd_keygen(void);
+
 #endif

@@ -1,0 +1,390 @@
+/* cli.c - the client half of `circuit`: command line, dial-in and error reporting.
+ *
+ * Flags may come before or after the command name (`circuit ls -d URL /` as in the
+ * seed, or `circuit -d URL ls /`).  Nothing here touches the network until a command
+ * asks for its connection, so `help`, `-h` and usage errors cost no round trip.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cli.h"
+#include "net/client.h"
+
+/* A URL file is one short line; anything longer is not a URL file. */
+#define URL_FILE_MAX 4096
+
+/* A flag's value: "-d=URL" carries it, "-d URL" takes the next argument. */
+static int
+flag_value(int argc, char **argv, int *i, const char *eq, const char **out)
+{
+	if (eq != NULL) {
+		*out = eq + 1;
+		return 0;
+	}
+	if (*i + 1 >= argc)
+		return -1;
+	*out = argv[++*i];
+	return 0;
+}
+
+/* "-9" is an argument (a signal number), not a flag. */
+static int
+is_number(const char *a)
+{
+	if (*a == '-')
+		a++;
+	if (*a == '\0')
+		return 0;
+	for (; *a != '\0'; a++)
+		if (*a < '0' || *a > '9')
+			return 0;
+	return 1;
+}
+
+/* An optional -discover value looks like MCAST:PORT, never like an anchor path. */
+static int
+looks_like_addr(const char *a)
+{
+	return a[0] != '/' && a[0] != '-' && strchr(a, ':') != NULL &&
+	    strncmp(a, "circuit://", 10) != 0;
+}
+
+/* Parse argv into c and the positional arguments; returns 0, or -1 with *bad set to
+ * the offending flag and *why to what is wrong with it. */
+static int
+parse(int argc, char **argv, struct cli *c, char **pos, int *npos, int *help,
+    const char **bad, const char **why)
+{
+	int i, flags_done = 0;
+
+	for (i = 1; i < argc; i++) {
+		char *a = argv[i], name[32];
+		const char *eq, *n;
+		size_t len;
+
+		if (flags_done || a[0] != '-' || a[1] == '\0' || is_number(a)) {
+			pos[(*npos)++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			flags_done = 1;
+			continue;
+		}
+		/* Go's flag package, which the seed used, takes -flag and --flag alike. */
+		n = a[1] == '-' ? a + 2 : a + 1;
+		eq = strchr(n, '=');
+		len = eq != NULL ? (size_t)(eq - n) : strlen(n);
+		*bad = a;
+		*why = "unknown flag";
+		if (len >= sizeof name)
+			return -1;
+		memcpy(name, n, len);
+		name[len] = '\0';
+		*why = "needs a value";
+		if (strcmp(name, "h") == 0 || strcmp(name, "help") == 0) {
+			*help = 1;
+		} else if (strcmp(name, "l") == 0 || strcmp(name, "long") == 0) {
+			c->long_list = 1;
+		} else if (strcmp(name, "d") == 0 || strcmp(name, "dial") == 0) {
+			if (flag_value(argc, argv, &i, eq, &c->url) < 0)
+				return -1;
+		} else if (strcmp(name, "hmac") == 0) {
+			if (flag_value(argc, argv, &i, eq, &c->hmac) < 0)
+				return -1;
+		} else if (strcmp(name, "discover") == 0) {
+			c->discover = 1;
+			if (eq == NULL && i + 1 < argc && looks_like_addr(argv[i + 1]))
+				i++;
+		} else {
+			*why = "unknown flag";
+			return -1;
+		}
+	}
+	*bad = NULL;
+	return 0;
+}
+
+int
+cli_main(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	char **pos = calloc((size_t)argc + 1, sizeof *pos);
+	const char *bad = NULL, *why = NULL;
+	int npos = 0, help = 0, status;
+
+	if (pos == NULL) {
+		fputs("circuit: out of memory\n", stderr);
+		return CLI_FAIL;
+	}
+	if (parse(argc, argv, &c, pos, &npos, &help, &bad, &why) < 0 && npos == 0) {
+		fprintf(stderr, "circuit: %s: %s (try circuit help)\n", bad, why);
+		free(pos);
+		return CLI_USAGE;
+	}
+	if (npos == 0) {
+		cli_help_all(help ? stdout : stderr);
+		free(pos);
+		return help ? CLI_OK : CLI_USAGE;
+	}
+	c.cmd = cli_find(pos[0]);
+	if (c.cmd == NULL) {
+		fprintf(stderr, "circuit: unknown command %s (try circuit help)\n", pos[0]);
+		free(pos);
+		return CLI_USAGE;
+	}
+	c.args = pos + 1;
+	c.nargs = npos - 1;
+	if (help) {
+		cli_help_cmd(c.cmd);
+		status = CLI_OK;
+	} else if (bad != NULL) {
+		status = cli_usage(&c, "%s: %s", bad, why);
+	} else if (c.long_list && !(c.cmd->flags & CLI_FLAG_LONG)) {
+		status = cli_usage(&c, "-l applies only to ls");
+	} else if (c.nargs < c.cmd->min || (c.cmd->max >= 0 && c.nargs > c.cmd->max)) {
+		status = cli_usage(&c, "%s arguments", c.nargs < c.cmd->min ? "missing" : "too many");
+	} else if (c.cmd->run == NULL) {
+		status = cli_usage(&c, "give it first: circuit %s [flags] (circuit %s -h)",
+		    c.cmd->name, c.cmd->name);
+	} else {
+		status = c.cmd->run(&c);
+	}
+	if (c.conn != NULL)
+		circuit_close(c.conn);
+	free(pos);
+	return status;
+}
+
+/* Expand a leading ~ or ~/ to $HOME: the seed's own example exports CIRCUIT="~/.circuit"
+ * in quotes, so the shell leaves the tilde to us. */
+static int
+expand_home(const char *path, char *buf, size_t size)
+{
+	const char *home = getenv("HOME");
+	int n;
+
+	if (path[0] == '~' && (path[1] == '\0' || path[1] == '/') && home != NULL)
+		n = snprintf(buf, size, "%s%s", home, path + 1);
+	else
+		n = snprintf(buf, size, "%s", path);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* The dial-in URL from the file $CIRCUIT names (its first word). */
+static int
+url_from_env(struct cli *c, const char *env, char *url, size_t size)
+{
+	char file[4096], text[URL_FILE_MAX];
+	size_t n, start, end;
+	FILE *f;
+
+	/* A URL in the variable itself is what the user meant, so take it. */
+	if (strncmp(env, "circuit://", 10) == 0) {
+		snprintf(url, size, "%s", env);
+		return 0;
+	}
+	if (expand_home(env, file, sizeof file) < 0)
+		return cli_error(c, CLI_FAIL, "$CIRCUIT: path too long");
+	f = fopen(file, "r");
+	if (f == NULL)
+		return cli_error(c, CLI_FAIL, "$CIRCUIT names %s: %s (it should hold a circuit:// URL)",
+		    file, strerror(errno));
+	n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	for (start = 0; start < n && strchr(" \t\r\n", text[start]) != NULL; start++)
+		;
+	for (end = start; end < n && strchr(" \t\r\n", text[end]) == NULL; end++)
+		;
+	if (end == start || end - start >= size)
+		return cli_error(c, CLI_FAIL, "$CIRCUIT names %s, which holds no circuit:// URL", file);
+	memcpy(url, text + start, end - start);
+	url[end - start] = '\0';
+	return 0;
+}
+
+struct circuit *
+cli_conn(struct cli *c)
+{
+	char url[URL_FILE_MAX], key[4096], *msg = NULL, what[URL_FILE_MAX + 8];
+	const char *env, *keyfile;
+	int rc;
+
+	if (c->conn != NULL)
+		return c->conn;
+	env = getenv("CIRCUIT");
+	if (c->url != NULL) {
+		snprintf(url, sizeof url, "%s", c->url);
+	} else if (c->discover) {
+		cli_error(c, CLI_FAIL, "-discover: finding a server by multicast is not available "
+		    "yet; give -d URL or set $CIRCUIT");
+		return NULL;
+	} else if (env != NULL && *env != '\0') {
+		if (url_from_env(c, env, url, sizeof url) != 0)
+			return NULL;
+	} else {
+		cli_error(c, CLI_FAIL, "no dial-in server: give -d circuit://HOST:PORT/XID, or put "
+		    "that URL in a file and set CIRCUIT to it (echo URL > ~/.circuit; "
+		    "export CIRCUIT=~/.circuit)");
+		return NULL;
+	}
+	keyfile = c->hmac != NULL ? c->hmac : getenv("CIRCUIT_HMAC");
+	if (keyfile != NULL && *keyfile != '\0') {
+		if (expand_home(keyfile, key, sizeof key) < 0) {
+			cli_error(c, CLI_FAIL, "-hmac: path too long");
+			return NULL;
+		}
+		keyfile = key;
+	} else {
+		keyfile = NULL;
+	}
+	rc = circuit_dial(url, keyfile, &c->conn, &msg);
+	if (rc < 0) {
+		c->conn = NULL;
+		snprintf(what, sizeof what, "dial %s", url);
+		cli_fail(c, rc, msg, what);
+		return NULL;
+	}
+	return c->conn;
+}
+
+int
+cli_fail(struct cli *c, int rc, char *msg, const char *what)
+{
+	const char *why = strerror(rc < 0 ? -rc : rc);
+
+	if (msg != NULL && *msg != '\0') {
+		size_t n = strlen(msg);
+
+		/* Messages are one line; drop a trailing newline a server may have sent. */
+		while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+			msg[--n] = '\0';
+		if (strstr(msg, why) != NULL)
+			fprintf(stderr, "circuit %s: %s\n", c->cmd->name, msg);
+		else
+			fprintf(stderr, "circuit %s: %s (%s)\n", c->cmd->name, msg, why);
+	} else {
+		fprintf(stderr, "circuit %s: %s: %s\n", c->cmd->name, what, why);
+	}
+	free(msg);
+	return CLI_FAIL;
+}
+
+int
+cli_error(struct cli *c, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "circuit %s: ", c->cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+int
+cli_usage(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "circuit %s: ", c->cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (usage: circuit %s%s%s)\n", c->cmd->name,
+	    *c->cmd->args != '\0' ? " " : "", c->cmd->args);
+	return CLI_USAGE;
+}
+
+int
+cli_path(struct cli *c, const char *arg, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (arg[0] != '/') {
+		cli_usage(c, "%s: an anchor path starts with / (like /X88550014d4c82e4d/job; "
+		    "circuit ls / lists the servers)", arg);
+		return -1;
+	}
+	for (const char *p = arg; *p != '\0'; p++) {
+		if (*p == '/' && n > 0 && buf[n - 1] == '/')
+			continue;
+		if (n + 1 >= size) {
+			cli_usage(c, "anchor path too long");
+			return -1;
+		}
+		buf[n++] = *p;
+	}
+	if (n > 1 && buf[n - 1] == '/')
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
+int
+cli_read_stdin(struct cli *c, size_t max, char **out, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap), *bigger;
+	ssize_t got;
+
+	for (;;) {
+		if (buf == NULL)
+			return cli_error(c, CLI_FAIL, "out of memory");
+		if (n + 1 == cap) {
+			if (cap > max) {
+				free(buf);
+				return cli_error(c, CLI_FAIL, "standard input is longer than %zu bytes", max);
+			}
+			bigger = realloc(buf, cap * 2);
+			if (bigger == NULL)
+				free(buf);
+			buf = bigger;
+			cap *= 2;
+			continue;
+		}
+		got = read(STDIN_FILENO, buf + n, cap - 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			int e = errno;
+
+			free(buf);
+			return cli_error(c, CLI_FAIL, "reading standard input: %s", strerror(e));
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	if (n > max) {
+		free(buf);
+		return cli_error(c, CLI_FAIL, "standard input is longer than %zu bytes", max);
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return CLI_OK;
+}
+
+int
+cli_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
