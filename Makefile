@@ -40,6 +40,7 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 PROGS    = $(BIN)/circuit $(BIN)/mount.circuit \
            $(if $(SIM_OBJ),$(BIN)/circuit-sim) $(EX_BIN)
 
+.SECONDARY:
 .PHONY: all test unit sim-test integration asan bench fuzz run install clean deps
 all: $(PROGS)
 
@@ -84,13 +85,22 @@ integration: all
 
 test: all unit sim-test integration
 
-# The same suites under AddressSanitizer + UBSan, in a separate build tree.
+# The same suites under AddressSanitizer + UBSan, in a separate build tree.  Servers
+# started by the integration tests write their reports to build-asan/reports: any
+# report there fails the target.
+ASAN_ENV = LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 asan:
-	$(MAKE) BUILD=build-asan BIN=build-asan/bin \
+	rm -rf build-asan/reports && mkdir -p build-asan/reports
+	$(ASAN_ENV) $(MAKE) BUILD=build-asan BIN=build-asan/bin \
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" all unit
-	CIRCUIT_BIN=build-asan/bin ASAN_OPTIONS=detect_leaks=1 \
+	  all unit
+	$(ASAN_ENV) ASAN_OPTIONS=log_path=$(CURDIR)/build-asan/reports/asan \
+	  CIRCUIT_BIN=$(CURDIR)/build-asan/bin \
 	  bash tests/integration/run.sh $(wildcard tests/integration/test_*.sh)
+	@if ls build-asan/reports/* >/dev/null 2>&1; then \
+	  cat build-asan/reports/*; echo "asan: sanitizer reports above"; exit 1; fi
+	@echo "asan: clean"
 
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)

@@ -155,6 +155,7 @@ fs_mount(uv_loop_t *loop, const char *dir, void (*gone)(void), char **msg)
 		goto fail_inode;
 	}
 	se = fuse_session_new(&args, &fs_ops, sizeof fs_ops, NULL);
+	fuse_opt_free_args(&args);
 	if (se == NULL) {
 		rc = -EIO;
 		if (asprintf(msg, "fuse_session_new failed") < 0)

@@ -134,7 +134,8 @@ int
 main(int argc, char **argv)
 {
 	char *args[MAX_ARGS], circuit[PATH_MAX], real[PATH_MAX], logpath[PATH_MAX] = "";
-	char *spec = NULL, *dir = NULL, *opts = NULL, *var = NULL, *urlfile;
+	static char optcopy[4096], flags[MAX_ARGS][32];
+	char *spec = NULL, *dir = NULL, *opts = NULL, *var = NULL;
 	int nargs = 0, out[2];
 	off_t logstart;
 	struct stat st;
@@ -185,8 +186,10 @@ main(int argc, char **argv)
 	} else if (spec != NULL && strcmp(spec, "circuit") != 0 && strcmp(spec, "none") != 0) {
 		die("%s: SPEC must be circuit, none or a circuit:// URL%s", spec, "");
 	}
-	for (char *o = opts != NULL ? strtok(strdup(opts), ",") : NULL; o != NULL;
-	    o = strtok(NULL, ",")) {
+	if (opts != NULL && strlen(opts) >= sizeof optcopy)
+		die("-o %s: too long%s", "OPTIONS", "");
+	snprintf(optcopy, sizeof optcopy, "%s", opts != NULL ? opts : "");
+	for (char *o = strtok(optcopy, ","); o != NULL; o = strtok(NULL, ",")) {
 		char *eq = strchr(o, '=');
 		if (generic_option(o))
 			continue;
@@ -204,8 +207,9 @@ main(int argc, char **argv)
 		    strcmp(o, "discover") != 0 && strcmp(o, "hmac") != 0 && strcmp(o, "docker") != 0 &&
 		    strcmp(o, "var") != 0)
 			die("unknown option %s (see mount.circuit -h)%s", o, "");
-		if (asprintf(&args[nargs++], "-%s", o) < 0)
-			die("%s%s", "out of memory", "");
+		snprintf(flags[nargs], sizeof flags[nargs], "-%s", o);
+		args[nargs] = flags[nargs];
+		nargs++;
 		if (eq != NULL)
 			args[nargs++] = eq;
 	}
@@ -253,13 +257,17 @@ main(int argc, char **argv)
 		snprintf(help, sizeof help, "%s/help", real);
 		if (is_mounted(real) && access(help, R_OK) == 0) {
 			fputs(url, stdout);
-			if (asprintf(&urlfile, "%s/.url", var != NULL ? var : "") > 0 && var != NULL) {
+			if (var != NULL) {
+				/* Where `circuit -d $(cat VAR/url)` and scripts find this server. */
+				char urlfile[PATH_MAX];
+				snprintf(urlfile, sizeof urlfile, "%s/url", var);
 				FILE *uf = fopen(urlfile, "w");
 				if (uf != NULL) {
 					fputs(url, uf);
 					fclose(uf);
 				}
 			}
+			fclose(f);
 			return 0;
 		}
 		if (waitpid(pid, &status, WNOHANG) == pid) {
