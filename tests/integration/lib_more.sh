@@ -40,7 +40,7 @@ wait_pid() {
 	local secs=$1 pid=$2 n
 	n=$((secs * 20))
 	for _ in $(seq "$n"); do
-		kill -0 "$pid" 2>/dev/null || { wait "$pid"; return $?; }
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return $?; }
 		sleep 0.05
 	done
 	kill -KILL "$pid" 2>/dev/null

@@ -1,6 +1,6 @@
 /* intr_read FILE MS [wronly]: open FILE and read it to EOF onto stdout (or, with
  * "wronly", open it for writing and copy stdin into it), with a one-shot SIGALRM after
- * MS milliseconds whose handler does nothing and is installed without SA_RESTART, so
+ * MS milliseconds (a decimal, e.g. 0.3) whose handler does nothing and is installed without SA_RESTART, so
  * a blocked open/read/write returns EINTR.  Every byte read is written to stdout
  * before anything else happens, so nothing read can be lost by the interruption.
  * Exit: 0 done, 4 open gave EINTR, 5 read/write gave EINTR, 1 other error (on stderr).
@@ -37,21 +37,25 @@ main(int argc, char **argv)
 	static char buf[1 << 20];
 	long long total = 0;
 	int wr = argc > 3 && strcmp(argv[3], "wronly") == 0, fd;
-	long ms;
+	double ms;
+	long us;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: intr_read FILE MS [wronly]\n");
 		return 2;
 	}
-	ms = atol(argv[2]);
+	ms = atof(argv[2]);
+	us = (long)(ms * 1000.0);
+	if (us < 1)
+		us = 1;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_alarm;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;	/* no SA_RESTART */
 	sigaction(SIGALRM, &sa, NULL);
 	memset(&it, 0, sizeof it);
-	it.it_value.tv_sec = ms / 1000;
-	it.it_value.tv_usec = (ms % 1000) * 1000;
+	it.it_value.tv_sec = us / 1000000;
+	it.it_value.tv_usec = us % 1000000;
 	setitimer(ITIMER_REAL, &it, NULL);
 	fd = open(argv[1], wr ? O_WRONLY : O_RDONLY);
 	if (fd < 0) {
