@@ -177,9 +177,8 @@ run_rmdir(struct op *op, struct anchor *a)
 	op_done(op, anchor_remove(a));
 }
 
-/* Split "verb arg\n" in place: trailing newlines and spaces go, one space separates. */
-static int
-split_ctl(char *text, char **verb, char **arg)
+int
+local_split_ctl(char *text, char **verb, char **arg)
 {
 	size_t n = strlen(text);
 	char *p;
@@ -211,7 +210,7 @@ run_ctl(struct op *op, struct anchor *a)
 	char *verb, *arg;
 
 	if (op->data == NULL || op->len == 0 || memchr(op->data, '\0', op->len) != NULL ||
-	    split_ctl(op->data, &verb, &arg) < 0) {
+	    local_split_ctl(op->data, &verb, &arg) < 0) {
 		op_fail(op, -EINVAL, "%s: empty or malformed command (write 'VERB ARG')", op->path);
 		return;
 	}

@@ -13,6 +13,10 @@ int local_is_remote_path(const char *path);
 /* Called as op completes: write the operation log and the anchor's error file. */
 void local_note_done(struct op *op);
 
+/* Split one ctl command "VERB ARG\n" in place: trailing newlines and blanks go, blanks
+ * separate; -EINVAL if empty or the verb holds a non-printing byte. */
+int local_split_ctl(char *text, char **verb, char **arg);
+
 /* The root directory's members (live servers), as a JSON array of XIDs; set by net/. */
 typedef json_t *(*local_members_fn)(void);
 void local_set_members(local_members_fn fn);
