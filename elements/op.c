@@ -21,6 +21,7 @@ static uv_idle_t idle;
 static int idle_running;
 static struct op_queue doneq = TAILQ_HEAD_INITIALIZER(doneq);
 static op_remote_fn remote;
+static long live_ops, parked_ops;
 
 static const char *const type_names[] = {
 	[OP_STAT] = "stat", [OP_LIST] = "list", [OP_MKDIR] = "mkdir",
@@ -85,6 +86,7 @@ op_new(enum op_type type, op_cb cb, void *arg)
 
 	if (op == NULL)
 		return NULL;
+	live_ops++;
 	op->type = type;
 	op->cb = cb;
 	op->arg = arg;
@@ -97,6 +99,7 @@ op_free(struct op *op)
 {
 	if (op == NULL)
 		return;
+	live_ops--;
 	free(op->path);
 	free(op->file);
 	free(op->client);
@@ -167,6 +170,8 @@ op_cancel(struct op *op)
 void
 op_park(struct op *op, void (*cancel)(struct op *op), void *owner)
 {
+	if (op->state != OPS_PARKED)
+		parked_ops++;
 	op->state = OPS_PARKED;
 	op->cancel = cancel;
 	op->owner = owner;
@@ -178,6 +183,8 @@ op_done(struct op *op, int rc)
 	if (op->state == OPS_DONE || op->state == OPS_CALLED || op->state == OPS_NEW)
 		fatalx("op_done: %s op %p completed in state %d", op_type_name(op->type),
 		    (void *)op, op->state);
+	if (op->state == OPS_PARKED)
+		parked_ops--;
 	op->rc = rc;
 	op->cancel = NULL;
 	op->state = OPS_DONE;
@@ -237,4 +244,16 @@ stream_notify(struct stream *s)
 {
 	if (s != NULL && s->notify != NULL)
 		s->notify(s, s->notify_arg);
+}
+
+json_t *
+op_stats(void)
+{
+	long queued = 0;
+	struct op *op;
+
+	TAILQ_FOREACH(op, &doneq, link)
+		queued++;
+	return json_pack("{s:I, s:I, s:I}", "Live", (json_int_t)live_ops,
+	    "Parked", (json_int_t)parked_ops, "Completing", (json_int_t)queued);
 }

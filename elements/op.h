@@ -144,6 +144,10 @@ int op_init(uv_loop_t *loop);
 /* Complete every queued callback now (shutdown); parked ops are failed by their owners. */
 void op_drain(void);
 
+/* Counts for debugging (stk): {"Live": ops in flight, "Parked": waiting on an
+ * element, "Completing": queued callbacks}. */
+json_t *op_stats(void);
+
 /* Name of an op type, for logs. */
 const char *op_type_name(enum op_type t);
 

@@ -31,6 +31,13 @@ static struct element server_elem;
 static TAILQ_HEAD(, log_reader) readers = TAILQ_HEAD_INITIALIZER(readers);
 static int (*join_fn)(const char *url, char **msg);
 static json_t *(*members_fn)(void);
+static json_t *(*stk_fn)(void);
+
+void
+server_set_stk(json_t *(*fn)(void))
+{
+	stk_fn = fn;
+}
 
 static const char *const server_files[] = { "peek", "log", NULL };
 
@@ -107,11 +114,52 @@ srv_peek(struct op *op)
 	op_done_data(op, text, n + 1);
 }
 
+static int
+count_anchors(const struct anchor *a)
+{
+	const struct anchor *c;
+	int n = 1;
+
+	TAILQ_FOREACH(c, &a->children, sibling)
+		n += count_anchors(c);
+	return n;
+}
+
+/* The internal state for debugging (`circuit stk`): what the seed's stack dump told. */
+static void
+srv_stk(struct op *op)
+{
+	struct log_reader *r;
+	json_int_t nreaders = 0;
+	json_t *j;
+	char *text;
+
+	TAILQ_FOREACH(r, &readers, link)
+		nreaders++;
+	j = json_pack("{s:s, s:o, s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:o*}",
+	    "ID", g_server.id, "Operations", op_stats(), "Anchors", count_anchors(g_server.root),
+	    "Elements", server_element_counts(),
+	    "Members", members_fn != NULL ? members_fn() : json_pack("[s]", g_server.url),
+	    "Log", "Bytes", (json_int_t)(oplog_end() - oplog_start()),
+	    "Total", (json_int_t)oplog_end(), "Readers", nreaders,
+	    "Extra", stk_fn != NULL ? stk_fn() : NULL);
+	text = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (text == NULL) {
+		op_fail(op, -ENOMEM, "out of memory");
+		return;
+	}
+	op_done_copy(op, text, strlen(text));
+	free(text);
+}
+
 static void
 srv_snap(struct element *e, const char *file, struct op *op)
 {
 	if (strcmp(file, "peek") == 0)
 		srv_peek(op);
+	else if (strcmp(file, "stk") == 0)
+		srv_stk(op);
 	else
 		op_fail(op, -ENOENT, "%s: no file %s", elem_path(e), file);
 }

@@ -8,6 +8,7 @@
 #define CIRCUIT_SERVER_H
 
 #include <time.h>
+#include <jansson.h>
 #include <uv.h>
 
 struct anchor;
@@ -38,13 +39,15 @@ int server_path_in_mount(const char *path);
 
 /* The cluster layer's join (the `join` verb) and member list (peek's Members). */
 void server_set_join(int (*fn)(const char *url, char **msg));
-void server_set_members(struct json_t *(*fn)(void));
+void server_set_members(json_t *(*fn)(void));
+
+/* More state for stk (FUSE requests, peers...), as a JSON object (new reference). */
+void server_set_stk(json_t *(*fn)(void));
 
 /* The server element's kind (peek, log, join, suicide). */
 extern const struct elem_kind server_kind;
 
 /* How many elements of each kind exist, as a JSON object {"process": 2, ...}. */
-struct json_t;
-struct json_t *server_element_counts(void);
+json_t *server_element_counts(void);
 
 #endif
