@@ -5,6 +5,7 @@
  * asks for its connection, so `help`, `-h` and usage errors cost no round trip.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,9 @@ cli_main(int argc, char **argv)
 		fputs("circuit: out of memory\n", stderr);
 		return CLI_FAIL;
 	}
+	/* A server that hangs up must be an error message, not a silent death by
+	 * SIGPIPE; a closed standard output still ends us like cat (cli_write_all). */
+	signal(SIGPIPE, SIG_IGN);
 	if (parse(argc, argv, &c, pos, &npos, &help, &bad, &why) < 0 && npos == 0) {
 		fprintf(stderr, "circuit: %s: %s (try circuit help)\n", bad, why);
 		free(pos);
@@ -381,6 +385,11 @@ cli_write_all(int fd, const void *buf, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EPIPE && fd == STDOUT_FILENO) {
+			/* `circuit stdout X | head` ends quietly, as cat would. */
+			signal(SIGPIPE, SIG_DFL);
+			raise(SIGPIPE);
+		}
 		if (n < 0)
 			return -errno;
 		p += n;
