@@ -26,9 +26,9 @@ mb_config_default(struct mb_config *c)
 	c->gossip_fanout = 3;
 	c->retransmit_mult = 4;
 	c->awareness_max = 8;
-	c->pushpull_interval = 30000;
+	c->pushpull_interval = 60000;
 	c->join_retry = 500;
-	c->reconnect_interval = 5000;
+	c->reconnect_interval = 10000;
 	c->reconnect_timeout = 300000;
 	c->tombstone = 360000;
 }
@@ -329,6 +329,7 @@ mb__queue(struct mb *mb, struct member *m, int kind, uint64_t from)
 		TAILQ_REMOVE(&mb->bq, b, q);
 	mb__to_update(m, kind, from, &b->u);
 	b->transmits = 0;
+	b->boost = 1;
 	TAILQ_INSERT_HEAD(&mb->bq, b, q);
 	if (mb->next_gossip == NEVER)
 		mb->next_gossip = mb->last_gossip + mb->cfg.gossip_interval;
@@ -352,7 +353,7 @@ piggyback(struct mb *mb, struct mb_msg *o)
 		room -= sz;
 		o->upd[o->nupd++] = b->u;
 		TAILQ_REMOVE(&mb->bq, b, q);
-		if (++b->transmits < limit) {
+		if (++b->transmits < limit * b->boost) {
 			TAILQ_INSERT_TAIL(&done, b, q);
 			continue;
 		}
@@ -471,7 +472,8 @@ about_self(struct mb *mb, int64_t now, const struct mb_update *u,
 			mb__queue(mb, self, MB_UPD_ALIVE, 0);
 	} else if (!priv)
 		return;
-	mb__to_update(self, MB_UPD_ALIVE, 0, &r);
+	mb__to_update(self, priv ? MB_UPD_ALIVE | MB_UPD_PRIVATE :
+	    MB_UPD_ALIVE, 0, &r);
 	acc = kind == MB_UPD_SUSPECT ? mb__find(mb, u->from) : NULL;
 	send_private(mb, acc && acc->id != mb->id ? &acc->addr : from, &r);
 	if (priv && kind == MB_UPD_DEAD)
@@ -496,28 +498,35 @@ void
 mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
     const mb_addr *from, uint64_t sender, int merge)
 {
-	int kind = u->kind & ~MB_UPD_PRIVATE;
+	int kind = u->kind & ~MB_UPD_PRIVATE, was_dead, fresh = 0;
 	struct member *m, *old;
 
 	if (u->id == mb->id) {
 		about_self(mb, now, u, from);
 		return;
 	}
-	if (u->kind & MB_UPD_PRIVATE)
+	/* Private updates are notices to their subject; the one exception
+	 * is a refutation answering our own suspicion, which we apply but do
+	 * not gossip since nobody else heard of the suspicion. */
+	if ((u->kind & MB_UPD_PRIVATE) && kind != MB_UPD_ALIVE)
 		return;
 	m = mb__find(mb, u->id);
 	if (merge && (kind == MB_UPD_SUSPECT || kind == MB_UPD_DEAD) &&
 	    m != NULL && mb__listed(m)) {
-		/* memberlist's rule: a remote death is only a suspicion here,
-		 * so the member gets a chance to refute it. */
-		kind = MB_UPD_SUSPECT;
+		/* A full state says what its sender believed, maybe long ago
+		 * on the far side of a partition: no evidence against a member
+		 * we hold alive.  The member itself refutes it when it
+		 * exchanges state with that side (reconnect). */
+		return;
 	}
 	switch (kind) {
 	case MB_UPD_ALIVE:
+		was_dead = m != NULL && !mb__listed(m);
 		if (m == NULL) {
 			if ((m = add(mb, u, MB_ALIVE, now)) == NULL)
 				return;
 			emit(mb, MB_EV_JOINED, m);
+			fresh = 1;
 		} else if (u->inc > m->inc) {
 			m->inc = u->inc;
 			if (!mb_addr_eq(&m->addr, &u->addr)) {
@@ -534,7 +543,14 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 		 * (every member draws the same conclusion). */
 		while ((old = find_addr(mb, &m->addr, m->id)) != NULL)
 			mb__set_state(mb, old, MB_DEAD, now);
-		mb__queue(mb, m, MB_UPD_ALIVE, 0);
+		if (!(u->kind & MB_UPD_PRIVATE) || was_dead)
+			mb__queue(mb, m, MB_UPD_ALIVE, 0);
+		/* News of a new member is retransmitted three times as often:
+		 * after a merge only half the cluster forwards it, and a
+		 * member that misses it would not list the newcomer until the
+		 * next full-state exchange. */
+		if (fresh && m->bc)
+			m->bc->boost = 3;
 		break;
 	case MB_UPD_SUSPECT:
 		if (m == NULL || !mb__listed(m) || u->inc < m->inc)

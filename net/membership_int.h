@@ -19,6 +19,7 @@ struct bcast {
 	TAILQ_ENTRY(bcast)	q;
 	struct mb_update	u;
 	int			transmits;
+	int			boost;		/* retransmit limit multiplier */
 };
 TAILQ_HEAD(bcastq, bcast);
 
@@ -116,6 +117,9 @@ struct mb {
 
 	int			leaving, leave_sent;
 	int			refresh;	/* early push-pulls left after a join */
+	uint64_t		unk_id;		/* a sender we do not know */
+	mb_addr			unk_addr;
+	int64_t			unk_at;		/* exchange state with it then */
 	int64_t			leave_at;
 
 	int64_t			next_probe, next_gossip, last_gossip;

@@ -602,6 +602,14 @@ mb__dispatch(struct mb *mb, int64_t now, const mb_addr *from)
 			mb__apply(mb, now, &m->upd[i], from, m->sender, 0);
 	/* A member we hold dead that talks to us directly is told so. */
 	sm = mb__find(mb, m->sender);
+	if (sm == NULL && mb->unk_id == 0) {
+		/* A member we never heard of knows us: its announcement may
+		 * still be on its way, so wait, then exchange state with it
+		 * (this closes the gaps gossip leaves after a merge). */
+		mb->unk_id = m->sender;
+		mb->unk_addr = *from;
+		mb->unk_at = now + 3000;
+	}
 	if (sm && sm->state == MB_DEAD) {
 		struct mb_update u;
 
@@ -701,6 +709,12 @@ mb__timers(struct mb *mb, int64_t now)
 		if (!mb->leaving && (m = mb__random_listed(mb, 0, 0)) != NULL)
 			mb__pp_request(mb, now, &m->addr, MB_PP_ALL | MB_PP_PUSH);
 	}
+	if (mb->unk_id && now >= mb->unk_at) {
+		if (mb__find(mb, mb->unk_id) == NULL && !mb->leaving)
+			mb__pp_request(mb, now, &mb->unk_addr,
+			    MB_PP_ALL | MB_PP_PUSH);
+		mb->unk_id = 0;
+	}
 	if (now >= mb->next_reconnect && !mb->leaving)
 		reconnect(mb, now);
 	if (now >= mb->next_sweep) {
@@ -735,5 +749,7 @@ mb__recompute_deadline(struct mb *mb)
 	if (!mb->leaving)
 		d = min64(d, mb->next_reconnect);
 	d = min64(d, mb->next_sweep);
+	if (mb->unk_id)
+		d = min64(d, mb->unk_at);
 	mb->deadline = d;
 }

@@ -96,6 +96,7 @@ get_updates(struct rd *r, struct mb_msg *m)
 			break;
 		case MB_UPD_ALIVE:
 		case MB_UPD_DEAD:
+			break;
 		case MB_UPD_LEFT:
 			if (u->kind & MB_UPD_PRIVATE)
 				r->bad = 1;

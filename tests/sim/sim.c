@@ -159,6 +159,8 @@ cb_send(void *ctx, const mb_addr *to, const uint8_t *buf, size_t len)
 	if (S.now >= S.stat_from) {
 		S.sent++;
 		S.sent_bytes += len;
+		if (len > 1 && buf[1] < 8)
+			S.sent_type[buf[1]]++;
 	}
 	if (dst < 0 || unif() < S.loss || partitioned(nd->idx, dst))
 		return;

@@ -78,7 +78,7 @@ struct sim {
 	int64_t		heal_t, merge_t, join_end, stat_from;
 	int64_t		converged_at, healed_at, merged_at;
 
-	uint64_t	sent, sent_bytes;
+	uint64_t	sent, sent_bytes, sent_type[8];
 	double		node_seconds;	/* live nodes x time since stat_from */
 	int64_t		last_account;
 	uint64_t	false_deaths, false_death_events, suspect_events;

@@ -265,6 +265,9 @@ sim_report(void)
 	for (i = 0; i < (size_t)s->n; i++) {
 		if (!s->nodes[i].up)
 			continue;
+		if (s->verbose && !s->nodes[i].full)
+			fprintf(stderr, "node %zu lists %d of %d\n", i,
+			    s->nodes[i].nlisted, should_list(&s->nodes[i]));
 		mb_get_stats(s->nodes[i].mb, &st);
 		dropped += st.dropped;
 		suspicions += st.suspicions;
@@ -301,6 +304,17 @@ sim_report(void)
 	    s->node_seconds > 0 ? (double)s->sent / s->node_seconds : 0));
 	json_object_set_new(o, "bytes_per_node_s", json_real(
 	    s->node_seconds > 0 ? (double)s->sent_bytes / s->node_seconds : 0));
+	{
+		static const char *names[8] = { "", "ping", "ack", "nack",
+		    "ping_req", "gossip", "pp_req", "pp_state" };
+		json_t *bt = json_object();
+
+		for (i = 1; i < 8; i++)
+			json_object_set_new(bt, names[i], json_real(
+			    s->node_seconds > 0 ? (double)s->sent_type[i] /
+			    s->node_seconds : 0));
+		json_object_set_new(o, "by_type", bt);
+	}
 	json_object_set_new(o, "stats_from_s", json_real(
 	    (double)s->stat_from / 1e6));
 	json_object_set_new(o, "healed_s", s->heal_t >= 0 ?
