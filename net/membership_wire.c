@@ -26,6 +26,7 @@ struct rd {
 	const uint8_t	*p;
 	size_t		 left;
 	int		 bad;
+	int		 trunc;		/* ran out of bytes */
 };
 
 static uint64_t
@@ -35,6 +36,7 @@ get(struct rd *r, size_t n)
 	size_t i;
 
 	if (r->bad || r->left < n) {
+		r->trunc |= !r->bad;
 		r->bad = 1;
 		return 0;
 	}
@@ -61,6 +63,7 @@ get_addr(struct rd *r, mb_addr *a)
 		return;
 	}
 	if (r->bad || r->left < n) {
+		r->trunc |= !r->bad;
 		r->bad = 1;
 		return;
 	}
@@ -113,7 +116,7 @@ get_updates(struct rd *r, struct mb_msg *m)
 int
 mb_decode(const uint8_t *buf, size_t len, struct mb_msg *m)
 {
-	struct rd r = { buf, len, 0 };
+	struct rd r = { buf, len, 0, 0 };
 
 	if (len > MB_MAX_DATAGRAM)
 		return -EMSGSIZE;
@@ -156,6 +159,7 @@ mb_decode(const uint8_t *buf, size_t len, struct mb_msg *m)
 		m->seq = (uint32_t)get(&r, 4);
 		m->flags = (uint8_t)get(&r, 1);
 		if (r.left < sizeof(m->want)) {
+			r.trunc |= !r.bad;
 			r.bad = 1;
 			break;
 		}
@@ -176,7 +180,7 @@ mb_decode(const uint8_t *buf, size_t len, struct mb_msg *m)
 		return -EBADMSG;
 	}
 	if (r.bad)
-		return r.left == 0 ? -EMSGSIZE : -EBADMSG;
+		return r.trunc ? -EMSGSIZE : -EBADMSG;
 	if (r.left != 0)
 		return -EBADMSG;
 	return 0;
