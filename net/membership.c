@@ -13,13 +13,13 @@
 void
 mb_config_default(struct mb_config *c)
 {
-	c->probe_interval = 700;
+	c->probe_interval = 750;
 	c->probe_timeout = 300;
 	c->indirect_k = 4;
 	c->indirect_timeout = 500;
 	c->helper_timeout = 300;
 	c->suspicion_min = 800;
-	c->suspicion_max = 4000;
+	c->suspicion_max = 3000;
 	c->suspicion_k = 3;
 	c->notice_interval = 150;
 	c->gossip_interval = 100;
@@ -28,7 +28,7 @@ mb_config_default(struct mb_config *c)
 	c->awareness_max = 8;
 	c->pushpull_interval = 60000;
 	c->join_retry = 500;
-	c->reconnect_interval = 10000;
+	c->reconnect_interval = 15000;
 	c->reconnect_timeout = 300000;
 	c->tombstone = 360000;
 }
@@ -218,7 +218,7 @@ add(struct mb *mb, const struct mb_update *u, int state, int64_t now)
 	m->inc = u->inc;
 	m->state = (uint8_t)state;
 	m->since = now;
-	m->last_notice = -NEVER;
+	m->last_notice = INT64_MIN / 4;
 	slot_insert(mb, mb->n - 1);
 	if (mb__listed(m)) {
 		mb->listed++;
@@ -279,7 +279,8 @@ mb__sweep(struct mb *mb, int64_t now)
 		if (!mb__listed(m) && m->id != mb->id &&
 		    now - m->since > mb->cfg.tombstone) {
 			if (m->bc) {
-				TAILQ_REMOVE(&mb->bq, m->bc, q);
+				TAILQ_REMOVE(m->bc->lazy ? &mb->lq : &mb->bq,
+				    m->bc, q);
 				mb->nbq--;
 				free(m->bc);
 			}
@@ -326,43 +327,75 @@ mb__queue(struct mb *mb, struct member *m, int kind, uint64_t from)
 		m->bc = b;
 		mb->nbq++;
 	} else
-		TAILQ_REMOVE(&mb->bq, b, q);
+		TAILQ_REMOVE(b->lazy ? &mb->lq : &mb->bq, b, q);
 	mb__to_update(m, kind, from, &b->u);
 	b->transmits = 0;
 	b->boost = 1;
+	b->lazy = 0;
 	TAILQ_INSERT_HEAD(&mb->bq, b, q);
 	if (mb->next_gossip == NEVER)
 		mb->next_gossip = mb->last_gossip + mb->cfg.gossip_interval;
 }
 
+/* Updates ride on pings and acks until they have been sent LAZY times
+ * their limit; dedicated gossip only carries "hot" ones, still under the
+ * limit.  The lazy tail costs bytes, not datagrams, and makes a member that
+ * missed every hot copy of an update very unlikely. */
+#define LAZY 3
+
+static int
+hot_limit(const struct mb *mb, const struct bcast *b)
+{
+	return retransmit_limit(mb) * b->boost;
+}
+
+int
+mb__hot(const struct mb *mb)
+{
+	return !TAILQ_EMPTY(&mb->bq);
+}
+
 static void
-piggyback(struct mb *mb, struct mb_msg *o)
+piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 {
 	struct bcastq done;
 	struct bcast *b;
 	struct member *m;
 	size_t room = MB_MAX_PAYLOAD - mb_header_size(o), sz;
-	int limit = retransmit_limit(mb);
+	int limit, lazy;
 
 	TAILQ_INIT(&done);
-	while ((b = TAILQ_FIRST(&mb->bq)) != NULL &&
-	    o->nupd < MB_MAX_UPDATES) {
-		sz = mb_update_size(&b->u);
-		if (sz > room)
-			break;
-		room -= sz;
-		o->upd[o->nupd++] = b->u;
-		TAILQ_REMOVE(&mb->bq, b, q);
-		if (++b->transmits < limit * b->boost) {
-			TAILQ_INSERT_TAIL(&done, b, q);
-			continue;
+	for (lazy = 0; lazy < 2 && !(lazy && hot_only); lazy++) {
+		struct bcastq *qu = lazy ? &mb->lq : &mb->bq;
+
+		while ((b = TAILQ_FIRST(qu)) != NULL &&
+		    o->nupd < MB_MAX_UPDATES) {
+			sz = mb_update_size(&b->u);
+			if (sz > room)
+				break;
+			room -= sz;
+			o->upd[o->nupd++] = b->u;
+			TAILQ_REMOVE(qu, b, q);
+			limit = hot_limit(mb, b);
+			b->transmits++;
+			if (b->transmits < limit) {
+				TAILQ_INSERT_TAIL(&done, b, q);
+				continue;
+			}
+			if (b->u.id == mb->id && b->u.kind == MB_UPD_LEFT)
+				mb->leave_sent = 1;
+			if (b->transmits < LAZY * limit) {
+				b->lazy = 1;
+				TAILQ_INSERT_TAIL(&mb->lq, b, q);
+				if (lazy)
+					break;	/* do not send it twice */
+				continue;
+			}
+			mb->nbq--;
+			if ((m = mb__find(mb, b->u.id)) != NULL && m->bc == b)
+				m->bc = NULL;
+			free(b);
 		}
-		mb->nbq--;
-		if ((m = mb__find(mb, b->u.id)) != NULL && m->bc == b)
-			m->bc = NULL;
-		if (b->u.id == mb->id && b->u.kind == MB_UPD_LEFT)
-			mb->leave_sent = 1;
-		free(b);
 	}
 	TAILQ_CONCAT(&mb->bq, &done, q);
 }
@@ -374,7 +407,7 @@ mb__send(struct mb *mb, const mb_addr *to, struct mb_msg *o, int pb)
 
 	o->sender = mb->id;
 	if (pb)
-		piggyback(mb, o);
+		piggyback(mb, o, o->type == MB_MSG_GOSSIP);
 	len = mb_encode(o, mb->buf, MB_MAX_PAYLOAD);
 	if (len < 0)
 		return;
@@ -418,7 +451,7 @@ mb__gossip(struct mb *mb, int64_t now)
 	int i;
 	struct member *m;
 
-	for (i = 0; i < mb->cfg.gossip_fanout && mb->nbq > 0; i++) {
+	for (i = 0; i < mb->cfg.gossip_fanout && mb__hot(mb); i++) {
 		if ((m = mb__random_listed(mb, 0, 0)) == NULL)
 			break;
 		memset(&mb->out, 0, sizeof(mb->out));
@@ -426,7 +459,7 @@ mb__gossip(struct mb *mb, int64_t now)
 		mb__send(mb, &m->addr, &mb->out, 1);
 	}
 	mb->last_gossip = now;
-	mb->next_gossip = mb->nbq > 0 ? now + mb->cfg.gossip_interval : NEVER;
+	mb->next_gossip = mb__hot(mb) ? now + mb->cfg.gossip_interval : NEVER;
 }
 
 /* ---- Update rules */
@@ -612,6 +645,7 @@ mb_create(struct mb **out, const struct mb_config *cfg, uint64_t id,
 	mb->addr = *self;
 	mb->inc = 1;
 	TAILQ_INIT(&mb->bq);
+	TAILQ_INIT(&mb->lq);
 	if (rehash(mb, 32) < 0) {
 		free(mb);
 		return -ENOMEM;
@@ -649,6 +683,10 @@ mb_free(struct mb *mb)
 		return;
 	while ((b = TAILQ_FIRST(&mb->bq)) != NULL) {
 		TAILQ_REMOVE(&mb->bq, b, q);
+		free(b);
+	}
+	while ((b = TAILQ_FIRST(&mb->lq)) != NULL) {
+		TAILQ_REMOVE(&mb->lq, b, q);
 		free(b);
 	}
 	free(mb->m);

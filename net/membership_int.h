@@ -20,6 +20,7 @@ struct bcast {
 	struct mb_update	u;
 	int			transmits;
 	int			boost;		/* retransmit limit multiplier */
+	int			lazy;		/* in mb->lq, past its limit */
 };
 TAILQ_HEAD(bcastq, bcast);
 
@@ -103,7 +104,8 @@ struct mb {
 	int			ring_turn, ring_dirty;
 	uint64_t		ring_succ;
 
-	struct bcastq		bq;
+	struct bcastq		bq;		/* hot: under the limit */
+	struct bcastq		lq;		/* lazy tail: pings and acks only */
 	size_t			nbq;
 
 	struct probe		pr;
@@ -149,6 +151,7 @@ int		 mb__mult(const struct mb *mb);
 void		 mb__awareness(struct mb *mb, int delta);
 void		 mb__sweep(struct mb *mb, int64_t now);
 void		 mb__gossip(struct mb *mb, int64_t now);
+int		 mb__hot(const struct mb *mb);
 void		 mb__to_update(const struct member *m, int kind, uint64_t from,
 		    struct mb_update *u);
 

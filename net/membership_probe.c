@@ -263,18 +263,20 @@ probe_fail(struct mb *mb, int64_t now)
 	struct member *m = mb__find(mb, p->target);
 
 	p->phase = P_NONE;
+	if (m != NULL && mb__listed(m) && !mb->leaving) {
+		if (m->state == MB_SUSPECT)
+			mb__susp_confirm(mb, m->id, mb->id);
+		else {
+			mb__set_state(mb, m, MB_SUSPECT, now);
+			mb__susp_start(mb, m, now, 1, mb->id, p->nacks,
+			    p->seq);
+		}
+	}
 	/* Lifeguard: helpers that did not even nack point at our own network
-	 * or CPU, so we grow slower and more careful. */
+	 * or CPU, so our next probes grow slower and more careful.  This
+	 * suspicion keeps the health we had when the probe began. */
 	if (p->nacks < p->k)
 		mb__awareness(mb, 1);
-	if (m == NULL || !mb__listed(m) || mb->leaving)
-		return;
-	if (m->state == MB_SUSPECT) {
-		mb__susp_confirm(mb, m->id, mb->id);
-		return;
-	}
-	mb__set_state(mb, m, MB_SUSPECT, now);
-	mb__susp_start(mb, m, now, 1, mb->id, p->nacks, p->seq);
 }
 
 static void

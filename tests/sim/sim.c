@@ -199,6 +199,8 @@ cb_event(void *ctx, const struct mb_event *ev)
 		break;
 	case MB_EV_SUSPECT:
 		S.suspect_events++;
+		if (v && v->gone_at >= 0 && v->suspect_at < 0)
+			v->suspect_at = S.now;
 		break;
 	case MB_EV_DEAD:
 	case MB_EV_LEFT:
@@ -206,6 +208,8 @@ cb_event(void *ctx, const struct mb_event *ev)
 		if (v == NULL)
 			break;
 		if (v->gone_at >= 0) {
+			if (v->dead_at < 0)
+				v->dead_at = S.now;
 			sim_detected(v, nd);
 		} else if (ev->kind == MB_EV_DEAD &&
 		    !sim_excused(nd->idx, v->node)) {

@@ -38,6 +38,7 @@ struct life {
 	uint8_t		*marked;
 	int		remaining;
 	int64_t		done_at;
+	int64_t		suspect_at, dead_at;	/* first anywhere */
 };
 
 struct node {

@@ -61,6 +61,7 @@ sim_new_life(uint64_t id, int node)
 	v->node = node;
 	v->gone_at = -1;
 	v->done_at = -1;
+	v->suspect_at = v->dead_at = -1;
 	if (nlives == livecap) {
 		livecap = livecap ? livecap * 2 : 1024;
 		lives = realloc(lives, livecap * sizeof(*lives));
@@ -253,12 +254,30 @@ sim_report(void)
 			continue;
 		if (v->done_at < 0) {
 			undetected++;
+			if (s->verbose) {
+				int k;
+
+				fprintf(stderr, "life of %d gone at %.2f: %d "
+				    "still list it:", v->node, v->gone_at / 1e6,
+				    v->remaining);
+				for (k = 0; k < s->n; k++)
+					if (!v->marked[k])
+						fprintf(stderr, " %d", k);
+				fprintf(stderr, "\n");
+			}
 			continue;
 		}
 		if (s->nodes[v->node].leaving && s->nodes[v->node].life == v)
 			lv[nl++] = (double)(v->done_at - v->gone_at) / 1e6;
-		else
+		else {
 			d[nd++] = (double)(v->done_at - v->gone_at) / 1e6;
+			if (s->verbose)
+				fprintf(stderr, "crash of %d: suspect +%.2f dead "
+				    "+%.2f all +%.2f\n", v->node,
+				    (double)(v->suspect_at - v->gone_at) / 1e6,
+				    (double)(v->dead_at - v->gone_at) / 1e6,
+				    (double)(v->done_at - v->gone_at) / 1e6);
+		}
 	}
 	qsort(d, nd, sizeof(*d), cmp_double);
 	qsort(lv, nl, sizeof(*lv), cmp_double);
