@@ -1,0 +1,65 @@
+/* client.h - the circuit client library: dial any server and run operations.
+ *
+ * The public C API (the seed's "programmatic access"); the `circuit` CLI is built on
+ * it.  Calls block the calling thread until the server answers; they speak the same
+ * RPC as servers do among themselves, and the server dialed forwards each operation
+ * to the server that owns the anchor.  Every call returns 0 (or a byte count) on
+ * success and a negative errno on failure; where err is not NULL it then receives a
+ * malloc'd one-line message (free it).  Paths are anchor paths: "/X0123456789abcdef/a/b".
+ */
+#ifndef CIRCUIT_CLIENT_H
+#define CIRCUIT_CLIENT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+struct circuit;
+struct circuit_stream;
+
+/* Open modes of circuit_open. */
+enum { CIRCUIT_READ = 0, CIRCUIT_WRITE = 1 };
+
+/* Dial the server at url ("circuit://HOST:PORT/XID"); keyfile is the cluster key
+ * file or NULL for plaintext. */
+int circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **err);
+
+/* Hang up and free c (open streams of c must be closed first). */
+void circuit_close(struct circuit *c);
+
+/* The anchor's kind and files: {"kind": "process", "files": ["ctl", ...]}. */
+int circuit_stat(struct circuit *c, const char *path, json_t **out, char **err);
+
+/* The anchor's kind, files and sub-anchors ("/" lists the live servers):
+ * {"kind": ..., "files": [...], "anchors": ["name", ...]}. */
+int circuit_list(struct circuit *c, const char *path, json_t **out, char **err);
+
+/* Create the anchor at path (its parent must exist). */
+int circuit_mkdir(struct circuit *c, const char *path, char **err);
+
+/* Scrub the anchor's element and remove it (-ENOTEMPTY while it has sub-anchors). */
+int circuit_rmdir(struct circuit *c, const char *path, char **err);
+
+/* Run one ctl command on the anchor: "mkchan 3", "signal TERM", "mkproc {...}". */
+int circuit_ctl(struct circuit *c, const char *path, const char *command, char **err);
+
+/* Read a snapshot file (peek, wait, help, error, ctl) whole; *data is malloc'd and
+ * NUL-terminated, *len its length.  `wait` blocks until the process exits. */
+int circuit_snap(struct circuit *c, const char *path, const char *file, char **data,
+    size_t *len, char **err);
+
+/* Open a stream file (stdin, stdout, stderr, send, recv, log) for reading or writing;
+ * opening `send` or `recv` blocks as the channel's semantics say. */
+int circuit_open(struct circuit *c, const char *path, const char *file, int mode,
+    struct circuit_stream **out, char **err);
+
+/* Read up to max bytes (blocks until some are there); 0 at end of stream. */
+ssize_t circuit_read(struct circuit_stream *s, void *buf, size_t max, char **err);
+
+/* Write len bytes (blocks while the reader is behind); returns len. */
+ssize_t circuit_write(struct circuit_stream *s, const void *buf, size_t len, char **err);
+
+/* Close the stream: the end of a message on `send`, EOF on `stdin`. */
+int circuit_stream_close(struct circuit_stream *s, char **err);
+
+#endif
