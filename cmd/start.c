@@ -20,10 +20,11 @@
 #include "elements/op.h"
 #include "elements/server.h"
 #include "fs/fs.h"
+#include "net/net.h"
+#include "net/url.h"
 
 static uv_loop_t *loop;
 static uv_signal_t sigint, sigterm, sighup;
-static uv_tcp_t listener;
 static int stopping, exit_status;
 
 static const char start_usage[] =
@@ -60,6 +61,10 @@ shutdown_server(int status)
 	exit_status = status;
 	fs_unmount();
 	server_fini();
+	/* Replies of finished requests go out before the connections close (a remote
+	 * `suicide` then sees success); then the peers hear we leave. */
+	op_drain();
+	net_stop();
 	op_drain();
 	uv_walk(loop, on_closed_walk, NULL);
 }
@@ -76,24 +81,6 @@ on_mount_gone(void)
 {
 	log_info("unmounted from outside: shutting down");
 	shutdown_server(0);
-}
-
-static void
-on_connection(uv_stream_t *server, int status)
-{
-	uv_tcp_t *c;
-
-	/* The wire protocol is not in this build yet: refuse politely by closing. */
-	if (status < 0)
-		return;
-	c = malloc(sizeof *c);
-	if (c == NULL)
-		return;
-	uv_tcp_init(loop, c);
-	if (uv_accept(server, (uv_stream_t *)c) == 0)
-		uv_close((uv_handle_t *)c, (uv_close_cb)free);
-	else
-		uv_close((uv_handle_t *)c, (uv_close_cb)free);
 }
 
 /* The first IPv4 address of interface name, into buf. */
@@ -116,33 +103,26 @@ iface_addr(const char *name, char *buf, size_t size)
 	return rc;
 }
 
-static int
-listen_on(const char *host, int port, int *bound)
+/* The initial join (-j) finished: only now is the URL printed, so whoever waits for
+ * it (a script, mount.circuit) sees a server that is already in the cluster. */
+static void
+on_joined(int status, const char *msg, void *arg)
 {
-	struct sockaddr_storage ss;
-	int len = sizeof ss, rc;
+	const char *url = arg;
 
-	memset(&ss, 0, sizeof ss);
-	if (strchr(host, ':') != NULL)
-		rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
-	else
-		rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
-	if (rc < 0)
-		return rc;
-	uv_tcp_init(loop, &listener);
-	if ((rc = uv_tcp_bind(&listener, (struct sockaddr *)&ss, 0)) < 0 ||
-	    (rc = uv_listen((uv_stream_t *)&listener, 128, on_connection)) < 0 ||
-	    (rc = uv_tcp_getsockname(&listener, (struct sockaddr *)&ss, &len)) < 0)
-		return rc;
-	*bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
-	    ((struct sockaddr_in *)&ss)->sin_port);
-	return 0;
+	if (status < 0) {
+		fprintf(stderr, "circuit start: -j %s: %s\n", url, msg != NULL ? msg : strerror(-status));
+		shutdown_server(1);
+		return;
+	}
+	printf("%s\n", g_server.url);
+	fflush(stdout);
 }
 
 int
 cmd_start(int argc, char **argv)
 {
-	const char *addr = NULL, *iface = NULL, *mnt = NULL, *var = NULL;
+	const char *addr = NULL, *iface = NULL, *mnt = NULL, *var = NULL, *join = NULL;
 	char host[256] = "127.0.0.1", ifbuf[64], *msg = NULL;
 	int port = 0, bound = 0, verbose = 0, rc;
 
@@ -161,7 +141,15 @@ cmd_start(int argc, char **argv)
 			mnt = argv[++i];
 		} else if (strcmp(a, "-var") == 0 && i + 1 < argc) {
 			var = argv[++i];
-		} else if ((strcmp(a, "-j") == 0 || strcmp(a, "-hmac") == 0) && i + 1 < argc) {
+		} else if (strcmp(a, "-j") == 0 && i + 1 < argc) {
+			struct url u;
+			join = argv[++i];
+			if (url_parse(join, &u, 0) < 0) {
+				fprintf(stderr, "circuit start: -j %s: want circuit://HOST:PORT/XID "
+				    "(HOST numeric)\n", join);
+				return 2;
+			}
+		} else if (strcmp(a, "-hmac") == 0 && i + 1 < argc) {
 			fprintf(stderr, "circuit start: %s: not supported by this build yet\n", a);
 			return 2;
 		} else if (strcmp(a, "-discover") == 0) {
@@ -196,7 +184,7 @@ cmd_start(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	loop = uv_default_loop();
-	if ((rc = listen_on(host, port, &bound)) < 0) {
+	if ((rc = net_listen(loop, host, port, &bound)) < 0) {
 		fprintf(stderr, "circuit start: listen on %s:%d: %s\n", host, port, uv_strerror(rc));
 		return 1;
 	}
@@ -205,6 +193,10 @@ cmd_start(int argc, char **argv)
 		return 1;
 	}
 	g_server.stop = shutdown_server;
+	if ((rc = net_init(loop)) < 0) {
+		fprintf(stderr, "circuit start: cluster layer: %s\n", strerror(-rc));
+		return 1;
+	}
 	if (var != NULL) {
 		char *logpath;
 		if (mkdir(var, 0700) < 0 && errno != EEXIST) {
@@ -236,8 +228,15 @@ cmd_start(int argc, char **argv)
 	uv_signal_start(&sigterm, on_signal, SIGTERM);
 	uv_signal_init(loop, &sighup);
 	uv_signal_start(&sighup, on_signal, SIGHUP);
-	printf("%s\n", g_server.url);
-	fflush(stdout);
+	if (join != NULL) {
+		if ((rc = net_join(join, on_joined, (void *)(uintptr_t)join)) < 0) {
+			fprintf(stderr, "circuit start: -j %s: %s\n", join, strerror(-rc));
+			shutdown_server(1);
+		}
+	} else {
+		printf("%s\n", g_server.url);
+		fflush(stdout);
+	}
 	oplog("server", g_server.root->path, "start", 0, NULL);
 	uv_run(loop, UV_RUN_DEFAULT);
 	/* Let the closes and last completions run. */

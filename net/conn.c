@@ -1,0 +1,505 @@
+/* conn.c - TCP connections that speak frames (see conn.h).
+ *
+ * Reading: received bytes collect in rbuf until a whole frame is there; the header
+ * is checked as soon as it is in (version, type, length), so an oversized length is
+ * refused before any memory is reserved for it.  The buffer grows to at most one
+ * frame and is given back when empty, so an idle connection costs a few hundred bytes.
+ *
+ * Back-pressure: reading stops while rpc.c has too many of the other's requests in
+ * flight, or while too many of our bytes wait to be written (the other does not read
+ * its replies); a peer can therefore never make us buffer without bound.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "elements/log.h"
+#include "net/conn.h"
+
+#define DIAL_TIMEOUT_MS		3000
+#define HELLO_TIMEOUT_MS	10000
+#define RBUF_MIN		65536
+#define WQUEUE_HIGH		(16u << 20)
+#define WQUEUE_LOW		(4u << 20)
+
+enum { PAUSE_RPC = 1, PAUSE_WRITE = 2 };
+
+struct conn_list conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
+static uv_loop_t *loop;
+static const struct conn_events *events;
+
+struct wreq {
+	uv_write_t req;
+	struct conn *c;
+	void *a, *b;
+	size_t len;
+};
+
+void
+conn_init(uv_loop_t *l, const struct conn_events *ev)
+{
+	loop = l;
+	events = ev;
+	TAILQ_INIT(&conn_all);
+}
+
+static struct conn *
+conn_new(void)
+{
+	struct conn *c = calloc(1, sizeof *c);
+
+	if (c == NULL)
+		return NULL;
+	TAILQ_INIT(&c->calls);
+	TAILQ_INIT(&c->inreqs);
+	TAILQ_INIT(&c->handles);
+	TAILQ_INIT(&c->rstreams);
+	c->next_tag = 1;
+	c->next_handle = 1;
+	uv_tcp_init(loop, &c->tcp);
+	uv_timer_init(loop, &c->timer);
+	c->tcp.data = c;
+	c->timer.data = c;
+	c->handles_open = 2;
+	TAILQ_INSERT_TAIL(&conn_all, c, link);
+	return c;
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	if (--c->handles_open == 0) {
+		free(c->rbuf);
+		free(c);
+	}
+}
+
+void
+conn_close(struct conn *c, int reason)
+{
+	void (*cb)(struct conn *, int, void *);
+
+	if (c->state == CONN_CLOSED)
+		return;
+	c->state = CONN_CLOSED;
+	TAILQ_REMOVE(&conn_all, c, link);
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	uv_timer_stop(&c->timer);
+	cb = c->dial_cb;
+	c->dial_cb = NULL;
+	if (cb != NULL)
+		cb(c, reason < 0 ? reason : -ECONNRESET, c->dial_arg);
+	if (events != NULL && events->closed != NULL)
+		events->closed(c, reason);
+	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+static void
+update_reading(struct conn *c);
+
+static void
+on_written(uv_write_t *req, int status)
+{
+	struct wreq *w = (struct wreq *)req;
+	struct conn *c = w->c;
+
+	c->wqueued -= w->len;
+	free(w->a);
+	free(w->b);
+	free(w);
+	if (c->state == CONN_CLOSED)
+		return;
+	if (status < 0) {
+		log_warnx("connection %s: write: %s", c->name, uv_strerror(status));
+		conn_close(c, status);
+		return;
+	}
+	if ((c->paused & PAUSE_WRITE) && c->wqueued < WQUEUE_LOW) {
+		c->paused &= ~PAUSE_WRITE;
+		update_reading(c);
+	}
+}
+
+void
+conn_send2(struct conn *c, void *a, size_t alen, void *b, size_t blen)
+{
+	struct wreq *w;
+	uv_buf_t bufs[2];
+	int n = 0, rc;
+
+	if (c->state != CONN_HELLO && c->state != CONN_UP) {
+		free(a);
+		free(b);
+		return;
+	}
+	w = malloc(sizeof *w);
+	if (w == NULL) {
+		free(a);
+		free(b);
+		conn_close(c, -ENOMEM);
+		return;
+	}
+	w->c = c;
+	w->a = a;
+	w->b = b;
+	w->len = alen + blen;
+	if (alen > 0)
+		bufs[n++] = uv_buf_init(a, (unsigned)alen);
+	if (blen > 0)
+		bufs[n++] = uv_buf_init(b, (unsigned)blen);
+	c->wqueued += w->len;
+	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, (unsigned)n, on_written);
+	if (rc < 0) {
+		c->wqueued -= w->len;
+		free(a);
+		free(b);
+		free(w);
+		conn_close(c, rc);
+		return;
+	}
+	if (c->wqueued > WQUEUE_HIGH && !(c->paused & PAUSE_WRITE)) {
+		c->paused |= PAUSE_WRITE;
+		update_reading(c);
+	}
+}
+
+void
+conn_send(struct conn *c, void *buf, size_t len)
+{
+	conn_send2(c, buf, len, NULL, 0);
+}
+
+int
+conn_send_msg(struct conn *c, enum frame_type type, uint32_t id, const json_t *head,
+    const void *body, size_t bodylen)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = frame_msg_build(type, id, head, body, bodylen, &buf, &len);
+
+	if (rc < 0)
+		return rc;
+	conn_send(c, buf, len);
+	return 0;
+}
+
+void
+conn_send_empty(struct conn *c, enum frame_type type, uint32_t id)
+{
+	uint8_t *buf = malloc(FRAME_HDR);
+
+	if (buf == NULL)
+		return;
+	frame_header(buf, type, id, 0);
+	conn_send(c, buf, FRAME_HDR);
+}
+
+int
+conn_send_now(struct conn *c, const void *buf, size_t len)
+{
+	uv_buf_t b = uv_buf_init((char *)(uintptr_t)buf, (unsigned)len);
+	int rc;
+
+	if (c->state != CONN_HELLO && c->state != CONN_UP)
+		return -ENOTCONN;
+	rc = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	if (rc < 0)
+		return rc;
+	return (size_t)rc == len ? 0 : -EAGAIN;
+}
+
+/* Send a REFUSE at once (best effort: it may not fit) and drop the connection. */
+static void
+refuse(struct conn *c, int reason, const char *fmt, const char *arg)
+{
+	char text[256];
+	uint8_t *buf;
+	size_t len;
+	json_t *head;
+
+	snprintf(text, sizeof text, fmt, arg);
+	log_warnx("connection %s: %s: dropped", c->name, text);
+	head = json_pack("{s:s}", "msg", text);
+	if (head != NULL && frame_msg_build(FRAME_REFUSE, 0, head, NULL, 0, &buf, &len) == 0) {
+		conn_send_now(c, buf, len);
+		free(buf);
+	}
+	json_decref(head);
+	conn_close(c, reason);
+}
+
+/* ---- reading ---- */
+
+static void
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+	size_t want = c->rlen + RBUF_MIN;
+	long need;
+
+	/* Reserve room for the whole frame being received, once its header is in. */
+	if (c->rlen >= FRAME_HDR && (need = frame_need(c->rbuf, c->rlen)) > 0 &&
+	    (size_t)need > want)
+		want = (size_t)need;
+	if (want > c->rcap) {
+		uint8_t *nb = realloc(c->rbuf, want);
+		if (nb == NULL) {
+			buf->base = NULL;
+			buf->len = 0;
+			return;
+		}
+		c->rbuf = nb;
+		c->rcap = want;
+	}
+	buf->base = (char *)c->rbuf + c->rlen;
+	buf->len = c->rcap - c->rlen;
+}
+
+static int
+handle_hello(struct conn *c, const struct frame *f)
+{
+	const uint8_t *body;
+	size_t blen;
+	json_t *head;
+	int rc;
+
+	if (f->type == FRAME_REFUSE) {
+		const char *m = NULL;
+		if (frame_msg_parse(f->payload, f->len, &head, &body, &blen) == 0)
+			m = json_string_value(json_object_get(head, "msg"));
+		log_warnx("connection %s: refused by the other side: %s", c->name,
+		    m != NULL ? m : "(no reason)");
+		json_decref(head);
+		conn_close(c, -ECONNREFUSED);
+		return -ECONNREFUSED;
+	}
+	if (f->type != FRAME_HELLO) {
+		refuse(c, -EPROTO, "%s frame before HELLO", frame_type_name(f->type));
+		return -EPROTO;
+	}
+	if (frame_msg_parse(f->payload, f->len, &head, &body, &blen) < 0) {
+		refuse(c, -EBADMSG, "%s", "malformed HELLO");
+		return -EBADMSG;
+	}
+	rc = events->check_hello(c, head);
+	json_decref(head);
+	if (rc < 0) {
+		refuse(c, rc, "HELLO refused: %s", strerror(-rc));
+		return rc;
+	}
+	uv_timer_stop(&c->timer);
+	c->state = CONN_UP;
+	if (c->dial_cb != NULL) {
+		void (*cb)(struct conn *, int, void *) = c->dial_cb;
+		c->dial_cb = NULL;
+		cb(c, 0, c->dial_arg);
+	}
+	if (c->state == CONN_UP)
+		events->up(c);
+	return 0;
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = s->data;
+	struct frame f;
+	size_t off = 0;
+	long n;
+
+	if (c->state == CONN_CLOSED)
+		return;
+	if (nread < 0) {
+		if (nread != UV_EOF)
+			log_debug("connection %s: read: %s", c->name, uv_strerror((int)nread));
+		conn_close(c, nread == UV_EOF ? -ECONNRESET : (int)nread);
+		return;
+	}
+	if (nread == 0 && buf->base == NULL) {
+		conn_close(c, -ENOMEM);
+		return;
+	}
+	c->rlen += (size_t)nread;
+	while (c->state != CONN_CLOSED) {
+		n = frame_decode(c->rbuf + off, c->rlen - off, &f);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (n == -EPROTONOSUPPORT)
+				refuse(c, (int)n, "protocol version %s not supported (this server "
+				    "speaks version 1)", c->rbuf[off] == 0 ? "0" : "other");
+			else if (n == -EMSGSIZE)
+				refuse(c, (int)n, "%s", "oversized frame");
+			else
+				refuse(c, (int)n, "%s", "malformed frame header");
+			return;
+		}
+		off += (size_t)n;
+		if (c->state == CONN_HELLO) {
+			if (handle_hello(c, &f) < 0)
+				return;
+		} else if (events->frame(c, &f) < 0 && c->state != CONN_CLOSED) {
+			refuse(c, -EPROTO, "bad %s frame", frame_type_name(f.type));
+			return;
+		}
+	}
+	if (c->state == CONN_CLOSED)
+		return;
+	if (off > 0) {
+		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+		c->rlen -= off;
+	}
+	if (c->rlen == 0 && c->rcap > RBUF_MIN) {
+		free(c->rbuf);
+		c->rbuf = NULL;
+		c->rcap = 0;
+	}
+}
+
+static void
+update_reading(struct conn *c)
+{
+	if (c->state != CONN_HELLO && c->state != CONN_UP)
+		return;
+	if (c->paused)
+		uv_read_stop((uv_stream_t *)&c->tcp);
+	else
+		uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+void
+conn_pause(struct conn *c)
+{
+	if (!(c->paused & PAUSE_RPC)) {
+		c->paused |= PAUSE_RPC;
+		update_reading(c);
+	}
+}
+
+void
+conn_resume(struct conn *c)
+{
+	if (c->paused & PAUSE_RPC) {
+		c->paused &= ~PAUSE_RPC;
+		update_reading(c);
+	}
+}
+
+/* ---- setting up ---- */
+
+static void
+on_timeout(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+
+	log_warnx("connection %s: %s timed out", c->name,
+	    c->state == CONN_DIALING ? "connect" : "HELLO");
+	conn_close(c, -ETIMEDOUT);
+}
+
+/* Connected: say HELLO and wait for the other's. */
+static void
+start(struct conn *c)
+{
+	json_t *head = events->hello();
+
+	uv_tcp_nodelay(&c->tcp, 1);
+	c->state = CONN_HELLO;
+	if (head == NULL || conn_send_msg(c, FRAME_HELLO, 0, head, NULL, 0) < 0) {
+		json_decref(head);
+		conn_close(c, -ENOMEM);
+		return;
+	}
+	json_decref(head);
+	uv_timer_start(&c->timer, on_timeout, HELLO_TIMEOUT_MS, 0);
+	update_reading(c);
+}
+
+static void
+name_from(struct conn *c, const struct sockaddr_storage *ss)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
+		port = ntohs(sin->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip);
+		port = ntohs(sin6->sin6_port);
+	}
+	snprintf(c->name, sizeof c->name, "%s:%d", ip, port);
+}
+
+int
+conn_accept(uv_stream_t *listener)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof ss, rc;
+	struct conn *c = conn_new();
+
+	if (c == NULL)
+		return -ENOMEM;
+	if ((rc = uv_accept(listener, (uv_stream_t *)&c->tcp)) < 0) {
+		conn_close(c, rc);
+		return rc;
+	}
+	memset(&ss, 0, sizeof ss);
+	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len);
+	name_from(c, &ss);
+	start(c);
+	return 0;
+}
+
+static void
+on_connect(uv_connect_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	if (c->state == CONN_CLOSED)
+		return;
+	if (status < 0) {
+		log_debug("connection %s: connect: %s", c->name, uv_strerror(status));
+		conn_close(c, status);
+		return;
+	}
+	uv_timer_stop(&c->timer);
+	start(c);
+}
+
+int
+conn_dial(const struct url *u, const char *want_id,
+    void (*cb)(struct conn *c, int status, void *arg), void *arg, struct conn **out)
+{
+	struct sockaddr_storage ss;
+	struct conn *c;
+	int rc;
+
+	if ((rc = url_sockaddr(u, &ss)) < 0)
+		return rc;
+	if ((c = conn_new()) == NULL)
+		return -ENOMEM;
+	c->outgoing = 1;
+	c->state = CONN_DIALING;
+	name_from(c, &ss);
+	if (want_id != NULL)
+		snprintf(c->want_id, sizeof c->want_id, "%s", want_id);
+	c->connect.data = c;
+	if ((rc = uv_tcp_connect(&c->connect, &c->tcp, (struct sockaddr *)&ss, on_connect)) < 0) {
+		conn_close(c, rc);
+		return rc;
+	}
+	c->dial_cb = cb;
+	c->dial_arg = arg;
+	uv_timer_start(&c->timer, on_timeout, DIAL_TIMEOUT_MS, 0);
+	if (out != NULL)
+		*out = c;
+	return 0;
+}

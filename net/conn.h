@@ -1,0 +1,119 @@
+/* conn.h - one TCP connection speaking frames, on the server's loop.
+ *
+ * A connection is dialed (to a member, or for a join) or accepted (from a peer or a
+ * client).  Both ends send a HELLO first; nothing else is accepted before the other's
+ * HELLO.  Frames are decoded as they arrive, each length checked before use: a bad
+ * frame (another version, an unknown type, an oversized length, a malformed message)
+ * drops the connection with a log line, and the server carries on.  Writes are queued
+ * in libuv and the memory handed to conn_send* is freed when written or dropped.
+ *
+ * The RPC state of a connection (calls, requests served, open handles) lives in the
+ * struct too, managed by rpc.c; the member it reaches by peer.c.
+ */
+#ifndef CIRCUIT_NET_CONN_H
+#define CIRCUIT_NET_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <jansson.h>
+#include <uv.h>
+
+#include "net/frame.h"
+#include "net/url.h"
+
+enum conn_state {
+	CONN_DIALING,		/* TCP connect in progress (outgoing) */
+	CONN_HELLO,		/* connected, waiting for the other's HELLO */
+	CONN_UP,		/* HELLO exchanged: frames flow */
+	CONN_CLOSED,		/* closing or closed; nothing more is sent or handled */
+};
+
+struct member;
+struct rpc_call;
+struct rpc_inreq;
+struct rpc_handle;
+struct rstream;
+
+struct conn {
+	enum conn_state state;
+	int outgoing;			/* we dialed it */
+	char name[80];			/* "127.0.0.1:4000" or "X...": for logs */
+	char peer_id[URL_ID_LEN + 1];	/* the other server's XID; "" for a client */
+	char peer_url[URL_MAX];
+	char want_id[URL_ID_LEN + 1];	/* dialed for this XID ("" for any) */
+
+	uv_tcp_t tcp;
+	uv_connect_t connect;
+	uv_timer_t timer;		/* dial and HELLO deadline */
+	int handles_open;		/* libuv handles not yet closed */
+
+	uint8_t *rbuf;			/* received bytes not yet decoded */
+	size_t rlen, rcap;
+	size_t wqueued;			/* bytes handed to libuv, not yet written */
+	int paused;			/* reading stopped by rpc.c (too much in flight) */
+
+	/* The dialer's one-shot notice: up (0) or failed (-errno). */
+	void (*dial_cb)(struct conn *c, int status, void *arg);
+	void *dial_arg;
+
+	/* rpc.c's state. */
+	uint32_t next_tag, next_handle;
+	TAILQ_HEAD(, rpc_call) calls;		/* our requests waiting for a reply */
+	TAILQ_HEAD(, rpc_inreq) inreqs;		/* the other's requests we run */
+	TAILQ_HEAD(, rpc_handle) handles;	/* streams we opened for the other */
+	TAILQ_HEAD(, rstream) rstreams;		/* streams the other opened for us */
+	int ninreqs;
+
+	struct member *member;		/* the member this is the connection of, if any */
+	TAILQ_ENTRY(conn) link;		/* all connections */
+};
+
+/* What the layers above do with a connection's life. */
+struct conn_events {
+	json_t *(*hello)(void);					/* our HELLO head */
+	int (*check_hello)(struct conn *c, json_t *head);	/* 0 or -errno: refuse */
+	void (*up)(struct conn *c);				/* HELLO exchanged */
+	int (*frame)(struct conn *c, const struct frame *f);	/* -errno: drop conn */
+	void (*closed)(struct conn *c, int reason);		/* fail what is pending */
+};
+
+/* Bind the module to the loop and the layers above. */
+void conn_init(uv_loop_t *loop, const struct conn_events *ev);
+
+/* Take a new connection off listener (from its connection callback). */
+int conn_accept(uv_stream_t *listener);
+
+/* Dial url; want_id, if not NULL or "", must be the XID the other side says it is.
+ * cb(c, 0, arg) runs once HELLOs are exchanged, cb(c, -errno, arg) if it fails first. */
+int conn_dial(const struct url *u, const char *want_id,
+    void (*cb)(struct conn *c, int status, void *arg), void *arg, struct conn **out);
+
+/* Queue buf (malloc'd, freed by this module) for sending; dropped if c is closed. */
+void conn_send(struct conn *c, void *buf, size_t len);
+
+/* Queue a frame in two pieces (both malloc'd, freed by this module). */
+void conn_send2(struct conn *c, void *a, size_t alen, void *b, size_t blen);
+
+/* Build and queue a message frame; body is copied. */
+int conn_send_msg(struct conn *c, enum frame_type type, uint32_t id, const json_t *head,
+    const void *body, size_t bodylen);
+
+/* Queue an empty frame (CANCEL, RELEASE). */
+void conn_send_empty(struct conn *c, enum frame_type type, uint32_t id);
+
+/* Stop and resume reading (back-pressure from rpc.c). */
+void conn_pause(struct conn *c);
+void conn_resume(struct conn *c);
+
+/* Close c: closed() runs now, the memory goes when libuv is done.  Safe twice. */
+void conn_close(struct conn *c, int reason);
+
+/* Try to write buf at once, without queueing (shutdown's LEAVE): 0 or -errno. */
+int conn_send_now(struct conn *c, const void *buf, size_t len);
+
+/* Every live connection, for iteration (TAILQ of struct conn through link). */
+TAILQ_HEAD(conn_list, conn);
+extern struct conn_list conn_all;
+
+#endif

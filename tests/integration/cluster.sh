@@ -1,0 +1,46 @@
+# cluster.sh - N servers on 127.0.0.1 joined into one cluster, each mounted.
+#
+# Source it from a test script (it sources lib.sh, which cleans everything up on
+# exit).  It gives:
+#   start_cluster N [star|chain]  servers S1..SN: S1 starts alone, each next one joins
+#                                 S1 (star) or the one before it (chain); returns once
+#                                 every mount's root lists all N (10 s at most)
+#   ids_of VAR...                 the XIDs of those servers, sorted, one per line
+#   root_of VAR                   the server directories in VAR's root, one per line
+#   roots_are WANT VAR...         every listed server's root is exactly WANT
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ids_of() {
+	local v id
+	for v in "$@"; do
+		id=${v}_ID
+		echo "${!id}"
+	done | sort
+}
+
+root_of() {
+	local mnt=${1}_MNT
+	ls "${!mnt}" | grep -v '^help$'
+}
+
+roots_are() {
+	local want=$1 v; shift
+	for v in "$@"; do
+		[ "$(root_of "$v")" == "$want" ] || return 1
+	done
+}
+
+start_cluster() {
+	local n=$1 shape=${2:-star} i to all=()
+	start_server S1
+	for i in $(seq 2 "$n"); do
+		if [ "$shape" == chain ]; then to=S$((i - 1))_URL; else to=S1_URL; fi
+		start_server "S$i" -j "${!to}"
+	done
+	for i in $(seq 1 "$n"); do all+=("S$i"); done
+	if ! wait_for 10 roots_are "$(ids_of "${all[@]}")" "${all[@]}"; then
+		echo "cluster of $n ($shape) did not converge:" >&2
+		for i in $(seq 1 "$n"); do echo "S$i: $(root_of "S$i" | tr '\n' ' ')" >&2; done
+		return 1
+	fi
+}
