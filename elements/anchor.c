@@ -184,6 +184,10 @@ anchor_set_error(struct anchor *a, const char *msg)
 {
 	free(a->error);
 	a->error = msg != NULL ? strdup(msg) : NULL;
+	/* The error file holds one line: a message may quote input with newlines. */
+	for (char *p = a->error; p != NULL && *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
 }
 
 int

@@ -92,6 +92,33 @@ has_file(const struct element *e, const char *file)
 	return 0;
 }
 
+/* Which way a file goes: 'r' read-only, 'w' write-only, 'b' both (ctl). */
+static int
+direction(const char *file)
+{
+	static const char *const wo[] = { "stdin", "send", NULL };
+
+	if (strcmp(file, "ctl") == 0)
+		return 'b';
+	for (const char *const *w = wo; *w != NULL; w++)
+		if (strcmp(*w, file) == 0)
+			return 'w';
+	return 'r';
+}
+
+/* Refuse an open against the file's direction with EACCES and a message. */
+static int
+mode_ok(struct op *op)
+{
+	int d = direction(op->file);
+
+	if (d == 'b' || (d == 'r' && op->mode == OP_RDONLY) || (d == 'w' && op->mode == OP_WRONLY))
+		return 1;
+	op_fail(op, -EACCES, "%s: %s is %s", op->path, op->file,
+	    d == 'r' ? "read-only" : "write-only");
+	return 0;
+}
+
 static void
 run_root(struct op *op)
 {
@@ -225,6 +252,10 @@ run_ctl(struct op *op, struct anchor *a)
 		return;
 	}
 	if (strcmp(verb, "scrub") == 0) {
+		if (*arg != '\0') {
+			op_fail(op, -EINVAL, "%s: scrub takes no argument", op->path);
+			return;
+		}
 		if (a->elem == NULL) {
 			op_fail(op, -ENOENT, "%s: scrub: no element here", op->path);
 			return;
@@ -263,6 +294,8 @@ run_snap(struct op *op, struct anchor *a)
 	char *text;
 	int n;
 
+	if (op->file != NULL && !mode_ok(op))
+		return;
 	if (strcmp(file, "ctl") == 0) {
 		snap_ctl(op, a);
 	} else if (strcmp(file, "help") == 0) {
@@ -337,6 +370,8 @@ local_run(struct op *op)
 			    op->file != NULL ? op->file : "");
 			return;
 		}
+		if (!mode_ok(op))
+			return;
 		a->elem->kind->open(a->elem, op->file, op->mode, op);
 		break;
 	default:

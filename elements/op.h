@@ -34,8 +34,8 @@ enum op_type {
 	OP_WRITE,	/* write data/len to stream: result rc = bytes taken */
 };
 
-/* Open modes of OP_OPEN. */
-enum { OP_RDONLY = 0, OP_WRONLY = 1 };
+/* Open modes of OP_OPEN and OP_SNAP (checked against the file's direction). */
+enum { OP_RDONLY = 0, OP_WRONLY = 1, OP_RDWR = 2 };
 
 enum op_state { OPS_NEW, OPS_RUNNING, OPS_PARKED, OPS_DONE, OPS_CALLED };
 
@@ -50,7 +50,7 @@ struct op {
 	/* The request, filled in by the caller before op_start(); all owned by the op. */
 	char *path;		/* anchor path */
 	char *file;		/* SNAP/OPEN: control file name */
-	int mode;		/* OPEN: OP_RDONLY or OP_WRONLY */
+	int mode;		/* OPEN/SNAP: OP_RDONLY, OP_WRONLY or OP_RDWR */
 	size_t max;		/* READ: most bytes wanted */
 	struct stream *stream;	/* READ/WRITE: the stream; OPEN: the result */
 	char *client;		/* who asked, for the log ("fuse pid 123", "10.0.0.2:4000") */

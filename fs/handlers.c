@@ -698,16 +698,11 @@ fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, in == NULL ? ESTALE : EISDIR);
 		return;
 	}
+	/* Directions are checked by the operation layer, so that a refusal gets its
+	 * message in the anchor's error file and the log like any other failure. */
 	if (is_stream_file(in->file)) {
-		int wo = is_write_only(in->file);
-		if (acc == O_RDWR || (wo && acc != O_WRONLY) || (!wo && acc != O_RDONLY)) {
-			fuse_reply_err(req, EACCES);
-			return;
-		}
 		cls = FC_STREAM;
 		op = new_op(req, OP_OPEN, in->dir, in->file);
-		if (op != NULL)
-			op->mode = wo ? OP_WRONLY : OP_RDONLY;
 	} else if (strcmp(in->file, "ctl") == 0 && acc == O_WRONLY) {
 		/* A command writer needs no snapshot. */
 		struct fs_file *f = calloc(1, sizeof *f);
@@ -722,13 +717,11 @@ fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			free(f);
 		return;
 	} else {
-		if (acc != O_RDONLY && strcmp(in->file, "ctl") != 0) {
-			fuse_reply_err(req, EACCES);
-			return;
-		}
 		cls = strcmp(in->file, "ctl") == 0 ? FC_CTL : FC_SNAP;
 		op = new_op(req, OP_SNAP, in->dir, in->file);
 	}
+	if (op != NULL)
+		op->mode = acc == O_RDONLY ? OP_RDONLY : acc == O_WRONLY ? OP_WRONLY : OP_RDWR;
 	if (op == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
