@@ -1,0 +1,478 @@
+/* client.c - the client library (client.h): blocking calls over one TCP connection.
+ *
+ * Plain blocking sockets, no loop: each call sends one REQ frame and reads frames
+ * until the REP with its tag arrives.  The server dialed runs every operation through
+ * its operation layer, which forwards it to the owner of the anchor, so a client needs
+ * one connection whatever the anchor.  Frames are decoded with the same checks as on
+ * the server (frame.c); a bad frame from the server ends the connection (-EPROTO).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "net/client.h"
+#include "net/frame.h"
+#include "net/url.h"
+
+#define CONNECT_TIMEOUT_S	10
+
+struct circuit {
+	int fd;				/* -1 once the connection is broken */
+	uint32_t next_tag;
+	char where[URL_MAX];
+};
+
+struct circuit_stream {
+	struct circuit *c;
+	uint32_t h;
+};
+
+static int
+fail(char **err, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL) {
+		va_start(ap, fmt);
+		if (vasprintf(err, fmt, ap) < 0)
+			*err = NULL;
+		va_end(ap);
+	}
+	return rc;
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+read_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = recv(fd, p, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+broken(struct circuit *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* Read one frame; *payload is malloc'd (free it). */
+static int
+read_frame(struct circuit *c, struct frame *f, uint8_t **payload)
+{
+	uint8_t hdr[FRAME_HDR];
+	long need;
+	int rc;
+
+	*payload = NULL;
+	if ((rc = read_all(c->fd, hdr, sizeof hdr)) < 0)
+		return rc;
+	if ((need = frame_need(hdr, sizeof hdr)) < 0)
+		return -EPROTO;
+	*payload = malloc((size_t)need - FRAME_HDR + 1);
+	if (*payload == NULL)
+		return -ENOMEM;
+	if ((rc = read_all(c->fd, *payload, (size_t)need - FRAME_HDR)) < 0) {
+		free(*payload);
+		*payload = NULL;
+		return rc;
+	}
+	memcpy(&f->version, hdr, 1);
+	f->type = hdr[1];
+	f->id = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 | (uint32_t)hdr[6] << 8 | hdr[7];
+	f->len = (uint32_t)(need - FRAME_HDR);
+	f->payload = *payload;
+	return 0;
+}
+
+static int
+lost(struct circuit *c, int rc, char **err)
+{
+	broken(c);
+	if (rc == -EPROTO)
+		return fail(err, -EPROTO, "%s: bad frame from the server", c->where);
+	return fail(err, -EHOSTDOWN, "%s: connection lost (%s)", c->where, strerror(-rc));
+}
+
+/* One exchange: send a REQ with head and body, wait for its REP.  On success *rep is
+ * the reply head and *rbody (length *rblen) a malloc'd copy of its body, NUL-terminated. */
+static int
+call(struct circuit *c, json_t *head, const void *body, size_t blen, json_t **rep,
+    char **rbody, size_t *rblen, char **err)
+{
+	const uint8_t *b;
+	struct frame f;
+	uint8_t *buf, *payload;
+	size_t len, bl;
+	uint32_t tag;
+	json_t *h, *j;
+	int rc;
+
+	*rep = NULL;
+	if (c->fd < 0)
+		return fail(err, -EHOSTDOWN, "%s: connection lost", c->where);
+	tag = c->next_tag++;
+	rc = frame_msg_build(FRAME_REQ, tag, head, body, blen, &buf, &len);
+	if (rc < 0)
+		return fail(err, rc, "request too big");
+	rc = write_all(c->fd, buf, len);
+	free(buf);
+	if (rc < 0)
+		return lost(c, rc, err);
+	for (;;) {
+		if ((rc = read_frame(c, &f, &payload)) < 0)
+			return lost(c, rc, err);
+		if (f.type != FRAME_REP || f.id != tag) {
+			free(payload);
+			if (f.type == FRAME_REFUSE)
+				return lost(c, -ECONNREFUSED, err);
+			continue;	/* nothing else is meant for a client */
+		}
+		break;
+	}
+	if (frame_msg_parse(payload, f.len, &h, &b, &bl) < 0 ||
+	    !json_is_integer(j = json_object_get(h, "rc"))) {
+		json_decref(h);
+		free(payload);
+		return lost(c, -EPROTO, err);
+	}
+	rc = (int)json_integer_value(j);
+	if (rc < 0) {
+		const char *m = json_string_value(json_object_get(h, "msg"));
+		fail(err, rc, "%s", m != NULL ? m : strerror(-rc));
+		json_decref(h);
+		free(payload);
+		return rc;
+	}
+	if (rbody != NULL) {
+		*rbody = malloc(bl + 1);
+		if (*rbody == NULL) {
+			json_decref(h);
+			free(payload);
+			return fail(err, -ENOMEM, "out of memory");
+		}
+		memcpy(*rbody, b, bl);
+		(*rbody)[bl] = '\0';
+		*rblen = bl;
+	}
+	free(payload);
+	*rep = h;
+	return rc;
+}
+
+static json_t *
+req(const char *op, const char *path, const char *file)
+{
+	json_t *h = json_pack("{s:s}", "op", op);
+	char who[64];
+
+	if (h == NULL)
+		return NULL;
+	if (path != NULL)
+		json_object_set_new(h, "path", json_string(path));
+	if (file != NULL)
+		json_object_set_new(h, "file", json_string(file));
+	snprintf(who, sizeof who, "client:%d", (int)getpid());
+	json_object_set_new(h, "client", json_string(who));
+	return h;
+}
+
+/* A call whose reply carries nothing but rc (and maybe json). */
+static int
+simple(struct circuit *c, json_t *head, const void *body, size_t blen, json_t **out,
+    char **err)
+{
+	json_t *rep;
+	int rc;
+
+	if (head == NULL)
+		return fail(err, -ENOMEM, "out of memory");
+	rc = call(c, head, body, blen, &rep, NULL, NULL, err);
+	json_decref(head);
+	if (rc < 0)
+		return rc;
+	if (out != NULL) {
+		json_t *j = json_object_get(rep, "json");
+		if (!json_is_object(j)) {
+			json_decref(rep);
+			return fail(err, -EPROTO, "%s: bad reply", c->where);
+		}
+		*out = json_incref(j);
+	}
+	json_decref(rep);
+	return 0;
+}
+
+int
+circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **err)
+{
+	struct sockaddr_storage ss;
+	struct timeval tv = { CONNECT_TIMEOUT_S, 0 };
+	struct circuit *c;
+	struct frame f;
+	struct url u;
+	uint8_t *buf, *payload;
+	const uint8_t *b;
+	size_t len, bl;
+	json_t *h;
+	char who[64];
+	int one = 1, rc;
+
+	*out = NULL;
+	if (url_parse(url, &u, 0) < 0 || url_sockaddr(&u, &ss) < 0)
+		return fail(err, -EINVAL, "%s: want circuit://HOST:PORT/XID (numeric HOST)", url);
+	if (keyfile != NULL)
+		return fail(err, -EOPNOTSUPP, "-hmac: encrypted connections are not in this build yet");
+	c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return fail(err, -ENOMEM, "out of memory");
+	c->next_tag = 1;
+	snprintf(c->where, sizeof c->where, "%s", url);
+	c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		rc = -errno;
+		free(c);
+		return fail(err, rc, "socket: %s", strerror(-rc));
+	}
+	/* The send timeout bounds connect() too; it is lifted once connected. */
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (connect(c->fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0) {
+		rc = -errno;
+		close(c->fd);
+		free(c);
+		return fail(err, rc, "%s: %s", url, strerror(-rc));
+	}
+	tv.tv_sec = 0;
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	snprintf(who, sizeof who, "circuit pid %d", (int)getpid());
+	h = json_pack("{s:s}", "client", who);
+	rc = h != NULL ? frame_msg_build(FRAME_HELLO, 0, h, NULL, 0, &buf, &len) : -ENOMEM;
+	json_decref(h);
+	if (rc == 0) {
+		rc = write_all(c->fd, buf, len);
+		free(buf);
+	}
+	if (rc == 0)
+		rc = read_frame(c, &f, &payload);
+	if (rc < 0) {
+		circuit_close(c);
+		return fail(err, rc == -EPROTO ? rc : -EHOSTDOWN, "%s: no answer to HELLO (%s)",
+		    url, strerror(-rc));
+	}
+	if (f.type != FRAME_HELLO || frame_msg_parse(payload, f.len, &h, &b, &bl) < 0) {
+		const char *m = NULL;
+		if (f.type == FRAME_REFUSE && frame_msg_parse(payload, f.len, &h, &b, &bl) == 0)
+			m = json_string_value(json_object_get(h, "msg"));
+		rc = fail(err, f.type == FRAME_REFUSE ? -ECONNREFUSED : -EPROTO,
+		    "%s: refused: %s", url, m != NULL ? m : "not a circuit server");
+		json_decref(h);
+		free(payload);
+		circuit_close(c);
+		return rc;
+	}
+	json_decref(h);
+	free(payload);
+	*out = c;
+	return 0;
+}
+
+void
+circuit_close(struct circuit *c)
+{
+	if (c == NULL)
+		return;
+	broken(c);
+	free(c);
+}
+
+int
+circuit_stat(struct circuit *c, const char *path, json_t **out, char **err)
+{
+	*out = NULL;
+	return simple(c, req("stat", path, NULL), NULL, 0, out, err);
+}
+
+int
+circuit_list(struct circuit *c, const char *path, json_t **out, char **err)
+{
+	*out = NULL;
+	return simple(c, req("list", path, NULL), NULL, 0, out, err);
+}
+
+int
+circuit_mkdir(struct circuit *c, const char *path, char **err)
+{
+	return simple(c, req("mkdir", path, NULL), NULL, 0, NULL, err);
+}
+
+int
+circuit_rmdir(struct circuit *c, const char *path, char **err)
+{
+	return simple(c, req("rmdir", path, NULL), NULL, 0, NULL, err);
+}
+
+int
+circuit_ctl(struct circuit *c, const char *path, const char *command, char **err)
+{
+	return simple(c, req("ctl", path, NULL), command, strlen(command), NULL, err);
+}
+
+int
+circuit_snap(struct circuit *c, const char *path, const char *file, char **data,
+    size_t *len, char **err)
+{
+	json_t *head = req("snap", path, file), *rep;
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	if (head == NULL)
+		return fail(err, -ENOMEM, "out of memory");
+	rc = call(c, head, NULL, 0, &rep, data, len, err);
+	json_decref(head);
+	json_decref(rep);
+	return rc < 0 ? rc : 0;
+}
+
+int
+circuit_open(struct circuit *c, const char *path, const char *file, int mode,
+    struct circuit_stream **out, char **err)
+{
+	json_t *head = req("open", path, file), *rep, *j;
+	struct circuit_stream *s;
+	int rc;
+
+	*out = NULL;
+	if (head == NULL)
+		return fail(err, -ENOMEM, "out of memory");
+	json_object_set_new(head, "mode", json_integer(mode == CIRCUIT_WRITE ? 1 : 0));
+	rc = call(c, head, NULL, 0, &rep, NULL, NULL, err);
+	json_decref(head);
+	if (rc < 0)
+		return rc;
+	j = json_object_get(rep, "h");
+	if (!json_is_integer(j) || json_integer_value(j) <= 0 || json_integer_value(j) > UINT32_MAX) {
+		json_decref(rep);
+		return fail(err, -EPROTO, "%s: bad reply", c->where);
+	}
+	s = calloc(1, sizeof *s);
+	if (s == NULL) {
+		json_decref(rep);
+		return fail(err, -ENOMEM, "out of memory");
+	}
+	s->c = c;
+	s->h = (uint32_t)json_integer_value(j);
+	json_decref(rep);
+	*out = s;
+	return 0;
+}
+
+ssize_t
+circuit_read(struct circuit_stream *s, void *buf, size_t max, char **err)
+{
+	json_t *head = req("read", NULL, NULL), *rep;
+	char *data;
+	size_t len;
+	int rc;
+
+	if (head == NULL)
+		return fail(err, -ENOMEM, "out of memory");
+	if (max > FRAME_DATA_MAX)
+		max = FRAME_DATA_MAX;
+	json_object_set_new(head, "h", json_integer(s->h));
+	json_object_set_new(head, "max", json_integer((json_int_t)max));
+	rc = call(s->c, head, NULL, 0, &rep, &data, &len, err);
+	json_decref(head);
+	json_decref(rep);
+	if (rc < 0)
+		return rc;
+	if (len > max) {
+		free(data);
+		broken(s->c);
+		return fail(err, -EPROTO, "%s: the server sent more than asked", s->c->where);
+	}
+	memcpy(buf, data, len);
+	free(data);
+	return (ssize_t)len;
+}
+
+ssize_t
+circuit_write(struct circuit_stream *s, const void *buf, size_t len, char **err)
+{
+	const char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		size_t n = len - done > FRAME_DATA_MAX ? FRAME_DATA_MAX : len - done;
+		json_t *head = req("write", NULL, NULL), *rep;
+		int rc;
+
+		if (head == NULL)
+			return fail(err, -ENOMEM, "out of memory");
+		json_object_set_new(head, "h", json_integer(s->h));
+		rc = call(s->c, head, p + done, n, &rep, NULL, NULL, err);
+		json_decref(head);
+		json_decref(rep);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return fail(err, -EIO, "write: the stream took nothing");
+		done += (size_t)rc;
+	}
+	return (ssize_t)len;
+}
+
+int
+circuit_stream_close(struct circuit_stream *s, char **err)
+{
+	uint8_t hdr[FRAME_HDR];
+	int rc = 0;
+
+	if (s == NULL)
+		return 0;
+	if (s->c->fd >= 0) {
+		frame_header(hdr, FRAME_RELEASE, s->h, 0);
+		if ((rc = write_all(s->c->fd, hdr, sizeof hdr)) < 0)
+			rc = lost(s->c, rc, err);
+	}
+	free(s);
+	return rc;
+}
