@@ -343,6 +343,10 @@ mb__queue(struct mb *mb, struct member *m, int kind, uint64_t from)
  * missed every hot copy of an update very unlikely. */
 #define LAZY 3
 
+/* ...but for 10 s at most: old news that lingers could cross the heal of a
+ * partition and kill a member its own side never suspected. */
+#define LAZY_MS 10000
+
 static int
 hot_limit(const struct mb *mb, const struct bcast *b)
 {
@@ -384,7 +388,10 @@ piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 			}
 			if (b->u.id == mb->id && b->u.kind == MB_UPD_LEFT)
 				mb->leave_sent = 1;
-			if (b->transmits < LAZY * limit) {
+			if (!b->lazy)
+				b->lazy_until = mb->now + LAZY_MS;
+			if (b->transmits < LAZY * limit &&
+			    mb->now < b->lazy_until) {
 				b->lazy = 1;
 				TAILQ_INSERT_TAIL(&mb->lq, b, q);
 				if (lazy)
@@ -608,6 +615,15 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 			add(mb, u, kind == MB_UPD_DEAD ? MB_DEAD : MB_LEFT, now);
 			return;
 		}
+		if (u->inc < m->inc && mb__listed(m) && kind == MB_UPD_DEAD &&
+		    !merge) {
+			/* Someone saw it die at an incarnation it has since
+			 * refuted to us alone: check for ourselves, now. */
+			mb->verify_id = m->id;
+			if (mb->next_probe > now)
+				mb->next_probe = now;
+			return;
+		}
 		if (u->inc < m->inc || m->state == MB_LEFT ||
 		    (m->state == MB_DEAD && kind == MB_UPD_DEAD)) {
 			if (m->state == MB_DEAD && sender == m->id && !merge)
@@ -705,6 +721,7 @@ mb_join(struct mb *mb, int64_t now, const mb_addr *seed)
 	if (seed == NULL || (seed->family != MB_AF_INET &&
 	    seed->family != MB_AF_INET6))
 		return -EINVAL;
+	mb->now = now;
 	if (mb->leaving) {
 		/* Rejoining after a leave needs an incarnation above it. */
 		mb->leaving = 0;
@@ -730,6 +747,7 @@ mb_leave(struct mb *mb, int64_t now)
 
 	if (mb->leaving)
 		return -EALREADY;
+	mb->now = now;
 	mb->leaving = 1;
 	mb->leave_sent = mb->listed == 0;
 	mb->leave_at = now;
@@ -750,6 +768,7 @@ mb_receive(struct mb *mb, int64_t now, const mb_addr *from,
 {
 	int rc = mb_decode(buf, len, &mb->msg);
 
+	mb->now = now;
 	if (rc < 0) {
 		mb->st.dropped++;
 		if (rc == -EPROTO)
@@ -771,6 +790,7 @@ mb_receive(struct mb *mb, int64_t now, const mb_addr *from,
 int
 mb_tick(struct mb *mb, int64_t now)
 {
+	mb->now = now;
 	mb__timers(mb, now);
 	mb__recompute_deadline(mb);
 	return 0;

@@ -21,6 +21,7 @@ struct bcast {
 	int			transmits;
 	int			boost;		/* retransmit limit multiplier */
 	int			lazy;		/* in mb->lq, past its limit */
+	int64_t			lazy_until;
 };
 TAILQ_HEAD(bcastq, bcast);
 
@@ -119,6 +120,7 @@ struct mb {
 
 	int			leaving, leave_sent;
 	int			refresh;	/* early push-pulls left after a join */
+	uint64_t		verify_id;	/* probe this member next */
 	uint64_t		unk_id;		/* a sender we do not know */
 	mb_addr			unk_addr;
 	int64_t			unk_at;		/* exchange state with it then */
@@ -127,6 +129,7 @@ struct mb {
 	int64_t			next_probe, next_gossip, last_gossip;
 	int64_t			next_pushpull, next_reconnect, next_sweep;
 	int64_t			deadline;
+	int64_t			now;		/* of the current call */
 
 	struct mb_stats		st;
 	struct mb_msg		msg;		/* scratch for decode */

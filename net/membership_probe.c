@@ -205,6 +205,12 @@ next_target(struct mb *mb)
 
 	if (mb->listed == 0)
 		return NULL;
+	if (mb->verify_id) {
+		m = mb__find(mb, mb->verify_id);
+		mb->verify_id = 0;
+		if (m && mb__listed(m))
+			return m;
+	}
 	mb->ring_turn ^= 1;
 	if (mb->ring_turn && (m = ring_successor(mb)) != NULL)
 		return m;

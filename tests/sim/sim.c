@@ -264,7 +264,8 @@ stop_node(int i)
 	struct node *nd = &S.nodes[i];
 
 	nd->up = 0;
-	nd->life->gone_at = S.now;
+	if (nd->life->gone_at < 0)
+		nd->life->gone_at = S.now;
 	S.nup--;
 	mb_free(nd->mb);
 	nd->mb = NULL;

@@ -145,8 +145,13 @@ mark(struct life *v, int i)
 	if (v->marked[i])
 		return;
 	v->marked[i] = 1;
-	if (--v->remaining == 0)
+	if (--v->remaining == 0) {
 		v->done_at = s->now;
+		if (s->verbose && v->done_at - v->gone_at > 10000000)
+			fprintf(stderr, "late: node %d (slow %d) saw %d gone "
+			    "after %.1f s\n", i, s->nodes[i].slow, v->node,
+			    (v->done_at - v->gone_at) / 1e6);
+	}
 }
 
 /* The nodes that list the departing life now are the ones that must notice
