@@ -522,8 +522,10 @@ fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	fs_ll_getattr(req, ino, fi);
 }
 
+/* Start op type t on the child name of directory parent (mkdir, rmdir), answered as what. */
 static void
-fs_ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+child_op(fuse_req_t req, fuse_ino_t parent, const char *name, enum op_type t,
+    enum req_what what)
 {
 	struct inode *dir = inode_get(parent);
 	struct fs_req *r;
@@ -535,13 +537,13 @@ fs_ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 		return;
 	}
 	p = child_path(dir, name);
-	op = p != NULL ? new_op(req, OP_MKDIR, p, NULL) : NULL;
+	op = p != NULL ? new_op(req, t, p, NULL) : NULL;
 	free(p);
 	if (op == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if ((r = start(req, op, R_MKDIR)) == NULL)
+	if ((r = start(req, op, what)) == NULL)
 		return;
 	r->dir = dir;
 	r->name = strdup(name);
@@ -549,26 +551,15 @@ fs_ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 }
 
 static void
+fs_ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	child_op(req, parent, name, OP_MKDIR, R_MKDIR);
+}
+
+static void
 fs_ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct inode *dir = inode_get(parent);
-	struct fs_req *r;
-	struct op *op;
-	char *p;
-
-	if (dir == NULL || dir->file != NULL) {
-		fuse_reply_err(req, dir == NULL ? ESTALE : ENOTDIR);
-		return;
-	}
-	p = child_path(dir, name);
-	op = p != NULL ? new_op(req, OP_RMDIR, p, NULL) : NULL;
-	free(p);
-	if (op == NULL) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	if ((r = start(req, op, R_RMDIR)) != NULL)
-		go(r);
+	child_op(req, parent, name, OP_RMDIR, R_RMDIR);
 }
 
 static void
