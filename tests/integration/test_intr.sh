@@ -40,10 +40,8 @@ expect_eq "the interrupted send left nothing behind" "$RC" 124
 expect_eq "counters still 1/1" "$(cat "$C/peek")" "$(peek0 0 false 1 1)"
 
 # --- kill -9 of a blocked cat recv ---
-cat "$C/recv" >/dev/null 2>&1 & r=$!	# no timeout wrapper: the kill is the bound
-sleep 0.3
-kill -KILL $r
-wait_pid 2 $r; expect_eq "kill -9 of a blocked recv is immediate" "$?" 137
+expect_eq "kill -9 of a blocked recv is immediate" \
+	"$(timeout 5 sh -c 'cat "$1" >/dev/null 2>&1 & p=$!; sleep 0.3; kill -KILL $p; wait $p; echo $?' sh "$C/recv" 2>/dev/null)" 137
 
 # --- a receiver interrupted mid-rendezvous gives the message back ---
 # the sender opens (pairing with our receiver), waits 3 s, then writes; the receiver
