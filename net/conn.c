@@ -89,14 +89,15 @@ conn_close(struct conn *c, int reason)
 	TAILQ_REMOVE(&conn_all, c, link);
 	uv_read_stop((uv_stream_t *)&c->tcp);
 	uv_timer_stop(&c->timer);
+	/* Close first: the callbacks below may shut the whole server down. */
+	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 	cb = c->dial_cb;
 	c->dial_cb = NULL;
 	if (cb != NULL)
 		cb(c, reason < 0 ? reason : -ECONNRESET, c->dial_arg);
 	if (events != NULL && events->closed != NULL)
 		events->closed(c, reason);
-	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
 static void
@@ -330,13 +331,18 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		if (n == 0)
 			break;
 		if (n < 0) {
+			char why[80];
+			const uint8_t *h = c->rbuf + off;
 			if (n == -EPROTONOSUPPORT)
-				refuse(c, (int)n, "protocol version %s not supported (this server "
-				    "speaks version 1)", c->rbuf[off] == 0 ? "0" : "other");
+				snprintf(why, sizeof why, "protocol version %u not supported (this "
+				    "server speaks version %d)", h[0], FRAME_VERSION);
 			else if (n == -EMSGSIZE)
-				refuse(c, (int)n, "%s", "oversized frame");
+				snprintf(why, sizeof why, "oversized frame (limit %u bytes)", FRAME_MAX);
+			else if (h[1] == 0 || h[1] > FRAME_TYPE_MAX)
+				snprintf(why, sizeof why, "unknown frame type %u", h[1]);
 			else
-				refuse(c, (int)n, "%s", "malformed frame header");
+				snprintf(why, sizeof why, "reserved header bits set");
+			refuse(c, (int)n, "%s", why);
 			return;
 		}
 		off += (size_t)n;

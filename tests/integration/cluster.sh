@@ -2,12 +2,14 @@
 #
 # Source it from a test script (it sources lib.sh, which cleans everything up on
 # exit).  It gives:
-#   start_cluster N [star|chain]  servers S1..SN: S1 starts alone, each next one joins
-#                                 S1 (star) or the one before it (chain); returns once
-#                                 every mount's root lists all N (10 s at most)
+#   start_cluster N [star|chain] [P]  servers P1..PN (P defaults to S): P1 starts alone,
+#                                 each next one joins P1 (star) or the one before it
+#                                 (chain); returns once every mount's root lists exactly
+#                                 those N (10 s at most), else fails
 #   ids_of VAR...                 the XIDs of those servers, sorted, one per line
 #   root_of VAR                   the server directories in VAR's root, one per line
 #   roots_are WANT VAR...         every listed server's root is exactly WANT
+#   jget FILE KEY                 the value of KEY in the JSON object in FILE (python3)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ids_of() {
@@ -31,16 +33,22 @@ roots_are() {
 }
 
 start_cluster() {
-	local n=$1 shape=${2:-star} i to all=()
-	start_server S1
+	local n=$1 shape=${2:-star} p=${3:-S} i to all=()
+	start_server "${p}1"
 	for i in $(seq 2 "$n"); do
-		if [ "$shape" == chain ]; then to=S$((i - 1))_URL; else to=S1_URL; fi
-		start_server "S$i" -j "${!to}"
+		if [ "$shape" == chain ]; then to=$p$((i - 1))_URL; else to=${p}1_URL; fi
+		start_server "$p$i" -j "${!to}"
 	done
-	for i in $(seq 1 "$n"); do all+=("S$i"); done
+	for i in $(seq 1 "$n"); do all+=("$p$i"); done
 	if ! wait_for 10 roots_are "$(ids_of "${all[@]}")" "${all[@]}"; then
 		echo "cluster of $n ($shape) did not converge:" >&2
-		for i in $(seq 1 "$n"); do echo "S$i: $(root_of "S$i" | tr '\n' ' ')" >&2; done
+		for i in $(seq 1 "$n"); do echo "$p$i: $(root_of "$p$i" | tr '\n' ' ')" >&2; done
 		return 1
 	fi
+}
+
+jget() {
+	timeout 10 python3 -c 'import json,sys
+v = json.load(open(sys.argv[1]))[sys.argv[2]]
+print(json.dumps(v) if not isinstance(v, str) else v)' "$1" "$2"
 }

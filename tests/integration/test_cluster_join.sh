@@ -1,0 +1,66 @@
+# Joining: -j in a chain and a star, the join verb merging two clusters, clean exits
+# (SIGTERM, suicide) leaving every root at once, bad join URLs refused.
+source "$(dirname "$0")/cluster.sh"
+source "$(dirname "$0")/lib_more.sh"
+
+check "chain of 3 converges" start_cluster 3 chain
+ALL3=$(ids_of S1 S2 S3)
+for v in S1 S2 S3; do
+	expect_eq "root of $v lists the 3 servers" "$(root_of $v)" "$ALL3"
+	m=${v}_MNT
+	expect_eq "root of $v still has help" "$(ls "${!m}" | grep -c '^help$')" "1"
+done
+urls=$(printf '%s\n' "$S1_URL" "$S2_URL" "$S3_URL" | sort | tr '\n' ' ')
+expect_eq "peek Members on S2 lists the 3 URLs" \
+	"$(jget "$S2_MNT/$S2_ID/peek" Members | tr -d '[],"') " "$urls"
+expect_eq "a remote server anchor lists its files" "$(ls "$S1_MNT/$S3_ID" | tr '\n' ' ')" "ctl error help log peek "
+expect_eq "a remote peek is the owner's" "$(jget "$S1_MNT/$S3_ID/peek" ID)" "$S3_ID"
+check "mkdir on a remote server" mkdir "$S1_MNT/$S2_ID/made-by-s1"
+expect_eq "the owner sees it" "$(ls "$S2_MNT/$S2_ID" | grep made-by)" "made-by-s1"
+expect_eq "a third server sees it" "$(ls "$S3_MNT/$S2_ID" | grep made-by)" "made-by-s1"
+expect_fail "remote mkdir errors are the owner's (EEXIST)" "File exists" mkdir "$S3_MNT/$S2_ID/made-by-s1"
+expect_fail "remote bad name is EINVAL" "Invalid argument" mkdir "$S3_MNT/$S2_ID/.dot"
+expect_fail "remote bad verb is EINVAL" "Invalid argument" wr "$S1_MNT/$S2_ID/made-by-s1/ctl" "frobnicate"
+check "the owner's error file has it" grep -q frobnicate "$S2_MNT/$S2_ID/made-by-s1/error"
+check "the owner's log names the caller" grep -q "$S1_ID/fuse:.* /$S2_ID/made-by-s1 mkdir ok" "$S2_MNT/$S2_ID/log"
+check "rmdir on a remote server" rmdir "$S3_MNT/$S2_ID/made-by-s1"
+expect_fail "gone on the owner" "No such file" ls "$S2_MNT/$S2_ID/made-by-s1"
+
+# The join verb: a lone server merges into the cluster, and a 2-server cluster too.
+start_server L
+check "a lone server lists itself" test "$(root_of L)" == "$L_ID"
+check "join verb on the lone server" wr "$L_MNT/$L_ID/ctl" "join $S2_URL"
+check "every root lists the 4" wait_for 5 roots_are "$(ids_of S1 S2 S3 L)" S1 S2 S3 L
+start_server P; start_server Q -j "$P_URL"
+check "P and Q form their own cluster" wait_for 5 roots_are "$(ids_of P Q)" P Q
+check "join verb from a remote mount merges the clusters" wr "$P_MNT/$Q_ID/ctl" "join $S3_URL"
+check "every root lists the 6" wait_for 5 roots_are "$(ids_of S1 S2 S3 L P Q)" S1 S2 S3 L P Q
+expect_fail "join of a bad URL is EINVAL" "Invalid argument" wr "$S1_MNT/$S1_ID/ctl" "join http://nowhere"
+expect_fail "join of itself is EINVAL" "Invalid argument" wr "$S1_MNT/$S1_ID/ctl" "join $S1_URL"
+check "join of a member is a no-op" wr "$S1_MNT/$S1_ID/ctl" "join $S2_URL"
+
+# Clean exits leave every listing at once.
+check "SIGTERM stops L" stop_server L
+check "L left every root at once" wait_for 1 roots_are "$(ids_of S1 S2 S3 P Q)" S1 S2 S3 P Q
+check "suicide of P from S1's mount" wr "$S1_MNT/$P_ID/ctl" "suicide"
+check "P exits" wait_for 5 sh -c "! kill -0 $P_PID"
+check "P left every root at once" wait_for 1 roots_are "$(ids_of S1 S2 S3 Q)" S1 S2 S3 Q
+expect_fail "an op on a server that left fails" "" cat "$S1_MNT/$P_ID/peek"
+check "S2 (the chain's middle) stops" stop_server S2
+check "the chain still holds together without it" wait_for 1 roots_are "$(ids_of S1 S3 Q)" S1 S3 Q
+check "ops still flow S1 -> S3" mkdir "$S1_MNT/$S3_ID/after"
+
+# Bad -j arguments.
+out=$(timeout 10 "$CIRCUIT" start -a 127.0.0.1:0 -j "circuit://127.0.0.1:1/X0000000000000001" 2>&1 >/dev/null)
+expect_eq "-j to a closed port exits 1" "$?" "1"
+check "and says why" grep -q "Connection refused" <<<"$out"
+out=$(timeout 10 "$CIRCUIT" start -a 127.0.0.1:0 -j "circuit://localhost:1/X0" 2>&1 >/dev/null)
+expect_eq "-j with a bad URL exits 2" "$?" "2"
+out=$(timeout 10 "$CIRCUIT" start -a 127.0.0.1:0 -j "${S1_URL%/*}/X0000000000000001" 2>&1 >/dev/null)
+expect_eq "-j naming the wrong XID exits 1" "$?" "1"
+check "and says another server answers" grep -q "another server" <<<"$out"
+
+# A star.
+check "star of 3 converges" start_cluster 3 star T
+for v in S1 S3 Q; do check "$v still healthy" server_healthy $v; done
+finish
