@@ -153,7 +153,13 @@ P=$M/$X/inside2
 mk "$P" "{\"Path\":\"/bin/ls\",\"Dir\":\"$M/$X\"}"
 expect_eq "Dir = the server anchor, ls lists it" "$(timeout 5 cat "$P/stdout" | tr '\n' ' ')" "box ctl error help inside2 log peek "
 rmdir "$P"
-expect_fail "Dir inside the mount that does not exist" "" timeout 10 bash -c "mkdir -p '$M/$X/bad' && echo 'mkproc {\"Path\":\"/bin/true\",\"Dir\":\"$M/$X/nothere\"}' > '$M/$X/bad/ctl' && cat '$M/$X/bad/wait' | grep -q '\"ExitCode\": 0'"
+# a Dir in the mount is checked by the child (the server must not touch its own mount
+# before exec): mkproc succeeds, the trampoline's cd fails, exit status 2, on stderr
+P=$M/$X/baddir
+check "mkproc with a missing Dir inside the mount" mk "$P" "{\"Path\":\"/bin/true\",\"Dir\":\"$M/$X/nothere\"}"
+expect_eq "it exits 2" "$(timeout 5 cat "$P/wait" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["Phase"], j["ExitCode"])')" "exited 2"
+check "stderr tells the cd failure" timeout 5 grep -q "can't cd to $M/$X/nothere" "$P/stderr"
+rmdir "$P"
 check "server healthy after a failed Dir in the mount" server_healthy A
 
 # --- back-pressure: big output waits in the process, nothing dropped ---
