@@ -66,16 +66,15 @@ except OSError as e:
 expect_err_line "argument too long: error file" "$B" "argument list too long"
 expect_eq "after all that, no element here" "$(cat "$B/ctl")" "/$X/bad empty"
 
-# BUG: an argument holding a newline is echoed into `error` as is, so the error file
-# has two lines (the log flattens it to one):
-# expect_fail "newline in the argument" "Invalid argument" python3 -c '
-# import os, sys
-# fd = os.open(sys.argv[1], os.O_WRONLY)
-# try:
-#     os.write(fd, b"mkchan 1\n2")
-# except OSError as e:
-#     sys.exit(e.strerror)' "$B/ctl"
-# expect_err_line "newline in the argument: error file is one line" "$B" "capacity"
+# an argument holding a newline: the error file stays one line (as the log does)
+expect_fail "newline in the argument" "Invalid argument" python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+try:
+    os.write(fd, b"mkchan 1\n2")
+except OSError as e:
+    sys.exit(e.strerror)' "$B/ctl"
+expect_err_line "newline in the argument: error file is one line" "$B" "capacity"
 
 # --- capacities ---
 for c in -1 x 1.5 "" 99999999999999999999 65537 0x10 1e3 +1 "1 2"; do
@@ -92,8 +91,7 @@ bad "mkproc on a channel" "File exists" "$B" 'mkproc {"Path":"/bin/true"}' "alre
 expect_eq "the channel is untouched" "$(cat "$B/peek")" '{"Cap": 1, "Closed": false, "Aborted": false, "NumSend": 0, "NumRecv": 0}'
 bad "signal to a channel" "Invalid argument" "$B" "signal TERM" "unknown verb for a channel"
 bad "close with an argument" "Invalid argument" "$B" "close now" "close takes no argument"
-# BUG: "scrub x" is accepted and scrubs (scrub ignores its argument), unlike "close x":
-# bad "scrub with an argument" "Invalid argument" "$B" "scrub now" "scrub"
+bad "scrub with an argument" "Invalid argument" "$B" "scrub now" "scrub"
 check "scrub" wr "$B/ctl" "scrub"
 P=$M/$X/proc; mkdir "$P"
 check "mkproc sleep" wr "$P/ctl" 'mkproc {"Path":"/bin/sleep","Args":["100"]}'
@@ -108,8 +106,7 @@ expect_eq "the process still runs" "$(json_field "$P/peek" Phase)" '"running"'
 # --- files opened the wrong way: EACCES ---
 for f in stdout stderr wait peek help error; do
 	expect_fail "writing $f: Permission denied" "Permission denied" bash -c "echo x > '$P/$f'"
-	# BUG: the EACCES comes from fs/handlers.c without a message in error or the log:
-	# expect_err_line "writing $f: error file" "$P" "$f"
+	expect_err_line "writing $f: error file" "$P" "$f"
 done
 expect_fail "reading stdin: Permission denied" "Permission denied" cat "$P/stdin"
 expect_fail "appending to stdout: Permission denied" "Permission denied" bash -c "echo x >> '$P/stdout'"
