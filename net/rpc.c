@@ -48,7 +48,7 @@ struct rstream {
 	struct stream s;
 	struct conn *c;			/* NULL once the connection is gone */
 	uint32_t h;
-	char where[40];			/* the owner, for messages */
+	char where[96];			/* the owner, for messages */
 	TAILQ_ENTRY(rstream) link;
 };
 
