@@ -216,7 +216,7 @@ cli_stk(struct cli *c)
 	}
 	if (rc < 0)
 		return cli_fail(c, rc, msg, path);
-	rc = cli_write_all(1, data, len);
+	rc = cli_print_json(data, len);
 	free(data);
 	return rc < 0 ? cli_fail(c, rc, NULL, "standard output") : CLI_OK;
 }
