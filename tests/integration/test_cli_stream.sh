@@ -1,0 +1,84 @@
+# Streams through the circuit CLI: output flows while the writer still writes, Ctrl-C
+# on a blocked CLI leaves the element consistent and loses no message, big copies.
+source "$(dirname "$0")/lib.sh"
+C=$CIRCUIT
+export -n CIRCUIT
+unset CIRCUIT_HMAC
+start_server A
+X=$A_ID; U=$A_URL
+
+run() {
+	OUT=$("$@" 2>"$T_TMP/err"); RC=$?
+	ERR=$(cat "$T_TMP/err")
+}
+cli() { run timeout 10 "$C" "$@" -d "$U"; }
+
+# --- stdin is forwarded as it comes, not when the writer is done ---
+run timeout 10 "$C" mkproc -d "$U" /$X/cat <<<'{"Path": "/bin/cat"}'
+expect_eq "mkproc cat" "$RC:$ERR" "0:"
+(echo one; sleep 3; echo two) | timeout 20 "$C" stdin -d "$U" /$X/cat & wp=$!
+OUT=$(timeout 2 "$C" stdout -d "$U" /$X/cat | head -1)
+expect_eq "the first line arrives while stdin is still open" "$OUT" "one"
+wait $wp
+expect_eq "stdin exits 0 once its input ends" "$?" 0
+cli wait /$X/cat
+check "cat exited 0 after stdin closed" grep -qx '    "ExitCode": 0,' <<<"$OUT"
+cli scrub /$X/cat
+
+# --- Ctrl-C on a blocked recv: the receive is cancelled, no message is lost ---
+cli mkchan /$X/ch 0
+timeout -s INT 0.5 "$C" recv -d "$U" /$X/ch >"$T_TMP/lost"
+expect_eq "an interrupted recv ends by the signal" "$?" 124
+timeout 10 "$C" recv -d "$U" /$X/ch >"$T_TMP/got" & rp=$!
+sleep 0.3
+run timeout 10 "$C" send -d "$U" /$X/ch <<<"kept"
+expect_eq "send to the next receiver" "$RC:$ERR" "0:"
+wait $rp
+expect_eq "the live receiver gets the message" "$(cat "$T_TMP/got")" "kept"
+expect_eq "the interrupted one got nothing" "$(wc -c <"$T_TMP/lost")" "0"
+cli peek /$X/ch
+expect_eq "one send, one receive counted" "$OUT" '{
+    "Cap": 0,
+    "Closed": false,
+    "Aborted": false,
+    "NumSend": 1,
+    "NumRecv": 1
+}'
+
+# --- Ctrl-C on a blocked send (rendezvous): the message is not delivered later ---
+timeout -s INT 0.5 "$C" send -d "$U" /$X/ch <<<"dropped"
+expect_eq "an interrupted send ends by the signal" "$?" 124
+timeout -s INT 0.5 "$C" recv -d "$U" /$X/ch >"$T_TMP/none"
+expect_eq "nothing is waiting after it" "$?:$(wc -c <"$T_TMP/none")" "124:0"
+
+# --- Ctrl-C on wait and stdout of a running process leaves it running ---
+run timeout 10 "$C" mkproc -d "$U" /$X/sleep <<<'{"Path": "/bin/sleep", "Args": ["100"]}'
+timeout -s INT 0.5 "$C" wait -d "$U" /$X/sleep >/dev/null
+expect_eq "an interrupted wait ends by the signal" "$?" 124
+timeout -s INT 0.5 "$C" stdout -d "$U" /$X/sleep >/dev/null
+expect_eq "an interrupted stdout ends by the signal" "$?" 124
+cli peek /$X/sleep
+check "the process still runs" grep -qx '    "Phase": "running",' <<<"$OUT"
+cli scrub /$X/sleep
+expect_eq "scrub of a running process" "$RC:$ERR" "0:"
+
+# --- big copies both ways through a process, exact bytes ---
+head -c 30000000 /dev/urandom >"$T_TMP/big"
+run timeout 10 "$C" mkproc -d "$U" /$X/copy <<<'{"Path": "/bin/cat"}'
+timeout 60 "$C" stdout -d "$U" /$X/copy >"$T_TMP/big.out" & rp=$!
+run timeout 60 "$C" stdin -d "$U" /$X/copy <"$T_TMP/big"
+expect_eq "30 MB into stdin" "$RC:$ERR" "0:"
+wait $rp
+expect_eq "stdout exits 0" "$?" 0
+expect_eq "30 MB out of stdout, intact" "$(sha256sum <"$T_TMP/big.out")" "$(sha256sum <"$T_TMP/big")"
+cli scrub /$X/copy
+
+# --- a closed standard output ends the CLI quietly, as it ends cat ---
+run timeout 10 "$C" mkproc -d "$U" /$X/yes <<<'{"Path": "/usr/bin/yes"}'
+OUT=$(timeout 10 "$C" stdout -d "$U" /$X/yes 2>"$T_TMP/err" | head -1; echo "${PIPESTATUS[0]}")
+expect_eq "stdout | head -1: killed by SIGPIPE (141), no message" "$OUT:$(cat "$T_TMP/err")" "y
+141:"
+cli scrub /$X/yes
+expect_eq "scrub of yes" "$RC:$ERR" "0:"
+check "server still healthy" server_healthy A
+finish
