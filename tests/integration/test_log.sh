@@ -61,7 +61,9 @@ cfail=0
 for c in 1 2 3 4; do wait_pid 30 "${pids[$c]}" || cfail=$((cfail + 1)); done
 expect_eq "the 4 clients succeeded" "$cfail" 0
 check "tail -f caught up" wait_for 5 seen "/$X/c4-50 rmdir ok"
-sleep 0.3
+# tail -f polls a FUSE file once a second: lines appended after c4-50's may come
+# one poll later, so wait (bounded) for the count rather than sleeping.
+wait_for 5 test "$(grep -c " /$X/c[1-4]-[0-9]* \(mkdir\|rmdir\) ok\$" "$T_TMP/tail1")" -ge 400
 expect_eq "400 operations, 400 lines" "$(grep -c " /$X/c[1-4]-[0-9]* \(mkdir\|rmdir\) ok\$" "$T_TMP/tail1")" 400
 expect_eq "no operation logged twice" "$(grep " /$X/c[1-4]-" "$T_TMP/tail1" | awk '{print $3, $4}' | sort | uniq -d | wc -l)" 0
 expect_eq "each mkdir before its rmdir" "$(grep " /$X/c[1-4]-" "$T_TMP/tail1" | awk '{ if ($4 == "mkdir") m[$3] = 1; else if (!m[$3]) bad++ } END { print bad + 0 }')" 0
