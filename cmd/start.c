@@ -184,6 +184,14 @@ cmd_start(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	loop = uv_default_loop();
+	/* Signals first: a SIGTERM that came between the mount and the handlers would
+	 * kill the process by default and leave a stale mount behind. */
+	uv_signal_init(loop, &sigint);
+	uv_signal_start(&sigint, on_signal, SIGINT);
+	uv_signal_init(loop, &sigterm);
+	uv_signal_start(&sigterm, on_signal, SIGTERM);
+	uv_signal_init(loop, &sighup);
+	uv_signal_start(&sighup, on_signal, SIGHUP);
 	if ((rc = net_listen(loop, host, port, &bound)) < 0) {
 		fprintf(stderr, "circuit start: listen on %s:%d: %s\n", host, port, uv_strerror(rc));
 		return 1;
@@ -222,12 +230,6 @@ cmd_start(int argc, char **argv)
 		}
 		g_server.mountpoint = strdup(realpath(mnt, real) != NULL ? real : mnt);
 	}
-	uv_signal_init(loop, &sigint);
-	uv_signal_start(&sigint, on_signal, SIGINT);
-	uv_signal_init(loop, &sigterm);
-	uv_signal_start(&sigterm, on_signal, SIGTERM);
-	uv_signal_init(loop, &sighup);
-	uv_signal_start(&sighup, on_signal, SIGHUP);
 	if (join != NULL) {
 		if ((rc = net_join(join, on_joined, (void *)(uintptr_t)join)) < 0) {
 			fprintf(stderr, "circuit start: -j %s: %s\n", join, strerror(-rc));
