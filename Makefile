@@ -37,7 +37,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 EX_BIN   = $(patsubst examples/%.c,$(BIN)/example-%,$(wildcard examples/*.c))
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
-PROGS    = $(BIN)/circuit $(BIN)/mount.circuit \
+PROGS    = $(BIN)/circuit $(BIN)/mount.circuit $(BUILD)/libcircuit-client.a \
            $(if $(SIM_OBJ),$(BIN)/circuit-sim) $(EX_BIN)
 
 .SECONDARY:
@@ -48,7 +48,10 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/libcircuit.a: $(LIB_OBJ)
+# The client library (net/client.h): what a C program needs to dial a server.  The
+# examples link against it, so it is proven to stand alone.
+CLIENT_OBJ = $(BUILD)/net/client.o $(BUILD)/net/frame.o $(BUILD)/net/url.o
+$(BUILD)/libcircuit-client.a: $(CLIENT_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
@@ -65,9 +68,9 @@ $(BIN)/circuit-sim: $(SIM_OBJ) $(LIB_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/example-%: $(BUILD)/examples/%.o $(LIB_OBJ)
+$(BIN)/example-%: $(BUILD)/examples/%.o $(BUILD)/libcircuit-client.a
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs jansson)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -121,6 +124,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BIN)/circuit $(DESTDIR)$(PREFIX)/bin/circuit
 	install -m 755 $(BIN)/mount.circuit $(DESTDIR)/sbin/mount.circuit
+	install -d $(DESTDIR)$(PREFIX)/include/circuit $(DESTDIR)$(PREFIX)/lib
+	install -m 644 net/client.h $(DESTDIR)$(PREFIX)/include/circuit/client.h
+	install -m 644 $(BUILD)/libcircuit-client.a $(DESTDIR)$(PREFIX)/lib/
 	-install -m 644 docs/circuit.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	-install -m 644 docs/mount.circuit.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
