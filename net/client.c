@@ -23,15 +23,44 @@
 
 #define CONNECT_TIMEOUT_S	10
 
+/* Read-ahead and write-behind of a stream, as the servers do it (docs/protocol.md):
+ * reads ahead only once a byte has been delivered, writes behind only once the server
+ * says the stream parks writes; each within a 4 MiB window. */
+#define RA_WINDOW	(4u << 20)
+#define RA_MIN		(64u << 10)
+#define WB_WINDOW	(4u << 20)
+
+struct circuit_stream;
+
 struct circuit {
 	int fd;				/* -1 once the connection is broken */
 	uint32_t next_tag;
 	char where[URL_MAX];
+	struct circuit_stream *streams;	/* open streams, for the replies they wait for */
+};
+
+/* A request of a stream in flight (or answered, for reads not yet delivered). */
+struct pend {
+	struct pend *next;
+	uint32_t tag;
+	size_t asked;			/* read: max; write: bytes sent */
+	int done, rc;
+	char *msg, *data;
+	size_t len, off;
 };
 
 struct circuit_stream {
 	struct circuit *c;
 	uint32_t h;
+	struct circuit_stream *next;
+	struct pend *rq;		/* reads asked for, oldest first */
+	size_t ra_budget;		/* bytes asked for + answered, not delivered */
+	int delivered, ra_stop;
+	struct pend *wq;		/* writes written behind, oldest first */
+	size_t wb_bytes;
+	int wb;				/* the server parks our writes: write behind */
+	int werr;			/* a write written behind failed */
+	char *wmsg;
 };
 
 static int
@@ -130,6 +159,135 @@ lost(struct circuit *c, int rc, char **err)
 	return fail(err, -EHOSTDOWN, "%s: connection lost (%s)", c->where, strerror(-rc));
 }
 
+static void
+pend_free(struct pend *p)
+{
+	free(p->msg);
+	free(p->data);
+	free(p);
+}
+
+static void
+pend_append(struct pend **q, struct pend *p)
+{
+	while (*q != NULL)
+		q = &(*q)->next;
+	*q = p;
+}
+
+/* A reply for a stream's read or write in flight: record it (0), ignore it (a reply to
+ * a read cancelled at close), or -EPROTO. */
+static int
+stash(struct circuit *c, const struct frame *f)
+{
+	struct circuit_stream *s;
+	struct pend **pp, *p = NULL;
+	const uint8_t *b;
+	size_t bl;
+	json_t *h, *j;
+	int isread = 0;
+
+	for (s = c->streams; s != NULL && p == NULL; s = s->next) {
+		for (pp = &s->rq; *pp != NULL; pp = &(*pp)->next)
+			if ((*pp)->tag == f->id && !(*pp)->done) {
+				p = *pp;
+				isread = 1;
+				break;
+			}
+		if (p != NULL)
+			break;
+		for (pp = &s->wq; *pp != NULL; pp = &(*pp)->next)
+			if ((*pp)->tag == f->id) {
+				p = *pp;
+				break;
+			}
+		if (p != NULL)
+			break;
+	}
+	if (p == NULL)
+		return 0;
+	if (frame_msg_parse(f->payload, f->len, &h, &b, &bl) < 0 ||
+	    !json_is_integer(j = json_object_get(h, "rc")) ||
+	    (isread && json_integer_value(j) >= 0 && bl > p->asked)) {
+		json_decref(h);
+		return -EPROTO;
+	}
+	p->rc = (int)json_integer_value(j);
+	if (p->rc < 0) {
+		const char *m = json_string_value(json_object_get(h, "msg"));
+		p->msg = strdup(m != NULL ? m : strerror(-p->rc));
+	}
+	json_decref(h);
+	if (isread) {
+		p->done = 1;
+		s->ra_budget -= p->asked;
+		if (p->rc < 0) {
+			s->ra_stop = 1;
+			return 0;
+		}
+		if ((p->data = malloc(bl + 1)) == NULL)
+			return -ENOMEM;
+		memcpy(p->data, b, bl);
+		p->len = bl;
+		s->ra_budget += bl;
+		if (bl == 0)
+			s->ra_stop = 1;
+		return 0;
+	}
+	/* A write written behind: unlink it, keep its failure for the next call. */
+	*pp = p->next;
+	s->wb_bytes -= p->asked;
+	if ((p->rc < 0 || (size_t)p->rc != p->asked) && s->werr == 0) {
+		s->werr = p->rc < 0 ? p->rc : -EIO;
+		s->wmsg = p->msg;
+		p->msg = NULL;
+	}
+	pend_free(p);
+	return 0;
+}
+
+/* Read one frame and hand it to the stream waiting for it. */
+static int
+pump(struct circuit *c, char **err)
+{
+	struct frame f;
+	uint8_t *payload;
+	int rc;
+
+	if (c->fd < 0)
+		return fail(err, -EHOSTDOWN, "%s: connection lost", c->where);
+	if ((rc = read_frame(c, &f, &payload)) < 0)
+		return lost(c, rc, err);
+	if (f.type == FRAME_REFUSE)
+		rc = -ECONNREFUSED;
+	else if (f.type == FRAME_REP)
+		rc = stash(c, &f);
+	free(payload);
+	return rc < 0 ? lost(c, rc, err) : 0;
+}
+
+/* Send a REQ with head and body; *tag gets its tag. */
+static int
+send_req(struct circuit *c, json_t *head, const void *body, size_t blen, uint32_t *tag,
+    char **err)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (c->fd < 0)
+		return fail(err, -EHOSTDOWN, "%s: connection lost", c->where);
+	*tag = c->next_tag++;
+	if (c->next_tag == 0)
+		c->next_tag = 1;
+	rc = frame_msg_build(FRAME_REQ, *tag, head, body, blen, &buf, &len);
+	if (rc < 0)
+		return fail(err, rc, "request too big");
+	rc = write_all(c->fd, buf, len);
+	free(buf);
+	return rc < 0 ? lost(c, rc, err) : 0;
+}
+
 /* One exchange: send a REQ with head and body, wait for its REP.  On success *rep is
  * the reply head and *rbody (length *rblen) a malloc'd copy of its body, NUL-terminated. */
 static int
@@ -138,30 +296,24 @@ call(struct circuit *c, json_t *head, const void *body, size_t blen, json_t **re
 {
 	const uint8_t *b;
 	struct frame f;
-	uint8_t *buf, *payload;
-	size_t len, bl;
+	uint8_t *payload;
+	size_t bl;
 	uint32_t tag;
 	json_t *h, *j;
 	int rc;
 
 	*rep = NULL;
-	if (c->fd < 0)
-		return fail(err, -EHOSTDOWN, "%s: connection lost", c->where);
-	tag = c->next_tag++;
-	rc = frame_msg_build(FRAME_REQ, tag, head, body, blen, &buf, &len);
-	if (rc < 0)
-		return fail(err, rc, "request too big");
-	rc = write_all(c->fd, buf, len);
-	free(buf);
-	if (rc < 0)
-		return lost(c, rc, err);
+	if ((rc = send_req(c, head, body, blen, &tag, err)) < 0)
+		return rc;
 	for (;;) {
 		if ((rc = read_frame(c, &f, &payload)) < 0)
 			return lost(c, rc, err);
 		if (f.type != FRAME_REP || f.id != tag) {
+			rc = f.type == FRAME_REFUSE ? -ECONNREFUSED :
+			    f.type == FRAME_REP ? stash(c, &f) : 0;
 			free(payload);
-			if (f.type == FRAME_REFUSE)
-				return lost(c, -ECONNREFUSED, err);
+			if (rc < 0)
+				return lost(c, rc, err);
 			continue;	/* nothing else is meant for a client */
 		}
 		break;
@@ -400,38 +552,98 @@ circuit_open(struct circuit *c, const char *path, const char *file, int mode,
 	}
 	s->c = c;
 	s->h = (uint32_t)json_integer_value(j);
+	s->next = c->streams;
+	c->streams = s;
 	json_decref(rep);
 	*out = s;
+	return 0;
+}
+
+/* Ask for up to max bytes of s, without waiting. */
+static int
+ask_read(struct circuit_stream *s, size_t max, char **err)
+{
+	json_t *head = req("read", NULL, NULL);
+	struct pend *p;
+	int rc;
+
+	if (head == NULL || (p = calloc(1, sizeof *p)) == NULL) {
+		json_decref(head);
+		return fail(err, -ENOMEM, "out of memory");
+	}
+	json_object_set_new(head, "h", json_integer(s->h));
+	json_object_set_new(head, "max", json_integer((json_int_t)max));
+	rc = send_req(s->c, head, NULL, 0, &p->tag, err);
+	json_decref(head);
+	if (rc < 0) {
+		free(p);
+		return rc;
+	}
+	p->asked = max;
+	s->ra_budget += max;
+	pend_append(&s->rq, p);
 	return 0;
 }
 
 ssize_t
 circuit_read(struct circuit_stream *s, void *buf, size_t max, char **err)
 {
-	json_t *head = req("read", NULL, NULL), *rep;
-	char *data;
-	size_t len;
+	struct pend *p;
+	size_t n;
 	int rc;
 
-	if (head == NULL)
-		return fail(err, -ENOMEM, "out of memory");
 	if (max > FRAME_DATA_MAX)
 		max = FRAME_DATA_MAX;
-	json_object_set_new(head, "h", json_integer(s->h));
-	json_object_set_new(head, "max", json_integer((json_int_t)max));
-	rc = call(s->c, head, NULL, 0, &rep, &data, &len, err);
-	json_decref(head);
-	json_decref(rep);
-	if (rc < 0)
+	if (max == 0)
+		return 0;
+	/* Before the first byte, exactly the reader's request: a recv closed before it
+	 * reads anything gives its message back. */
+	if (s->rq == NULL && (rc = ask_read(s, max, err)) < 0)
 		return rc;
-	if (len > max) {
-		free(data);
-		broken(s->c);
-		return fail(err, -EPROTO, "%s: the server sent more than asked", s->c->where);
+	p = s->rq;
+	while (!p->done)
+		if ((rc = pump(s->c, err)) < 0)
+			return rc;
+	if (p->rc < 0 || p->len == 0) {
+		s->rq = p->next;
+		rc = p->rc;
+		if (rc < 0)
+			fail(err, rc, "%s", p->msg);
+		pend_free(p);
+		return rc;
 	}
-	memcpy(buf, data, len);
-	free(data);
-	return (ssize_t)len;
+	n = p->len - p->off;
+	if (n > max)
+		n = max;
+	memcpy(buf, p->data + p->off, n);
+	p->off += n;
+	s->ra_budget -= n;
+	s->delivered = 1;
+	if (p->off == p->len) {
+		s->rq = p->next;
+		pend_free(p);
+	}
+	/* Keep the window asked for while the caller uses these bytes. */
+	while (!s->ra_stop && s->ra_budget + RA_MIN <= RA_WINDOW) {
+		size_t ask = RA_WINDOW - s->ra_budget;
+		if (ask > FRAME_DATA_MAX)
+			ask = FRAME_DATA_MAX;
+		if ((rc = ask_read(s, ask, err)) < 0)
+			return rc;
+	}
+	return (ssize_t)n;
+}
+
+static int
+take_werr(struct circuit_stream *s, char **err)
+{
+	int rc = s->werr;
+
+	s->werr = 0;
+	fail(err, rc, "%s", s->wmsg != NULL ? s->wmsg : strerror(-rc));
+	free(s->wmsg);
+	s->wmsg = NULL;
+	return rc;
 }
 
 ssize_t
@@ -440,16 +652,48 @@ circuit_write(struct circuit_stream *s, const void *buf, size_t len, char **err)
 	const char *p = buf;
 	size_t done = 0;
 
+	if (s->werr != 0)
+		return take_werr(s, err);
 	while (done < len) {
 		size_t n = len - done > FRAME_DATA_MAX ? FRAME_DATA_MAX : len - done;
 		json_t *head = req("write", NULL, NULL), *rep;
+		struct pend *w;
 		int rc;
 
 		if (head == NULL)
 			return fail(err, -ENOMEM, "out of memory");
 		json_object_set_new(head, "h", json_integer(s->h));
+		if (s->wb) {
+			/* Written behind: wait only for room in the window. */
+			while (s->wq != NULL && s->wb_bytes + n > WB_WINDOW && s->werr == 0)
+				if ((rc = pump(s->c, err)) < 0) {
+					json_decref(head);
+					return rc;
+				}
+			if (s->werr != 0) {
+				json_decref(head);
+				return take_werr(s, err);
+			}
+			if ((w = calloc(1, sizeof *w)) == NULL) {
+				json_decref(head);
+				return fail(err, -ENOMEM, "out of memory");
+			}
+			rc = send_req(s->c, head, p + done, n, &w->tag, err);
+			json_decref(head);
+			if (rc < 0) {
+				free(w);
+				return rc;
+			}
+			w->asked = n;
+			s->wb_bytes += n;
+			pend_append(&s->wq, w);
+			done += n;
+			continue;
+		}
 		rc = call(s->c, head, p + done, n, &rep, NULL, NULL, err);
 		json_decref(head);
+		if (rc >= 0 && json_is_true(json_object_get(rep, "wb")))
+			s->wb = 1;
 		json_decref(rep);
 		if (rc < 0)
 			return rc;
@@ -463,16 +707,43 @@ circuit_write(struct circuit_stream *s, const void *buf, size_t len, char **err)
 int
 circuit_stream_close(struct circuit_stream *s, char **err)
 {
+	struct circuit_stream **sp;
+	struct pend *p;
 	uint8_t hdr[FRAME_HDR];
 	int rc = 0;
 
 	if (s == NULL)
 		return 0;
+	/* Reads asked ahead are not wanted: cancel them (their replies are ignored). */
+	while ((p = s->rq) != NULL) {
+		s->rq = p->next;
+		if (!p->done && s->c->fd >= 0) {
+			frame_header(hdr, FRAME_CANCEL, p->tag, 0);
+			if (write_all(s->c->fd, hdr, sizeof hdr) < 0)
+				broken(s->c);
+		}
+		pend_free(p);
+	}
 	if (s->c->fd >= 0) {
 		frame_header(hdr, FRAME_RELEASE, s->h, 0);
 		if ((rc = write_all(s->c->fd, hdr, sizeof hdr)) < 0)
 			rc = lost(s->c, rc, err);
 	}
+	/* Writes written behind: their outcome is the close's. */
+	while (rc == 0 && s->wq != NULL)
+		rc = pump(s->c, err);
+	if (rc == 0 && s->werr != 0)
+		rc = take_werr(s, err);
+	while ((p = s->wq) != NULL) {
+		s->wq = p->next;
+		pend_free(p);
+	}
+	for (sp = &s->c->streams; *sp != NULL; sp = &(*sp)->next)
+		if (*sp == s) {
+			*sp = s->next;
+			break;
+		}
+	free(s->wmsg);
 	free(s);
 	return rc;
 }

@@ -8,6 +8,7 @@
  * when that request completes, so a stream never goes away under its own op.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct rpc_call {
 
 struct rpc_inreq {
 	uint32_t tag;
+	int wb;				/* WRITE: the stream parks writes (REP "wb") */
 	struct op *op;
 	struct conn *c;			/* NULL once the connection is gone */
 	struct rpc_handle *h;		/* READ/WRITE: the handle it runs on */
@@ -46,10 +48,30 @@ struct rpc_handle {
 
 struct rstream {
 	struct stream s;
-	struct conn *c;			/* NULL once the connection is gone */
+	struct conn *c;			/* NULL once the connection is gone (or released) */
 	uint32_t h;
+	int mode;			/* OP_RDONLY or OP_WRONLY */
+	int refs;			/* the opener's, plus one per request of ours in flight */
+	int released;
 	char where[96];			/* the owner, for messages */
 	TAILQ_ENTRY(rstream) link;
+
+	/* Reading: requests sent, oldest first, each with its result once answered. */
+	struct op_queue reads;		/* the opener's reads waiting, oldest first */
+	TAILQ_HEAD(, rchunk) chunks;
+	int nchunks_out;		/* chunks still asked for */
+	size_t ra_budget;		/* bytes asked for in flight + answered, not delivered */
+	int delivered;			/* a byte reached the opener: read ahead from now on */
+	int ra_stop;			/* EOF or an error came: one request at a time again */
+
+	/* Writing. */
+	int wb;				/* the owner parks our writes: complete them early */
+	int nwdirect;			/* writes in flight whose opener still waits */
+	int nwb;			/* writes in flight completed early */
+	size_t wb_bytes;
+	int werr;			/* one of those failed: told to the next write */
+	char *wmsg;
+	struct op_queue wwait;		/* writes waiting for room in the window */
 };
 
 static const char *const op_names[] = {
@@ -74,41 +96,433 @@ rpc_op_type(const char *name)
 	return -1;
 }
 
-/* ---- remote streams (the caller side of an OPEN) ---- */
+/* ---- remote streams (the caller side of an OPEN) ----
+ *
+ * Reading ahead.  The opener's first read goes to the owner as one request of its own
+ * size, linked to it: an interrupt cancels that request and the read ends with the
+ * owner's answer (EINTR, or the bytes if they raced), so a recv closed before its first
+ * byte gives its message back.  Once a byte has been delivered, read requests of up to
+ * 1 MiB are kept in flight while the bytes asked for and not yet delivered stay under
+ * RA_WINDOW; their answers are delivered in order (bytes, then EOF or an error on the
+ * call that reaches it).  After EOF or an error, one request at a time again.
+ *
+ * Writing behind.  A write is sent and waited for until the owner says (REP "wb") that
+ * its element parks writes, i.e. flows with back-pressure of its own (a rendezvous
+ * send, a process's stdin); from then on a write completes as soon as it is sent while
+ * fewer than WB_WINDOW bytes are in flight, and waits for room otherwise.  A failure of
+ * a write completed early is told to the next write.  A stream whose element takes
+ * writes at once (a buffered message, EFBIG past 32 KiB) is never written behind.
+ */
+
+#define RA_WINDOW	(4u << 20)
+#define RA_MIN		(64u << 10)
+#define WB_WINDOW	(4u << 20)
+
+struct rchunk {
+	TAILQ_ENTRY(rchunk) link;
+	struct rstream *rs;
+	struct op *op;			/* the request, NULL once answered */
+	size_t asked;
+	int direct;			/* asked for the waiting read, before any byte came */
+	int rc;
+	char *msg;
+	char *data;
+	size_t len, off;
+};
+
+struct rwrite {
+	struct rstream *rs;
+	struct op *op;			/* the request sent */
+	struct op *local;		/* the opener's write, waiting for it; NULL if done early */
+	size_t len;
+};
+
+static const struct stream_ops rs_ops;
+static void rs_pump(struct rstream *rs);
 
 static void
-rs_io(struct stream *s, struct op *op)
+rs_put(struct rstream *rs)
+{
+	if (--rs->refs > 0)
+		return;
+	free(rs->wmsg);
+	free(rs);
+}
+
+static void
+chunk_free(struct rstream *rs, struct rchunk *ch)
+{
+	TAILQ_REMOVE(&rs->chunks, ch, link);
+	if (ch->rc >= 0)
+		rs->ra_budget -= ch->len - ch->off;
+	free(ch->data);
+	free(ch->msg);
+	free(ch);
+}
+
+static void
+chunk_done(struct op *op)
+{
+	struct rchunk *ch = op->arg;
+	struct rstream *rs = ch->rs;
+
+	ch->op = NULL;
+	rs->nchunks_out--;
+	rs->ra_budget -= ch->asked;
+	ch->rc = op->rc;
+	if (op->rc < 0) {
+		ch->msg = op->msg;
+		op->msg = NULL;
+		rs->ra_stop = 1;
+	} else {
+		ch->data = op->data;
+		ch->len = op->len;
+		op->data = NULL;
+		rs->ra_budget += ch->len;
+		if (ch->len == 0)
+			rs->ra_stop = 1;
+	}
+	if (rs->released)
+		chunk_free(rs, ch);
+	else {
+		rs_pump(rs);
+		stream_notify(&rs->s);
+	}
+	rs_put(rs);
+}
+
+/* Ask the owner for up to max bytes. */
+static int
+chunk_ask(struct rstream *rs, size_t max, int direct)
+{
+	struct rchunk *ch = calloc(1, sizeof *ch);
+	struct op *op = op_new(OP_READ, chunk_done, ch);
+
+	if (ch == NULL || op == NULL) {
+		free(ch);
+		op_free(op);
+		return -ENOMEM;
+	}
+	if (max > FRAME_DATA_MAX)
+		max = FRAME_DATA_MAX;
+	ch->rs = rs;
+	ch->op = op;
+	ch->asked = max;
+	ch->direct = direct;
+	TAILQ_INSERT_TAIL(&rs->chunks, ch, link);
+	rs->nchunks_out++;
+	rs->ra_budget += max;
+	rs->refs++;
+	op->stream = &rs->s;
+	op->max = max;
+	op->state = OPS_RUNNING;
+	rpc_call(rs->c, op);
+	return 0;
+}
+
+/* Deliver what has come to the reads waiting, then ask for more. */
+static void
+rs_pump(struct rstream *rs)
+{
+	struct rchunk *ch;
+	struct op *op;
+	size_t n;
+	char *buf;
+
+	while ((op = TAILQ_FIRST(&rs->reads)) != NULL &&
+	    (ch = TAILQ_FIRST(&rs->chunks)) != NULL && ch->op == NULL) {
+		TAILQ_REMOVE(&rs->reads, op, link);
+		op->cancel = NULL;
+		if (ch->rc < 0) {
+			int rc = ch->rc;
+			char *m = ch->msg;
+			ch->msg = NULL;
+			chunk_free(rs, ch);
+			op_fail(op, rc, "%s", m != NULL ? m : strerror(-rc));
+			free(m);
+			continue;
+		}
+		n = ch->len - ch->off;
+		if (n > op->max)
+			n = op->max;
+		if (ch->len == 0) {
+			chunk_free(rs, ch);
+			op_done_data(op, NULL, 0);
+			continue;
+		}
+		if (ch->off == 0 && n == ch->len) {
+			buf = ch->data;
+			ch->data = NULL;
+		} else if ((buf = malloc(n + 1)) != NULL) {
+			memcpy(buf, ch->data + ch->off, n);
+		} else {
+			op_fail(op, -ENOMEM, "out of memory");
+			continue;
+		}
+		ch->off += n;
+		rs->ra_budget -= n;
+		rs->delivered = 1;
+		if (ch->off == ch->len)
+			chunk_free(rs, ch);
+		op_done_data(op, buf, n);
+	}
+	if (rs->c == NULL) {
+		if (TAILQ_EMPTY(&rs->chunks))
+			while ((op = TAILQ_FIRST(&rs->reads)) != NULL) {
+				TAILQ_REMOVE(&rs->reads, op, link);
+				op->cancel = NULL;
+				op_fail(op, -EHOSTDOWN, "read: server %s is down", rs->where);
+			}
+		return;
+	}
+	if (!rs->delivered || rs->ra_stop) {
+		op = TAILQ_FIRST(&rs->reads);
+		if (op != NULL && TAILQ_EMPTY(&rs->chunks) &&
+		    chunk_ask(rs, op->max, !rs->delivered) < 0) {
+			TAILQ_REMOVE(&rs->reads, op, link);
+			op->cancel = NULL;
+			op_fail(op, -ENOMEM, "out of memory");
+		}
+		return;
+	}
+	while (rs->ra_budget + RA_MIN <= RA_WINDOW)
+		if (chunk_ask(rs, RA_WINDOW - rs->ra_budget, 0) < 0)
+			break;
+}
+
+static void
+rs_read_cancel(struct op *op)
+{
+	struct rstream *rs = op->owner;
+	struct rchunk *ch = TAILQ_FIRST(&rs->chunks);
+
+	if (op == TAILQ_FIRST(&rs->reads) && ch != NULL && ch->direct && ch->op != NULL) {
+		/* Its own request: the owner's answer ends it (EINTR, or the bytes). */
+		op_cancel(ch->op);
+		return;
+	}
+	TAILQ_REMOVE(&rs->reads, op, link);
+	op->cancel = NULL;
+	op_fail(op, -EINTR, "interrupted");
+}
+
+static void
+rs_read(struct stream *s, struct op *op)
 {
 	struct rstream *rs = s->priv;
 
-	if (rs->c == NULL) {
-		op_fail(op, -EHOSTDOWN, "%s: server %s is down", op_type_name(op->type), rs->where);
+	if (op->max == 0) {
+		op_done_data(op, NULL, 0);
 		return;
 	}
+	if (rs->c == NULL && TAILQ_EMPTY(&rs->chunks)) {
+		op_fail(op, -EHOSTDOWN, "read: server %s is down", rs->where);
+		return;
+	}
+	op->owner = rs;
+	op->cancel = rs_read_cancel;
+	TAILQ_INSERT_TAIL(&rs->reads, op, link);
+	rs_pump(rs);
+}
+
+static int
+wb_room(struct rstream *rs, size_t len)
+{
+	return rs->nwb == 0 || rs->wb_bytes + len <= WB_WINDOW;
+}
+
+static void rs_wdrain(struct rstream *rs);
+
+static void
+write_done(struct op *op)
+{
+	struct rwrite *w = op->arg;
+	struct rstream *rs = w->rs;
+
+	if (w->local != NULL) {
+		rs->nwdirect--;
+		w->local->cancel = NULL;
+		if (op->rc < 0)
+			op_fail(w->local, op->rc, "%s", op->msg != NULL ? op->msg : strerror(-op->rc));
+		else
+			op_done(w->local, op->rc);
+	} else {
+		rs->nwb--;
+		rs->wb_bytes -= w->len;
+		if ((op->rc < 0 || (size_t)op->rc != w->len) && rs->werr == 0) {
+			rs->werr = op->rc < 0 ? op->rc : -EIO;
+			free(rs->wmsg);
+			rs->wmsg = op->rc < 0 && op->msg != NULL ? strdup(op->msg) : NULL;
+		}
+	}
+	free(w);
+	if (!rs->released) {
+		rs_wdrain(rs);
+		stream_notify(&rs->s);
+	}
+	rs_put(rs);
+}
+
+static void
+rs_wdirect_cancel(struct op *local)
+{
+	struct rwrite *w = local->owner;
+
+	op_cancel(w->op);	/* the owner's answer ends it */
+}
+
+/* Send local's bytes; local completes now (early) or with the owner's answer. */
+static void
+write_send(struct rstream *rs, struct op *local, int early)
+{
+	struct rwrite *w = calloc(1, sizeof *w);
+	struct op *op = op_new(OP_WRITE, write_done, w);
+
+	if (w == NULL || op == NULL) {
+		free(w);
+		op_free(op);
+		op_fail(local, -ENOMEM, "out of memory");
+		return;
+	}
+	w->rs = rs;
+	w->op = op;
+	w->len = local->len;
+	op->stream = &rs->s;
+	op->data = local->data;
+	op->len = local->len;
+	local->data = NULL;
+	op->state = OPS_RUNNING;
+	rs->refs++;
+	if (early) {
+		rs->nwb++;
+		rs->wb_bytes += w->len;
+		op_done(local, (int)w->len);
+	} else {
+		w->local = local;
+		rs->nwdirect++;
+		local->owner = w;
+		local->cancel = rs_wdirect_cancel;
+	}
 	rpc_call(rs->c, op);
+}
+
+static void
+rs_wwait_cancel(struct op *op)
+{
+	struct rstream *rs = op->owner;
+
+	TAILQ_REMOVE(&rs->wwait, op, link);
+	op->cancel = NULL;
+	op_fail(op, -EINTR, "interrupted");
+}
+
+/* Writes waiting for room: an earlier failure first, then as room allows. */
+static void
+rs_wdrain(struct rstream *rs)
+{
+	struct op *op;
+
+	while ((op = TAILQ_FIRST(&rs->wwait)) != NULL) {
+		if (rs->werr == 0 && rs->c != NULL && !wb_room(rs, op->len))
+			break;
+		TAILQ_REMOVE(&rs->wwait, op, link);
+		op->cancel = NULL;
+		if (rs->werr != 0) {
+			int rc = rs->werr;
+			rs->werr = 0;
+			op_fail(op, rc, "%s", rs->wmsg != NULL ? rs->wmsg : strerror(-rc));
+		} else if (rs->c == NULL) {
+			op_fail(op, -EHOSTDOWN, "write: server %s is down", rs->where);
+		} else {
+			write_send(rs, op, 1);
+		}
+	}
+}
+
+static void
+rs_write(struct stream *s, struct op *op)
+{
+	struct rstream *rs = s->priv;
+
+	if (rs->werr != 0) {
+		int rc = rs->werr;
+		rs->werr = 0;
+		op_fail(op, rc, "%s", rs->wmsg != NULL ? rs->wmsg : strerror(-rc));
+		return;
+	}
+	if (rs->c == NULL) {
+		op_fail(op, -EHOSTDOWN, "write: server %s is down", rs->where);
+		return;
+	}
+	if (op->len > FRAME_DATA_MAX) {
+		op_fail(op, -EFBIG, "write: more than %u bytes in one request", FRAME_DATA_MAX);
+		return;
+	}
+	if (!rs->wb || op->len == 0) {
+		write_send(rs, op, 0);
+		return;
+	}
+	if (TAILQ_EMPTY(&rs->wwait) && wb_room(rs, op->len)) {
+		write_send(rs, op, 1);
+		return;
+	}
+	op->owner = rs;
+	op->cancel = rs_wwait_cancel;
+	TAILQ_INSERT_TAIL(&rs->wwait, op, link);
+}
+
+static int
+rs_poll(struct stream *s)
+{
+	struct rstream *rs = s->priv;
+	struct rchunk *ch = TAILQ_FIRST(&rs->chunks);
+
+	if (rs->mode == OP_WRONLY) {
+		if (rs->c == NULL || rs->werr != 0)
+			return POLLOUT | POLLERR;
+		if (rs->wb)
+			return TAILQ_EMPTY(&rs->wwait) && wb_room(rs, RA_MIN) ? POLLOUT : 0;
+		return rs->nwdirect == 0 ? POLLOUT : 0;
+	}
+	if (ch != NULL)
+		return ch->op == NULL ? POLLIN : 0;
+	/* Nothing asked for (no read yet, or after EOF): a read will ask. */
+	return rs->c == NULL ? POLLIN | POLLERR : POLLIN;
 }
 
 static void
 rs_release(struct stream *s)
 {
 	struct rstream *rs = s->priv;
+	struct rchunk *ch, *next;
 
+	/* The FUSE layer releases with no read or write of its own in flight. */
+	rs->released = 1;
+	for (ch = TAILQ_FIRST(&rs->chunks); ch != NULL; ch = next) {
+		next = TAILQ_NEXT(ch, link);
+		if (ch->op != NULL)
+			op_cancel(ch->op);	/* read ahead, not wanted: the owner lets it go */
+		else
+			chunk_free(rs, ch);
+	}
 	if (rs->c != NULL) {
+		/* After our requests on the connection: the owner releases after them. */
 		conn_send_empty(rs->c, FRAME_RELEASE, rs->h);
 		TAILQ_REMOVE(&rs->c->rstreams, rs, link);
+		rs->c = NULL;
 	}
-	free(rs);
+	rs_put(rs);
 }
 
 static const struct stream_ops rs_ops = {
-	.read = rs_io,
-	.write = rs_io,
+	.read = rs_read,
+	.write = rs_write,
 	.release = rs_release,
-	.poll = NULL,
+	.poll = rs_poll,
 };
 
 static struct stream *
-rs_new(struct conn *c, uint32_t h)
+rs_new(struct conn *c, uint32_t h, int mode)
 {
 	struct rstream *rs = calloc(1, sizeof *rs);
 
@@ -119,6 +533,11 @@ rs_new(struct conn *c, uint32_t h)
 	rs->s.elem = NULL;
 	rs->c = c;
 	rs->h = h;
+	rs->mode = mode;
+	rs->refs = 1;
+	TAILQ_INIT(&rs->reads);
+	TAILQ_INIT(&rs->chunks);
+	TAILQ_INIT(&rs->wwait);
 	snprintf(rs->where, sizeof rs->where, "%s", c->peer_id[0] ? c->peer_id : c->name);
 	TAILQ_INSERT_TAIL(&c->rstreams, rs, link);
 	return &rs->s;
@@ -283,7 +702,7 @@ handle_rep(struct conn *c, const struct frame *f)
 			op_fail(op, -EPROTO, "%s: bad reply from %s", op->path, c->name);
 			break;
 		}
-		op->stream = rs_new(c, (uint32_t)json_integer_value(j));
+		op->stream = rs_new(c, (uint32_t)json_integer_value(j), op->mode);
 		if (op->stream == NULL) {
 			conn_send_empty(c, FRAME_RELEASE, (uint32_t)json_integer_value(j));
 			op_fail(op, -ENOMEM, "out of memory");
@@ -300,6 +719,9 @@ handle_rep(struct conn *c, const struct frame *f)
 		op_done_copy(op, body, blen);
 		break;
 	case OP_WRITE:
+		if (json_is_true(json_object_get(head, "wb")) && op->stream != NULL &&
+		    op->stream->ops == &rs_ops)
+			((struct rstream *)op->stream->priv)->wb = 1;
 		op_done(op, rc > (json_int_t)op->len ? (int)op->len : (int)rc);
 		break;
 	default:
@@ -373,6 +795,8 @@ inreq_done(struct op *op)
 			TAILQ_INSERT_TAIL(&c->handles, nh, link);
 			json_object_set_new(head, "h", json_integer(nh->id));
 		}
+	} else if (op->type == OP_WRITE && r->wb) {
+		json_object_set_new(head, "wb", json_true());
 	} else if ((op->type == OP_SNAP || op->type == OP_READ) && op->data != NULL) {
 		body = op->data;
 		blen = op->len;
@@ -567,6 +991,12 @@ handle_req(struct conn *c, const struct frame *f)
 	if (++c->ninreqs > INREQ_HIGH)
 		conn_pause(c);
 	op_start(op);
+	/* A write its element parked (or completes early, if the stream is remote too)
+	 * flows with back-pressure of its own: the caller may write behind.  The op is
+	 * not freed before its completion runs from the loop. */
+	if (op->type == OP_WRITE)
+		r->wb = op->stream->ops == &rs_ops ?
+		    ((struct rstream *)op->stream->priv)->wb : op->owner != NULL;
 	return 0;
 }
 
@@ -625,6 +1055,7 @@ rpc_conn_closed(struct conn *c)
 	while ((rs = TAILQ_FIRST(&c->rstreams)) != NULL) {
 		TAILQ_REMOVE(&c->rstreams, rs, link);
 		rs->c = NULL;
+		stream_notify(&rs->s);		/* readable or writable: with an error */
 	}
 	/* Requests still running end without anyone to tell: cancel them. */
 	while ((r = TAILQ_FIRST(&c->inreqs)) != NULL) {

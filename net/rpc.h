@@ -4,11 +4,13 @@
  * (and its bytes as the body: a ctl command, written data), answered by one REP frame
  * with {"rc", "msg", "json", "h"} and the result bytes as the body.  The caller's tag
  * (the frame id) pairs them, like 9P's tags.  An OPEN that succeeds hands back a
- * handle: the stream stays on the owner, and READ/WRITE requests name it.  Each READ
- * or WRITE of a remote stream is one exchange, so at most one request per stream is in
- * flight per reader or writer and memory stays bounded: a slow reader holds back the
- * writer exactly as a local one does.  CANCEL stops a request (the owner op_cancel()s
- * it; the reply then says EINTR, or the result if it raced); RELEASE closes a handle.
+ * handle: the stream stays on the owner, and READ/WRITE requests name it.  A remote
+ * stream reads ahead (up to 4 MiB asked for and not yet delivered, only once a byte
+ * has been delivered) and writes behind (up to 4 MiB in flight, only once the owner
+ * says its element parks writes): memory stays bounded, and a slow reader still holds
+ * back the writer through the owner's element (docs/protocol.md).  CANCEL stops a
+ * request (the owner op_cancel()s it; the reply then says EINTR, or the result if it
+ * raced); RELEASE closes a handle.
  *
  * When a connection dies, every call on it fails with -EHOSTDOWN, every request it
  * carried is cancelled, every handle it held is released, and its remote streams fail
