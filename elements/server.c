@@ -253,10 +253,14 @@ static void
 log_release(struct stream *s)
 {
 	struct log_reader *r = s->priv;
+	struct op *op = r->parked;
 
-	if (r->parked != NULL)
-		op_fail(r->parked, -EPIPE, "log closed");
+	/* Unlink first: failing the read writes a log line, and on_append must not find
+	 * this reader (or its read, now completing) any more. */
 	TAILQ_REMOVE(&readers, r, link);
+	r->parked = NULL;
+	if (op != NULL)
+		op_fail(op, -EPIPE, "log closed");
 	free(r);
 	stream_free(s);
 }

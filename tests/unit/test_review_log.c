@@ -1,0 +1,78 @@
+/* test_review_log.c - the server element's log stream: a release while a read is
+ * parked (a peer may release without waiting for its reads) fails that read once. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "elements/log.h"
+#include "elements/op.h"
+#include "elements/server.h"
+
+static uv_loop_t loop;
+static struct stream *opened;
+static int ncalled, last_rc;
+static size_t last_len;
+
+static void
+cb(struct op *op)
+{
+	ncalled++;
+	last_rc = op->rc;
+	last_len = op->len;
+	if (op->type == OP_OPEN) {
+		opened = op->stream;
+		op->stream = NULL;
+	}
+}
+
+static void
+read_once(void)
+{
+	struct op *op = op_new(OP_READ, cb, NULL);
+
+	cr_assert_not_null(op);
+	op->stream = opened;
+	op->max = 65536;
+	op_start(op);
+	op_drain();
+}
+
+Test(review_log, release_with_parked_read)
+{
+	char path[64];
+	struct op *op;
+	int n;
+
+	cr_assert_eq(uv_loop_init(&loop), 0);
+	cr_assert_eq(server_init(&loop, "127.0.0.1", 1), 0);
+	snprintf(path, sizeof path, "/%s", g_server.id);
+	op = op_new(OP_OPEN, cb, NULL);
+	op->path = strdup(path);
+	op->file = strdup("log");
+	op->mode = OP_RDONLY;
+	op_start(op);
+	op_drain();
+	cr_assert_eq(last_rc, 0);
+	cr_assert_not_null(opened);
+
+	/* Read the history, then the one EOF. */
+	for (n = 0; n < 100; n++) {
+		read_once();
+		cr_assert_geq(last_rc, 0);
+		if (last_len == 0)
+			break;
+	}
+	cr_assert_lt(n, 100);
+
+	/* The next read waits for new lines. */
+	n = ncalled;
+	read_once();
+	cr_assert_eq(ncalled, n, "a caught-up read must park");
+
+	/* Release with that read parked: it completes once, with an error. */
+	opened->ops->release(opened);
+	op_drain();
+	cr_assert_eq(ncalled, n + 1);
+	cr_assert_eq(last_rc, -EPIPE);
+}
