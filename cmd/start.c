@@ -25,7 +25,8 @@
 
 static uv_loop_t *loop;
 static uv_signal_t sigint, sigterm, sighup;
-static int stopping, exit_status;
+static uv_timer_t stop_timer;
+static int stopping, stop_requested, exit_status;
 
 static const char start_usage[] =
 "usage: circuit start [-a HOST:PORT | -if IFACE] [-j URL] [-m DIR] [-var DIR]\n"
@@ -67,6 +68,25 @@ shutdown_server(int status)
 	net_stop();
 	op_drain();
 	uv_walk(loop, on_closed_walk, NULL);
+}
+
+static void
+on_stop_timer(uv_timer_t *t)
+{
+	shutdown_server(exit_status);
+}
+
+/* g_server.stop (suicide): shut down from the loop, never inside the operation that
+ * asked, whose FUSE handler or RPC still holds its request and the session. */
+static void
+request_stop(int status)
+{
+	if (stopping || stop_requested)
+		return;
+	stop_requested = 1;
+	exit_status = status;
+	uv_timer_init(loop, &stop_timer);
+	uv_timer_start(&stop_timer, on_stop_timer, 0, 0);
 }
 
 static void
@@ -200,7 +220,7 @@ cmd_start(int argc, char **argv)
 		fprintf(stderr, "circuit start: %s\n", strerror(-rc));
 		return 1;
 	}
-	g_server.stop = shutdown_server;
+	g_server.stop = request_stop;
 	if ((rc = net_init(loop)) < 0) {
 		fprintf(stderr, "circuit start: cluster layer: %s\n", strerror(-rc));
 		return 1;

@@ -27,7 +27,8 @@ extern const struct fuse_lowlevel_ops fs_ops;
 /* Fail every pending request (shutdown): cancel, then reply EIO to what remains. */
 void fs_fail_pending(void);
 
-/* Drop per-open state kept for poll notification (shutdown). */
+/* Drop per-open state (poll handles, streams of files still open) and stop poll
+ * notification (shutdown). */
 void fs_notify_fini(void);
 
 /* Set up the notification queue on loop (fs_mount does it). */

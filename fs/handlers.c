@@ -38,6 +38,7 @@ struct fs_file {
 	struct fuse_pollhandle *ph;	/* newest poll handle */
 	int notify_queued;
 	TAILQ_ENTRY(fs_file) nlink;
+	TAILQ_ENTRY(fs_file) olink;	/* openq: open in the kernel until RELEASE */
 };
 
 struct fs_dir {
@@ -62,6 +63,9 @@ struct fs_req {
 static TAILQ_HEAD(, fs_req) pending = TAILQ_HEAD_INITIALIZER(pending);
 static int npending;
 static TAILQ_HEAD(, fs_file) notifyq = TAILQ_HEAD_INITIALIZER(notifyq);
+/* Every file the kernel holds open: no RELEASE comes after shutdown, so they are
+ * released there. */
+static TAILQ_HEAD(, fs_file) openq = TAILQ_HEAD_INITIALIZER(openq);
 static uv_idle_t notify_idle;
 static int notify_running, notify_ready;
 
@@ -336,7 +340,9 @@ reply_open(struct fs_req *r, struct op *op)
 			f->stream->ops->release(f->stream);
 		free(f->buf);
 		free(f);
+		return;
 	}
+	TAILQ_INSERT_TAIL(&openq, f, olink);
 }
 
 void
@@ -386,7 +392,9 @@ on_stream_notify(struct stream *s, void *arg)
 {
 	struct fs_file *f = arg;
 
-	if (f->ph == NULL || f->notify_queued)
+	/* After fs_notify_fini (shutdown: scrubs wake streams still open) the idle
+	 * handle is closing and the session gone: nobody is left to notify. */
+	if (!notify_ready || f->ph == NULL || f->notify_queued)
 		return;
 	f->notify_queued = 1;
 	TAILQ_INSERT_TAIL(&notifyq, f, nlink);
@@ -416,6 +424,17 @@ notify_forget(struct fs_file *f)
 	}
 }
 
+/* Drop the per-open state of f and release its stream (f must be off openq). */
+static void
+file_free(struct fs_file *f)
+{
+	notify_forget(f);
+	if (f->stream != NULL)
+		f->stream->ops->release(f->stream);
+	free(f->buf);
+	free(f);
+}
+
 int
 fs_notify_init(uv_loop_t *loop)
 {
@@ -426,8 +445,15 @@ fs_notify_init(uv_loop_t *loop)
 void
 fs_notify_fini(void)
 {
+	struct fs_file *f;
+
 	if (!notify_ready)
 		return;
+	/* The session goes next and no RELEASE will come: release what is still open. */
+	while ((f = TAILQ_FIRST(&openq)) != NULL) {
+		TAILQ_REMOVE(&openq, f, olink);
+		file_free(f);
+	}
 	TAILQ_INIT(&notifyq);
 	uv_idle_stop(&notify_idle);
 	uv_close((uv_handle_t *)&notify_idle, NULL);
@@ -706,6 +732,8 @@ fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fi->fh = (uintptr_t)f;
 		if (fuse_reply_open(req, fi) != 0)
 			free(f);
+		else
+			TAILQ_INSERT_TAIL(&openq, f, olink);
 		return;
 	} else {
 		cls = strcmp(in->file, "ctl") == 0 ? FC_CTL : FC_SNAP;
@@ -806,11 +834,8 @@ fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
 
 	if (f != NULL) {
-		notify_forget(f);
-		if (f->stream != NULL)
-			f->stream->ops->release(f->stream);	/* end of a message, EOF of stdin */
-		free(f->buf);
-		free(f);
+		TAILQ_REMOVE(&openq, f, olink);
+		file_free(f);	/* end of a message, EOF of stdin */
 	}
 	fuse_reply_err(req, 0);
 }

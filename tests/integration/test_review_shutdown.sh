@@ -1,0 +1,44 @@
+# Shutdown paths found in review: the server exits cleanly (status 0, mount gone)
+#  - on `echo suicide > ctl` written through its own mount (the write's FUSE handler
+#    must not see the session torn down under it);
+#  - on SIGTERM while an open stream has a poll(2) handle and its element wakes the
+#    stream during the shutdown scrub (no notification after the session is gone).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_more.sh"
+
+# exited VAR: wait (bounded) for the server to exit; EXITED = its status, plus
+# "+mounted" if its mount is still there
+exited() {
+	local pid mnt
+	pid=${1}_PID; pid=${!pid}
+	mnt=${1}_MNT; mnt=${!mnt}
+	wait_pid 10 "$pid"; EXITED=$?
+	grep -q " $mnt " /proc/mounts && EXITED="$EXITED+mounted"
+}
+
+# --- suicide through the server's own mount ---
+start_server A
+wr "$A_MNT/$A_ID/ctl" "suicide"
+expect_eq "echo suicide > own ctl succeeds" "$?" 0
+exited A
+expect_eq "the server exits 0 and unmounts" "$EXITED" 0
+
+# --- SIGTERM with a polled stream open on a channel ---
+start_server B
+C=$B_MNT/$B_ID/c
+mkdir "$C"
+wr "$C/ctl" "mkchan 1"
+timeout 20 python3 -c '
+import os, select, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY)
+p = select.poll(); p.register(fd, select.POLLOUT)
+print(p.poll(1000), flush=True)
+time.sleep(15)
+' "$C/send" >"$T_TMP/poll.out" 2>&1 & py=$!
+check "the poller saw send ready" wait_for 5 grep -q '(3, 4)\|, 4)' "$T_TMP/poll.out"
+kill -TERM "$B_PID"
+exited B
+expect_eq "SIGTERM with a polled stream open: exits 0 and unmounts" "$EXITED" 0
+kill "$py" 2>/dev/null; wait "$py" 2>/dev/null
+
+finish
