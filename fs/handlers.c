@@ -275,9 +275,14 @@ done(struct op *op)
 			reply_entry(req, in);
 		break;
 	}
-	case R_RMDIR:
+	case R_RMDIR: {
+		char *p = child_path(r->dir, r->name);
+		if (p != NULL)
+			inode_unlink_dir(p);
+		free(p);
 		fuse_reply_err(req, 0);
 		break;
+	}
 	case R_OPENDIR: {
 		struct fs_dir *d = calloc(1, sizeof *d);
 		if (d == NULL) {

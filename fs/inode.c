@@ -25,6 +25,11 @@ insert(struct inode *in)
 
 	in->next_ino = by_ino[i];
 	by_ino[i] = in;
+	if (in->unlinked) {
+		/* A removed directory is found by number only (inode_unlink_dir). */
+		in->next_path = NULL;
+		return;
+	}
 	in->next_path = by_path[j];
 	by_path[j] = in;
 }
@@ -177,6 +182,20 @@ unlink_chain(struct inode **head, struct inode *in, int by_number)
 }
 
 void
+inode_unlink_dir(const char *path)
+{
+	struct inode **head = &by_path[hash_str(path) % nbuckets], *in;
+
+	for (in = *head; in != NULL; in = in->next_path)
+		if (in->file == NULL && in->ino != 1 && strcmp(in->path, path) == 0) {
+			unlink_chain(head, in, 0);
+			in->next_path = NULL;
+			in->unlinked = 1;
+			return;
+		}
+}
+
+void
 inode_forget(struct inode *in, uint64_t n)
 {
 	if (in->ino == 1)
@@ -185,7 +204,8 @@ inode_forget(struct inode *in, uint64_t n)
 	if (in->nlookup > 0)
 		return;
 	unlink_chain(&by_ino[in->ino % nbuckets], in, 1);
-	unlink_chain(&by_path[hash_str(in->path) % nbuckets], in, 0);
+	if (!in->unlinked)
+		unlink_chain(&by_path[hash_str(in->path) % nbuckets], in, 0);
 	free_inode(in);
 	count--;
 }

@@ -16,6 +16,7 @@ struct inode {
 	char *dir;			/* files: the anchor path; dirs: same as path */
 	const char *file;		/* files: the file name (points into path); dirs: NULL */
 	uint64_t nlookup;		/* the kernel's references */
+	int unlinked;			/* removed dir: in the number table only */
 	struct inode *next_ino;		/* hash chains */
 	struct inode *next_path;
 };
@@ -31,6 +32,11 @@ struct inode *inode_get(uint64_t ino);
 
 /* The inode of path (dir or file), created if new; its lookup count is not changed. */
 struct inode *inode_intern(const char *dir, const char *file);
+
+/* The directory at path was removed: take its inode out of the path table (it lives
+ * on by number until forgotten), so that a new directory there gets a new number; the
+ * kernel may still hold the old one, dead after rmdir. */
+void inode_unlink_dir(const char *path);
 
 /* Drop n kernel references; the inode is freed at zero (the root never is). */
 void inode_forget(struct inode *in, uint64_t n);
