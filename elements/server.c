@@ -22,7 +22,7 @@ struct server g_server;
 struct log_reader {
 	size_t pos;
 	int caught_up;			/* the one EOF was given */
-	struct op *parked;		/* a read waiting for new lines */
+	struct op_queue parked;		/* reads waiting for new lines, in order */
 	struct stream *s;
 	TAILQ_ENTRY(log_reader) link;
 };
@@ -194,6 +194,13 @@ srv_verb(struct element *e, const char *verb, const char *arg, struct op *op)
 	    elem_path(e), verb);
 }
 
+/* Is there something for a read: bytes, or the one EOF? */
+static int
+ready(const struct log_reader *r)
+{
+	return r->pos < oplog_end() || !r->caught_up;
+}
+
 /* Give a read what is there, the one EOF, or park it. */
 static int
 serve(struct log_reader *r, struct op *op)
@@ -225,7 +232,7 @@ log_cancel(struct op *op)
 {
 	struct log_reader *r = op->owner;
 
-	r->parked = NULL;
+	TAILQ_REMOVE(&r->parked, op, link);
 }
 
 static void
@@ -233,12 +240,9 @@ log_read(struct stream *s, struct op *op)
 {
 	struct log_reader *r = s->priv;
 
-	if (r->parked != NULL) {
-		op_fail(op, -EBUSY, "log: one read at a time per open");
-		return;
-	}
-	if (!serve(r, op)) {
-		r->parked = op;
+	/* Reads are answered in order: a remote opener reads ahead, several at once. */
+	if (!TAILQ_EMPTY(&r->parked) || !serve(r, op)) {
+		TAILQ_INSERT_TAIL(&r->parked, op, link);
 		op_park(op, log_cancel, r);
 	}
 }
@@ -253,14 +257,15 @@ static void
 log_release(struct stream *s)
 {
 	struct log_reader *r = s->priv;
-	struct op *op = r->parked;
+	struct op *op;
 
-	/* Unlink first: failing the read writes a log line, and on_append must not find
-	 * this reader (or its read, now completing) any more. */
+	/* Unlink first: failing a read writes a log line, and on_append must not find
+	 * this reader (or its reads, now completing) any more. */
 	TAILQ_REMOVE(&readers, r, link);
-	r->parked = NULL;
-	if (op != NULL)
+	while ((op = TAILQ_FIRST(&r->parked)) != NULL) {
+		TAILQ_REMOVE(&r->parked, op, link);
 		op_fail(op, -EPIPE, "log closed");
+	}
 	free(r);
 	stream_free(s);
 }
@@ -270,7 +275,7 @@ log_poll(struct stream *s)
 {
 	struct log_reader *r = s->priv;
 
-	return r->pos < oplog_end() || !r->caught_up ? 1 /* POLLIN */ : 0;
+	return ready(r) ? 1 /* POLLIN */ : 0;
 }
 
 static const struct stream_ops log_ops = {
@@ -284,9 +289,9 @@ on_append(void)
 	struct log_reader *r;
 
 	TAILQ_FOREACH(r, &readers, link) {
-		if (r->parked != NULL) {
-			struct op *op = r->parked;
-			r->parked = NULL;
+		struct op *op;
+		while ((op = TAILQ_FIRST(&r->parked)) != NULL && ready(r)) {
+			TAILQ_REMOVE(&r->parked, op, link);
 			serve(r, op);
 		}
 		stream_notify(r->s);
@@ -310,6 +315,7 @@ srv_open(struct element *e, const char *file, int mode, struct op *op)
 		return;
 	}
 	r->pos = oplog_start();
+	TAILQ_INIT(&r->parked);
 	TAILQ_INSERT_TAIL(&readers, r, link);
 	op->stream = r->s;
 	op_done(op, 0);
@@ -388,12 +394,13 @@ server_fini(void)
 	if (g_server.root == NULL)
 		return;
 	scrub_tree(g_server.root);
-	TAILQ_FOREACH(r, &readers, link)
-		if (r->parked != NULL) {
-			struct op *op = r->parked;
-			r->parked = NULL;
+	TAILQ_FOREACH(r, &readers, link) {
+		struct op *op;
+		while ((op = TAILQ_FIRST(&r->parked)) != NULL) {
+			TAILQ_REMOVE(&r->parked, op, link);
 			op_fail(op, -EIO, "server shutting down");
 		}
+	}
 }
 
 int

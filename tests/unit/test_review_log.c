@@ -76,3 +76,42 @@ Test(review_log, release_with_parked_read)
 	cr_assert_eq(ncalled, n + 1);
 	cr_assert_eq(last_rc, -EPIPE);
 }
+
+/* Two reads outstanding on one open (a remote opener reads ahead): both wait, and new
+ * lines answer them in order; neither fails with EBUSY. */
+Test(review_log, two_parked_reads)
+{
+	char path[64];
+	struct op *op;
+	int n;
+
+	cr_assert_eq(uv_loop_init(&loop), 0);
+	cr_assert_eq(server_init(&loop, "127.0.0.1", 1), 0);
+	snprintf(path, sizeof path, "/%s", g_server.id);
+	op = op_new(OP_OPEN, cb, NULL);
+	op->path = strdup(path);
+	op->file = strdup("log");
+	op->mode = OP_RDONLY;
+	op_start(op);
+	op_drain();
+	cr_assert_not_null(opened);
+	for (n = 0; n < 100; n++) {
+		read_once();
+		if (last_len == 0)
+			break;
+	}
+	n = ncalled;
+	read_once();
+	read_once();
+	cr_assert_eq(ncalled, n, "both reads must wait (rc %d)", last_rc);
+	oplog_line("one");
+	op_drain();
+	cr_assert_eq(ncalled, n + 1);
+	cr_assert_eq(last_rc, 4);
+	oplog_line("two");
+	op_drain();
+	cr_assert_eq(ncalled, n + 2);
+	cr_assert_eq(last_rc, 4);
+	opened->ops->release(opened);
+	op_drain();
+}
