@@ -108,10 +108,15 @@ srv_peek(struct op *op)
 		return;
 	}
 	size_t n = strlen(text);
-	text = realloc(text, n + 2);
-	text[n] = '\n';
-	text[n + 1] = '\0';
-	op_done_data(op, text, n + 1);
+	char *line = realloc(text, n + 2);
+	if (line == NULL) {
+		free(text);
+		op_fail(op, -ENOMEM, "out of memory");
+		return;
+	}
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	op_done_data(op, line, n + 1);
 }
 
 static int
@@ -374,7 +379,7 @@ server_init(uv_loop_t *loop, const char *host, int port)
 	return 0;
 }
 
-/* Scrub the elements below a, deepest first, and free the anchors. */
+/* Scrub the elements below a, deepest first (the anchors stay until exit). */
 static void
 scrub_tree(struct anchor *a)
 {
