@@ -88,6 +88,10 @@ struct stream_ops {
 	void (*release)(struct stream *s);
 	/* Readiness now, as POLLIN/POLLOUT bits (may be NULL: always ready). */
 	int (*poll)(struct stream *s);
+	/* A close(2) is coming (FUSE FLUSH): return 0 or a deferred -errno of writes that
+	 * were acknowledged early (remote write-behind), at once, never blocking; each
+	 * error is reported once.  May be NULL: nothing deferred. */
+	int (*flush)(struct stream *s);
 };
 
 struct stream {

@@ -106,9 +106,12 @@ fill_attr(const struct inode *in, struct stat *st)
 		st->st_mode = S_IFREG | 0400;
 	if (is_stream_file(in->file))
 		st->st_blksize = STREAM_BLKSIZE;
-	/* The log's size grows with it, so that `tail -f` sees it change. */
-	if (strcmp(in->file, "log") == 0 && strcmp(in->dir + 1, g_server.id) == 0) {
-		st->st_size = (off_t)oplog_end();
+	/* The log's size grows with it, so that `tail -f` sees it change.  Another
+	 * server's log size is not known here without a round trip: report a size no log
+	 * reaches, so tail never thinks it was truncated (it would try to seek). */
+	if (strcmp(in->file, "log") == 0) {
+		st->st_size = strcmp(in->dir + 1, g_server.id) == 0 ? (off_t)oplog_end() :
+		    (off_t)1 << 40;
 		st->st_mtime = time(NULL);
 	}
 }
@@ -829,8 +832,15 @@ fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t 
 static void
 fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	/* FLUSH comes on every close(), even before the first write: not "writer done". */
-	fuse_reply_err(req, 0);
+	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
+	int rc = 0;
+
+	/* FLUSH comes on every close(), even before the first write: not "writer done".
+	 * It is where close(2) learns of a write that failed after it was acknowledged
+	 * (a remote stream writes behind). */
+	if (f != NULL && f->stream != NULL && f->stream->ops->flush != NULL)
+		rc = f->stream->ops->flush(f->stream);
+	fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
 
 static void
