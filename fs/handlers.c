@@ -129,6 +129,8 @@ reply_entry(fuse_req_t req, struct inode *in)
 	e.attr_timeout = (in->file != NULL && strcmp(in->file, "log") == 0) ? 0 : ENTRY_TIMEOUT;
 	if (fuse_reply_entry(req, &e) == 0)
 		in->nlookup++;
+	else if (in->nlookup == 0)
+		inode_forget(in, 0);	/* the kernel never got it: nobody will forget it */
 }
 
 /* ---- pending requests ---- */
@@ -236,7 +238,12 @@ done(struct op *op)
 
 	r->op = NULL;
 	if (req == NULL) {
-		/* Answered (EIO) and unlisted at shutdown already. */
+		/* Answered (EIO) and unlisted at shutdown already; an open that succeeded
+		 * this late has nobody to release its stream but us. */
+		if (r->what == R_OPEN && op->rc >= 0 && op->stream != NULL) {
+			op->stream->ops->release(op->stream);
+			op->stream = NULL;
+		}
 		free(r->name);
 		free(r);
 		return;
