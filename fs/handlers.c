@@ -21,25 +21,12 @@
 #include "elements/log.h"
 #include "elements/op.h"
 #include "elements/server.h"
+#include "fs/file.h"
 #include "fs/fs.h"
 #include "fs/inode.h"
 
 #define STREAM_BLKSIZE	(1 << 20)	/* so cat and cp move 1 MiB per request */
 #define ENTRY_TIMEOUT	1.0
-
-enum file_class { FC_SNAP, FC_STREAM, FC_CTL };
-
-/* Per-open state, in fi->fh. */
-struct fs_file {
-	enum file_class cls;
-	char *buf;			/* FC_SNAP / FC_CTL read: the snapshot */
-	size_t len;
-	struct stream *stream;		/* FC_STREAM */
-	struct fuse_pollhandle *ph;	/* newest poll handle */
-	int notify_queued;
-	TAILQ_ENTRY(fs_file) nlink;
-	TAILQ_ENTRY(fs_file) olink;	/* openq: open in the kernel until RELEASE */
-};
 
 struct fs_dir {
 	json_t *list;			/* the OP_LIST result */
@@ -62,12 +49,6 @@ struct fs_req {
 
 static TAILQ_HEAD(, fs_req) pending = TAILQ_HEAD_INITIALIZER(pending);
 static int npending;
-static TAILQ_HEAD(, fs_file) notifyq = TAILQ_HEAD_INITIALIZER(notifyq);
-/* Every file the kernel holds open: no RELEASE comes after shutdown, so they are
- * released there. */
-static TAILQ_HEAD(, fs_file) openq = TAILQ_HEAD_INITIALIZER(openq);
-static uv_idle_t notify_idle;
-static int notify_running, notify_ready;
 
 /* ---- attributes ---- */
 
@@ -227,7 +208,6 @@ json_has_string(json_t *arr, const char *s)
 }
 
 static void reply_open(struct fs_req *r, struct op *op);
-static void notify_set(struct fs_file *f);
 
 static void
 done(struct op *op)
@@ -329,7 +309,7 @@ out:
 static void
 reply_open(struct fs_req *r, struct op *op)
 {
-	struct fs_file *f = calloc(1, sizeof *f);
+	struct fs_file *f = file_new(r->cls);
 
 	if (f == NULL) {
 		if (op->stream != NULL)
@@ -337,7 +317,6 @@ reply_open(struct fs_req *r, struct op *op)
 		fuse_reply_err(r->req, ENOMEM);
 		return;
 	}
-	f->cls = r->cls;
 	if (r->cls == FC_STREAM) {
 		f->stream = op->stream;
 		op->stream = NULL;
@@ -351,13 +330,10 @@ reply_open(struct fs_req *r, struct op *op)
 	r->fi.fh = (uintptr_t)f;
 	if (fuse_reply_open(r->req, &r->fi) != 0) {
 		/* The caller is gone (no RELEASE will come): undo the open here. */
-		if (f->stream != NULL)
-			f->stream->ops->release(f->stream);
-		free(f->buf);
-		free(f);
+		file_free(f);
 		return;
 	}
-	TAILQ_INSERT_TAIL(&openq, f, olink);
+	file_opened(f);
 }
 
 void
@@ -383,96 +359,6 @@ int
 fs_pending_count(void)
 {
 	return npending;
-}
-
-/* ---- poll notification, sent from the loop, never inside a handler ---- */
-
-static void
-notify_drain(uv_idle_t *h)
-{
-	struct fs_file *f;
-
-	while ((f = TAILQ_FIRST(&notifyq)) != NULL) {
-		TAILQ_REMOVE(&notifyq, f, nlink);
-		f->notify_queued = 0;
-		if (f->ph != NULL)
-			fuse_lowlevel_notify_poll(f->ph);
-	}
-	uv_idle_stop(&notify_idle);
-	notify_running = 0;
-}
-
-static void
-on_stream_notify(struct stream *s, void *arg)
-{
-	struct fs_file *f = arg;
-
-	/* After fs_notify_fini (shutdown: scrubs wake streams still open) the idle
-	 * handle is closing and the session gone: nobody is left to notify. */
-	if (!notify_ready || f->ph == NULL || f->notify_queued)
-		return;
-	f->notify_queued = 1;
-	TAILQ_INSERT_TAIL(&notifyq, f, nlink);
-	if (!notify_running) {
-		notify_running = 1;
-		uv_idle_start(&notify_idle, notify_drain);
-	}
-}
-
-static void
-notify_set(struct fs_file *f)
-{
-	f->stream->notify = on_stream_notify;
-	f->stream->notify_arg = f;
-}
-
-static void
-notify_forget(struct fs_file *f)
-{
-	if (f->notify_queued) {
-		TAILQ_REMOVE(&notifyq, f, nlink);
-		f->notify_queued = 0;
-	}
-	if (f->ph != NULL) {
-		fuse_pollhandle_destroy(f->ph);
-		f->ph = NULL;
-	}
-}
-
-/* Drop the per-open state of f and release its stream (f must be off openq). */
-static void
-file_free(struct fs_file *f)
-{
-	notify_forget(f);
-	if (f->stream != NULL)
-		f->stream->ops->release(f->stream);
-	free(f->buf);
-	free(f);
-}
-
-int
-fs_notify_init(uv_loop_t *loop)
-{
-	notify_ready = 1;
-	return uv_idle_init(loop, &notify_idle);
-}
-
-void
-fs_notify_fini(void)
-{
-	struct fs_file *f;
-
-	if (!notify_ready)
-		return;
-	/* The session goes next and no RELEASE will come: release what is still open. */
-	while ((f = TAILQ_FIRST(&openq)) != NULL) {
-		TAILQ_REMOVE(&openq, f, olink);
-		file_free(f);
-	}
-	TAILQ_INIT(&notifyq);
-	uv_idle_stop(&notify_idle);
-	uv_close((uv_handle_t *)&notify_idle, NULL);
-	notify_running = notify_ready = 0;
 }
 
 /* ---- handlers ---- */
@@ -737,18 +623,17 @@ fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		op = new_op(req, OP_OPEN, in->dir, in->file);
 	} else if (strcmp(in->file, "ctl") == 0 && acc == O_WRONLY) {
 		/* A command writer needs no snapshot. */
-		struct fs_file *f = calloc(1, sizeof *f);
+		struct fs_file *f = file_new(FC_CTL);
 		if (f == NULL) {
 			fuse_reply_err(req, ENOMEM);
 			return;
 		}
-		f->cls = FC_CTL;
 		fi->direct_io = 1;
 		fi->fh = (uintptr_t)f;
 		if (fuse_reply_open(req, fi) != 0)
-			free(f);
+			file_free(f);
 		else
-			TAILQ_INSERT_TAIL(&openq, f, olink);
+			file_opened(f);
 		return;
 	} else {
 		cls = strcmp(in->file, "ctl") == 0 ? FC_CTL : FC_SNAP;
@@ -855,10 +740,8 @@ fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
 
-	if (f != NULL) {
-		TAILQ_REMOVE(&openq, f, olink);
-		file_free(f);	/* end of a message, EOF of stdin */
-	}
+	if (f != NULL)
+		file_close(f);	/* end of a message, EOF of stdin */
 	fuse_reply_err(req, 0);
 }
 
@@ -869,12 +752,8 @@ fs_ll_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct fus
 	unsigned revents = POLLIN | POLLOUT;
 
 	if (f->cls == FC_STREAM) {
-		if (ph != NULL) {
-			if (f->ph != NULL)
-				fuse_pollhandle_destroy(f->ph);
-			f->ph = ph;
-			notify_set(f);
-		}
+		if (ph != NULL)
+			file_set_poll(f, ph);
 		if (f->stream->ops->poll != NULL)
 			revents = (unsigned)f->stream->ops->poll(f->stream);
 	} else if (ph != NULL) {

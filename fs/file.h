@@ -1,0 +1,45 @@
+/* file.h - the FUSE layer's open files: per-open state and poll notification.
+ *
+ * Every file the kernel holds open is on one list, because no RELEASE comes after an
+ * unmount: shutdown releases what is left.  Poll readiness changes are queued and
+ * notified from the loop, never inside a FUSE handler.
+ */
+#ifndef CIRCUIT_FS_FILE_H
+#define CIRCUIT_FS_FILE_H
+
+#include <stddef.h>
+#include <sys/queue.h>
+
+struct fuse_pollhandle;
+struct stream;
+
+enum file_class { FC_SNAP, FC_STREAM, FC_CTL };
+
+/* Per-open state, in fi->fh. */
+struct fs_file {
+	enum file_class cls;
+	char *buf;			/* FC_SNAP / FC_CTL read: the snapshot */
+	size_t len;
+	struct stream *stream;		/* FC_STREAM */
+	struct fuse_pollhandle *ph;	/* newest poll handle */
+	int notify_queued;
+	TAILQ_ENTRY(fs_file) nlink;	/* the notification queue */
+	TAILQ_ENTRY(fs_file) olink;	/* the open files, until RELEASE */
+};
+
+/* A new, not yet opened file of class cls, or NULL. */
+struct fs_file *file_new(enum file_class cls);
+
+/* The kernel has the file (its open was answered): list it. */
+void file_opened(struct fs_file *f);
+
+/* RELEASE: unlist f, release its stream (end of a message, EOF of stdin), free it. */
+void file_close(struct fs_file *f);
+
+/* Free a file that was never listed (its open reply failed), releasing its stream. */
+void file_free(struct fs_file *f);
+
+/* Keep ph as the newest poll handle of stream file f and notify it on changes. */
+void file_set_poll(struct fs_file *f, struct fuse_pollhandle *ph);
+
+#endif
