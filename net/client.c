@@ -16,12 +16,16 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 
 #include "net/client.h"
 #include "net/frame.h"
 #include "net/url.h"
 
 #define CONNECT_TIMEOUT_S	10
+/* A reply body this big is received apart from its head: straight into the reader's
+ * buffer when it answers the read that waits, else into a buffer of its own. */
+#define BODY_APART		16384
 
 /* Read-ahead and write-behind of a stream, as the servers do it (docs/protocol.md):
  * reads ahead only once a byte has been delivered, writes behind only once the server
@@ -37,6 +41,16 @@ struct circuit {
 	uint32_t next_tag;
 	char where[URL_MAX];
 	struct circuit_stream *streams;	/* open streams, for the replies they wait for */
+	/* The body of the frame last read when it was received apart from its head: in
+	 * rbody (malloc'd), or in dbuf if direct. */
+	char *rbody;
+	size_t rbody_len;
+	int direct;
+	/* circuit_read waits for the reply with tag dtag (0: none): its body may go
+	 * straight into dbuf if it fits in dmax bytes. */
+	uint32_t dtag;
+	char *dbuf;
+	size_t dmax;
 };
 
 /* A request of a stream in flight (or answered, for reads not yet delivered). */
@@ -45,6 +59,7 @@ struct pend {
 	uint32_t tag;
 	size_t asked;			/* read: max; write: bytes sent */
 	int done, rc;
+	int direct;			/* read: the bytes went straight into the reader's buffer */
 	char *msg, *data;
 	size_t len, off;
 };
@@ -94,6 +109,31 @@ write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* Send a frame in two pieces, without joining them. */
+static int
+write2_all(int fd, const void *a, size_t alen, const void *b, size_t blen)
+{
+	struct iovec iov[2] = {
+		{ (void *)(uintptr_t)a, alen }, { (void *)(uintptr_t)b, blen },
+	};
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	while (iov[0].iov_len + iov[1].iov_len > 0) {
+		ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		for (int i = 0; i < 2 && n > 0; i++) {
+			size_t k = (size_t)n < iov[i].iov_len ? (size_t)n : iov[i].iov_len;
+			iov[i].iov_base = (char *)iov[i].iov_base + k;
+			iov[i].iov_len -= k;
+			n -= (ssize_t)k;
+		}
+	}
+	return 0;
+}
+
 static int
 read_all(int fd, void *buf, size_t len)
 {
@@ -121,32 +161,85 @@ broken(struct circuit *c)
 	c->fd = -1;
 }
 
-/* Read one frame; *payload is malloc'd (free it). */
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Read one frame; *payload is malloc'd (free it).  A large REP body is received apart
+ * (c->rbody, or the reader's buffer): then the payload holds the head only. */
 static int
 read_frame(struct circuit *c, struct frame *f, uint8_t **payload)
 {
-	uint8_t hdr[FRAME_HDR];
+	uint8_t hdr[FRAME_HDR + 4];
+	size_t plen, got = 0;
+	uint32_t hlen;
 	long need;
 	int rc;
 
 	*payload = NULL;
-	if ((rc = read_all(c->fd, hdr, sizeof hdr)) < 0)
+	free(c->rbody);
+	c->rbody = NULL;
+	c->rbody_len = 0;
+	c->direct = 0;
+	if ((rc = read_all(c->fd, hdr, FRAME_HDR)) < 0)
 		return rc;
-	if ((need = frame_need(hdr, sizeof hdr)) < 0)
+	if ((need = frame_need(hdr, FRAME_HDR)) < 0)
 		return -EPROTO;
-	*payload = malloc((size_t)need - FRAME_HDR + 1);
+	plen = (size_t)need - FRAME_HDR;
+	f->version = hdr[0];
+	f->type = hdr[1];
+	f->id = get32(hdr + 4);
+	f->len = (uint32_t)plen;
+	hlen = 0;
+	if (f->type == FRAME_REP && plen >= 4 + BODY_APART) {
+		if ((rc = read_all(c->fd, hdr + FRAME_HDR, 4)) < 0)
+			return rc;
+		got = 4;
+		hlen = get32(hdr + FRAME_HDR);
+		if (hlen == 0 || hlen > FRAME_HEAD_MAX || 4 + (size_t)hlen + BODY_APART > plen)
+			hlen = 0;	/* read it whole: the parser judges it */
+	}
+	*payload = malloc((hlen > 0 ? 4 + hlen : plen) + 1);
 	if (*payload == NULL)
 		return -ENOMEM;
-	if ((rc = read_all(c->fd, *payload, (size_t)need - FRAME_HDR)) < 0) {
+	memcpy(*payload, hdr + FRAME_HDR, got);
+	rc = read_all(c->fd, *payload + got, (hlen > 0 ? 4 + hlen : plen) - got);
+	if (rc == 0 && hlen > 0) {
+		size_t blen = plen - 4 - hlen;
+		f->len = 4 + hlen;
+		if (f->id == c->dtag && blen <= c->dmax) {
+			rc = read_all(c->fd, c->dbuf, blen);
+			c->direct = 1;
+		} else if ((c->rbody = malloc(blen + 1)) == NULL) {
+			rc = -ENOMEM;
+		} else {
+			rc = read_all(c->fd, c->rbody, blen);
+			c->rbody[blen] = '\0';
+		}
+		c->rbody_len = blen;
+	}
+	if (rc < 0) {
 		free(*payload);
 		*payload = NULL;
 		return rc;
 	}
-	memcpy(&f->version, hdr, 1);
-	f->type = hdr[1];
-	f->id = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 | (uint32_t)hdr[6] << 8 | hdr[7];
-	f->len = (uint32_t)(need - FRAME_HDR);
 	f->payload = *payload;
+	return 0;
+}
+
+/* Parse the message f read by read_frame: head and body, wherever the body went. */
+static int
+msg_parse(struct circuit *c, const struct frame *f, json_t **h, const uint8_t **b,
+    size_t *bl)
+{
+	if (frame_msg_parse(f->payload, f->len, h, b, bl) < 0)
+		return -EPROTO;
+	if (c->direct || c->rbody != NULL) {
+		*b = (const uint8_t *)(c->direct ? c->dbuf : c->rbody);
+		*bl = c->rbody_len;
+	}
 	return 0;
 }
 
@@ -206,7 +299,7 @@ stash(struct circuit *c, const struct frame *f)
 	}
 	if (p == NULL)
 		return 0;
-	if (frame_msg_parse(f->payload, f->len, &h, &b, &bl) < 0 ||
+	if (msg_parse(c, f, &h, &b, &bl) < 0 ||
 	    !json_is_integer(j = json_object_get(h, "rc")) ||
 	    (isread && json_integer_value(j) >= 0 && bl > p->asked)) {
 		json_decref(h);
@@ -225,9 +318,16 @@ stash(struct circuit *c, const struct frame *f)
 			s->ra_stop = 1;
 			return 0;
 		}
-		if ((p->data = malloc(bl + 1)) == NULL)
-			return -ENOMEM;
-		memcpy(p->data, b, bl);
+		if (c->direct) {
+			p->direct = 1;		/* already in the reader's buffer */
+		} else if (c->rbody != NULL) {
+			p->data = c->rbody;	/* taken over, no copy */
+			c->rbody = NULL;
+		} else {
+			if ((p->data = malloc(bl + 1)) == NULL)
+				return -ENOMEM;
+			memcpy(p->data, b, bl);
+		}
 		p->len = bl;
 		s->ra_budget += bl;
 		if (bl == 0)
@@ -280,10 +380,11 @@ send_req(struct circuit *c, json_t *head, const void *body, size_t blen, uint32_
 	*tag = c->next_tag++;
 	if (c->next_tag == 0)
 		c->next_tag = 1;
-	rc = frame_msg_build(FRAME_REQ, *tag, head, body, blen, &buf, &len);
+	/* The body goes from the caller's buffer, without a copy. */
+	rc = frame_msg_build_head(FRAME_REQ, *tag, head, blen, &buf, &len);
 	if (rc < 0)
 		return fail(err, rc, "request too big");
-	rc = write_all(c->fd, buf, len);
+	rc = write2_all(c->fd, buf, len, body, blen);
 	free(buf);
 	return rc < 0 ? lost(c, rc, err) : 0;
 }
@@ -318,7 +419,7 @@ call(struct circuit *c, json_t *head, const void *body, size_t blen, json_t **re
 		}
 		break;
 	}
-	if (frame_msg_parse(payload, f.len, &h, &b, &bl) < 0 ||
+	if (msg_parse(c, &f, &h, &b, &bl) < 0 ||
 	    !json_is_integer(j = json_object_get(h, "rc"))) {
 		json_decref(h);
 		free(payload);
@@ -332,7 +433,11 @@ call(struct circuit *c, json_t *head, const void *body, size_t blen, json_t **re
 		free(payload);
 		return rc;
 	}
-	if (rbody != NULL) {
+	if (rbody != NULL && c->rbody != NULL) {
+		*rbody = c->rbody;		/* taken over, no copy */
+		*rblen = bl;
+		c->rbody = NULL;
+	} else if (rbody != NULL) {
 		*rbody = malloc(bl + 1);
 		if (*rbody == NULL) {
 			json_decref(h);
@@ -472,6 +577,7 @@ circuit_close(struct circuit *c)
 	if (c == NULL)
 		return;
 	broken(c);
+	free(c->rbody);
 	free(c);
 }
 
@@ -590,7 +696,7 @@ circuit_read(struct circuit_stream *s, void *buf, size_t max, char **err)
 {
 	struct pend *p;
 	size_t n;
-	int rc;
+	int rc = 0;
 
 	if (max > FRAME_DATA_MAX)
 		max = FRAME_DATA_MAX;
@@ -601,9 +707,17 @@ circuit_read(struct circuit_stream *s, void *buf, size_t max, char **err)
 	if (s->rq == NULL && (rc = ask_read(s, max, err)) < 0)
 		return rc;
 	p = s->rq;
+	/* Its answer may come straight into buf. */
+	s->c->dtag = p->tag;
+	s->c->dbuf = buf;
+	s->c->dmax = max;
 	while (!p->done)
 		if ((rc = pump(s->c, err)) < 0)
-			return rc;
+			break;
+	s->c->dtag = 0;
+	s->c->dbuf = NULL;
+	if (rc < 0)
+		return rc;
 	if (p->rc < 0 || p->len == 0) {
 		s->rq = p->next;
 		rc = p->rc;
@@ -615,7 +729,8 @@ circuit_read(struct circuit_stream *s, void *buf, size_t max, char **err)
 	n = p->len - p->off;
 	if (n > max)
 		n = max;
-	memcpy(buf, p->data + p->off, n);
+	if (!p->direct)
+		memcpy(buf, p->data + p->off, n);
 	p->off += n;
 	s->ra_budget -= n;
 	s->delivered = 1;

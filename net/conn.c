@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <arpa/inet.h>
 
 #include "elements/log.h"
@@ -21,6 +22,7 @@
 #define DIAL_TIMEOUT_MS		3000
 #define HELLO_TIMEOUT_MS	10000
 #define RBUF_MIN		65536
+#define BODY_APART		16384	/* bodies this big are received apart */
 #define WQUEUE_HIGH		(16u << 20)
 #define WQUEUE_LOW		(4u << 20)
 
@@ -42,6 +44,13 @@ conn_init(uv_loop_t *l, const struct conn_events *ev)
 {
 	loop = l;
 	events = ev;
+	/* Stream data moves in buffers of up to a frame (1 MiB), malloc'd and freed at
+	 * a high rate.  glibc would map each from fresh zeroed pages (mmap, or a heap top
+	 * trimmed after every burst): a page fault per 4 KiB, a third of the CPU of a
+	 * transfer.  Keep them in the heap, and up to 32 MiB of freed heap in reserve
+	 * (memory is bounded by the windows anyway: docs/protocol.md). */
+	mallopt(M_MMAP_THRESHOLD, 2 * FRAME_MAX);
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 	TAILQ_INIT(&conn_all);
 }
 
@@ -74,6 +83,7 @@ on_handle_closed(uv_handle_t *h)
 
 	if (--c->handles_open == 0) {
 		free(c->rbuf);
+		free(c->rbody);
 		free(c);
 	}
 }
@@ -236,6 +246,32 @@ refuse(struct conn *c, int reason, const char *fmt, const char *arg)
 
 /* ---- reading ---- */
 
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A REQ or REP whose header is at the start of buf (have bytes, a valid header) with
+ * a body of at least BODY_APART bytes: the bytes its header and head take, else 0
+ * (small, another type, or a head length the handler will refuse). */
+static size_t
+apart_prefix(const struct conn *c, const uint8_t *buf, size_t have)
+{
+	long need;
+	uint32_t hlen;
+
+	if (c->state != CONN_UP || have < FRAME_HDR + 4 ||
+	    (buf[1] != FRAME_REQ && buf[1] != FRAME_REP) ||
+	    (need = frame_need(buf, have)) < 0)
+		return 0;
+	hlen = get32(buf + FRAME_HDR);
+	if (hlen == 0 || hlen > FRAME_HEAD_MAX ||
+	    (size_t)need < FRAME_HDR + 4 + (size_t)hlen + BODY_APART)
+		return 0;
+	return FRAME_HDR + 4 + hlen;
+}
+
 static void
 on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
@@ -243,10 +279,21 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	size_t want = c->rlen + RBUF_MIN;
 	long need;
 
-	/* Reserve room for the whole frame being received, once its header is in. */
+	if (c->rbody != NULL) {
+		/* The body of a large frame: straight into its own buffer, up to its end. */
+		buf->base = (char *)c->rbody + c->rbody_got;
+		buf->len = c->rbody_len - c->rbody_got;
+		return;
+	}
+	/* Reserve room for the whole frame being received, once its header is in, unless
+	 * its body will be received apart. */
 	if (c->rlen >= FRAME_HDR && (need = frame_need(c->rbuf, c->rlen)) > 0 &&
-	    (size_t)need > want)
+	    (size_t)need > want && !(c->state == CONN_UP &&
+	    (c->rbuf[1] == FRAME_REQ || c->rbuf[1] == FRAME_REP) &&
+	    (size_t)need >= FRAME_HDR + 4 + BODY_APART))
 		want = (size_t)need;
+	else if (c->rcap - c->rlen >= RBUF_MIN / 2)
+		want = c->rcap;		/* room enough: no realloc for a few bytes */
 	if (want > c->rcap) {
 		uint8_t *nb = realloc(c->rbuf, want);
 		if (nb == NULL) {
@@ -259,6 +306,22 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	}
 	buf->base = (char *)c->rbuf + c->rlen;
 	buf->len = c->rcap - c->rlen;
+}
+
+const uint8_t *
+conn_body(const struct conn *c, size_t *len)
+{
+	*len = c->rbody != NULL ? c->rbody_len : 0;
+	return c->rbody;
+}
+
+char *
+conn_take_body(struct conn *c)
+{
+	char *b = (char *)c->rbody;
+
+	c->rbody = NULL;
+	return b;
 }
 
 static int
@@ -305,12 +368,64 @@ handle_hello(struct conn *c, const struct frame *f)
 	return 0;
 }
 
+/* Refuse the frame whose bad header starts h (frame_decode said n). */
+static void
+refuse_header(struct conn *c, const uint8_t *h, long n)
+{
+	char why[80];
+
+	if (n == -EPROTONOSUPPORT)
+		snprintf(why, sizeof why, "protocol version %u not supported (this "
+		    "server speaks version %d)", h[0], FRAME_VERSION);
+	else if (n == -EMSGSIZE)
+		snprintf(why, sizeof why, "oversized frame (limit %u bytes)", FRAME_MAX);
+	else if (h[1] == 0 || h[1] > FRAME_TYPE_MAX)
+		snprintf(why, sizeof why, "unknown frame type %u", h[1]);
+	else
+		snprintf(why, sizeof why, "reserved header bits set");
+	refuse(c, (int)n, "%s", why);
+}
+
+/* Hand f to the layers above: 0, or -1 if the connection is closed. */
+static int
+deliver(struct conn *c, const struct frame *f)
+{
+	if (c->state == CONN_HELLO)
+		return handle_hello(c, f) < 0 ? -1 : 0;
+	if (events->frame(c, f) < 0 && c->state != CONN_CLOSED) {
+		refuse(c, -EPROTO, "bad %s frame", frame_type_name(f->type));
+		return -1;
+	}
+	return c->state == CONN_CLOSED ? -1 : 0;
+}
+
+/* The body received apart is complete: deliver its frame (the head is all of rbuf). */
+static void
+deliver_apart(struct conn *c)
+{
+	struct frame f;
+	int rc;
+
+	c->rbody[c->rbody_len] = 0;
+	f.version = c->rbuf[0];
+	f.type = c->rbuf[1];
+	f.id = get32(c->rbuf + 4);
+	f.len = (uint32_t)(c->rlen - FRAME_HDR);
+	f.payload = c->rbuf + FRAME_HDR;
+	rc = deliver(c, &f);
+	free(c->rbody);
+	c->rbody = NULL;
+	if (rc < 0)
+		return;
+	c->rlen = 0;
+}
+
 static void
 on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct conn *c = s->data;
 	struct frame f;
-	size_t off = 0;
+	size_t off = 0, pre;
 	long n;
 
 	if (c->state == CONN_CLOSED)
@@ -325,34 +440,42 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		conn_close(c, -ENOMEM);
 		return;
 	}
+	if (c->rbody != NULL) {
+		c->rbody_got += (size_t)nread;
+		if (c->rbody_got == c->rbody_len)
+			deliver_apart(c);
+		return;
+	}
 	c->rlen += (size_t)nread;
 	while (c->state != CONN_CLOSED) {
 		n = frame_decode(c->rbuf + off, c->rlen - off, &f);
-		if (n == 0)
-			break;
 		if (n < 0) {
-			char why[80];
-			const uint8_t *h = c->rbuf + off;
-			if (n == -EPROTONOSUPPORT)
-				snprintf(why, sizeof why, "protocol version %u not supported (this "
-				    "server speaks version %d)", h[0], FRAME_VERSION);
-			else if (n == -EMSGSIZE)
-				snprintf(why, sizeof why, "oversized frame (limit %u bytes)", FRAME_MAX);
-			else if (h[1] == 0 || h[1] > FRAME_TYPE_MAX)
-				snprintf(why, sizeof why, "unknown frame type %u", h[1]);
-			else
-				snprintf(why, sizeof why, "reserved header bits set");
-			refuse(c, (int)n, "%s", why);
+			refuse_header(c, c->rbuf + off, n);
 			return;
+		}
+		if (n == 0) {
+			/* A large body still to come: receive it apart, the bytes of it
+			 * already here first (at most what one read brought). */
+			uint8_t *h = c->rbuf + off;
+			size_t have = c->rlen - off;
+			if ((pre = apart_prefix(c, h, have)) > 0 && have >= pre) {
+				size_t blen = (size_t)frame_need(h, have) - pre;
+				uint8_t *b = malloc(blen + 1);
+				if (b != NULL) {
+					memcpy(b, h + pre, have - pre);
+					c->rbody = b;
+					c->rbody_len = blen;
+					c->rbody_got = have - pre;
+					memmove(c->rbuf, h, pre);
+					c->rlen = pre;
+					return;
+				}
+			}
+			break;
 		}
 		off += (size_t)n;
-		if (c->state == CONN_HELLO) {
-			if (handle_hello(c, &f) < 0)
-				return;
-		} else if (events->frame(c, &f) < 0 && c->state != CONN_CLOSED) {
-			refuse(c, -EPROTO, "bad %s frame", frame_type_name(f.type));
+		if (deliver(c, &f) < 0)
 			return;
-		}
 	}
 	if (c->state == CONN_CLOSED)
 		return;
@@ -360,7 +483,7 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 		c->rlen -= off;
 	}
-	if (c->rlen == 0 && c->rcap > RBUF_MIN) {
+	if (c->rlen == 0 && c->rcap > 2 * RBUF_MIN) {
 		free(c->rbuf);
 		c->rbuf = NULL;
 		c->rcap = 0;

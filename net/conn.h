@@ -50,6 +50,11 @@ struct conn {
 
 	uint8_t *rbuf;			/* received bytes not yet decoded */
 	size_t rlen, rcap;
+	/* A large REQ or REP body is received apart from its head, straight into a buffer
+	 * of its own that the layer above may take over (conn_take_body): the head is in
+	 * rbuf (rlen bytes), the body comes into rbody. */
+	uint8_t *rbody;			/* malloc'd, rbody_len + 1 bytes */
+	size_t rbody_len, rbody_got;
 	size_t wqueued;			/* bytes handed to libuv, not yet written */
 	int paused;			/* reading stopped by rpc.c (too much in flight) */
 
@@ -101,6 +106,13 @@ int conn_send_msg(struct conn *c, enum frame_type type, uint32_t id, const json_
 
 /* Queue an empty frame (CANCEL, RELEASE). */
 void conn_send_empty(struct conn *c, enum frame_type type, uint32_t id);
+
+/* While a frame handler runs: the body of that REQ or REP frame if it was received
+ * apart from its head (then the frame's payload holds the head length and the head
+ * only), else NULL with *len 0.  conn_body() lends it; conn_take_body() hands it over
+ * (malloc'd, a NUL after the last byte), otherwise it is freed after the handler. */
+const uint8_t *conn_body(const struct conn *c, size_t *len);
+char *conn_take_body(struct conn *c);
 
 /* Stop and resume reading (back-pressure from rpc.c). */
 void conn_pause(struct conn *c);

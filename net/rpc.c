@@ -649,12 +649,30 @@ rpc_call(struct conn *c, struct op *op)
 	conn_send2(c, hbuf, hlen, body, blen);
 }
 
+/* A message's head and body; a body received apart (conn.h) stays in the connection
+ * for the handler to take over. */
+static int
+msg_parse(struct conn *c, const struct frame *f, json_t **head, const uint8_t **body,
+    size_t *blen)
+{
+	const uint8_t *apart;
+	size_t alen;
+
+	if (frame_msg_parse(f->payload, f->len, head, body, blen) < 0)
+		return -EBADMSG;
+	if ((apart = conn_body(c, &alen)) != NULL) {
+		*body = apart;
+		*blen = alen;
+	}
+	return 0;
+}
+
 static int
 handle_rep(struct conn *c, const struct frame *f)
 {
 	struct rpc_call *call;
 	const uint8_t *body;
-	size_t blen;
+	size_t blen, alen;
 	json_t *head, *j;
 	struct op *op;
 	json_int_t rc;
@@ -664,7 +682,7 @@ handle_rep(struct conn *c, const struct frame *f)
 			break;
 	if (call == NULL)
 		return -EPROTO;
-	if (frame_msg_parse(f->payload, f->len, &head, &body, &blen) < 0)
+	if (msg_parse(c, f, &head, &body, &blen) < 0)
 		return -EBADMSG;
 	j = json_object_get(head, "rc");
 	if (!json_is_integer(j) || (rc = json_integer_value(j)) < -4095 || rc > FRAME_DATA_MAX) {
@@ -716,7 +734,10 @@ handle_rep(struct conn *c, const struct frame *f)
 			op_fail(op, -EPROTO, "read: %s sent more than asked", c->name);
 			break;
 		}
-		op_done_copy(op, body, blen);
+		if (conn_body(c, &alen) != NULL)
+			op_done_data(op, conn_take_body(c), blen);	/* no copy */
+		else
+			op_done_copy(op, body, blen);
 		break;
 	case OP_WRITE:
 		if (json_is_true(json_object_get(head, "wb")) && op->stream != NULL &&
@@ -832,9 +853,21 @@ str_field(json_t *head, const char *key, size_t max, const char **out)
 	return 0;
 }
 
+static int parse_req(json_t *head, const uint8_t *body, size_t bodylen, struct conn *from,
+    struct op **out, uint32_t *handle, const char **msg);
+
 int
 rpc_parse_req(json_t *head, const uint8_t *body, size_t bodylen, struct op **out,
     uint32_t *handle, const char **msg)
+{
+	return parse_req(head, body, bodylen, NULL, out, handle, msg);
+}
+
+/* rpc_parse_req; the body is from's body received apart if from is not NULL, taken
+ * over as the op's data without a copy. */
+static int
+parse_req(json_t *head, const uint8_t *body, size_t bodylen, struct conn *from,
+    struct op **out, uint32_t *handle, const char **msg)
 {
 	const char *name, *path, *file, *client;
 	json_t *j;
@@ -903,13 +936,18 @@ rpc_parse_req(json_t *head, const uint8_t *body, size_t bodylen, struct op **out
 		op->max = (size_t)json_integer_value(j);
 	}
 	if (type == OP_CTL || type == OP_WRITE) {
-		/* A ctl command is NUL-terminated for the parser (op.h). */
-		op->data = malloc(bodylen + 1);
-		if (op->data == NULL)
-			goto nomem;
-		if (bodylen > 0)
-			memcpy(op->data, body, bodylen);
-		op->data[bodylen] = '\0';
+		/* A ctl command is NUL-terminated for the parser (op.h); so is a body
+		 * received apart. */
+		if (from != NULL) {
+			op->data = conn_take_body(from);
+		} else {
+			op->data = malloc(bodylen + 1);
+			if (op->data == NULL)
+				goto nomem;
+			if (bodylen > 0)
+				memcpy(op->data, body, bodylen);
+			op->data[bodylen] = '\0';
+		}
 		op->len = bodylen;
 	}
 	if (client != NULL && (op->client = strdup(client)) == NULL)
@@ -940,7 +978,7 @@ handle_req(struct conn *c, const struct frame *f)
 	struct rpc_inreq *r;
 	struct rpc_handle *h = NULL;
 	uint32_t hid;
-	size_t blen;
+	size_t blen, blen_apart;
 	json_t *head;
 	struct op *op;
 	char *who;
@@ -949,9 +987,10 @@ handle_req(struct conn *c, const struct frame *f)
 	TAILQ_FOREACH(r, &c->inreqs, link)
 		if (r->tag == f->id)
 			return -EPROTO;		/* a tag still in use */
-	if (frame_msg_parse(f->payload, f->len, &head, &body, &blen) < 0)
+	if (msg_parse(c, f, &head, &body, &blen) < 0)
 		return -EBADMSG;
-	rc = rpc_parse_req(head, body, blen, &op, &hid, &msg);
+	rc = parse_req(head, body, blen, conn_body(c, &blen_apart) != NULL ? c : NULL, &op,
+	    &hid, &msg);
 	json_decref(head);
 	if (rc < 0) {
 		log_warnx("connection %s: bad request: %s", c->name, msg);
