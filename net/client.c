@@ -509,7 +509,7 @@ circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **
 	size_t len, bl;
 	json_t *h;
 	char who[64];
-	int one = 1, rc;
+	int one = 1, bufsz = RA_WINDOW, rc;
 
 	*out = NULL;
 	if (url_parse(url, &u, 0) < 0 || url_sockaddr(&u, &ss) < 0)
@@ -527,6 +527,9 @@ circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **
 		free(c);
 		return fail(err, rc, "socket: %s", strerror(-rc));
 	}
+	/* Socket buffers of a read-ahead window (as the servers' connections). */
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof bufsz);
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof bufsz);
 	/* The send timeout bounds connect() too; it is lifted once connected. */
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	if (connect(c->fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET6 ?

@@ -23,6 +23,7 @@
 #define HELLO_TIMEOUT_MS	10000
 #define RBUF_MIN		65536
 #define BODY_APART		16384	/* bodies this big are received apart */
+#define SOCKBUF			(4 << 20)
 #define WQUEUE_HIGH		(16u << 20)
 #define WQUEUE_LOW		(4u << 20)
 
@@ -536,8 +537,16 @@ static void
 start(struct conn *c)
 {
 	json_t *head = events->hello();
+	int sz;
 
+	/* Small frames (requests, CANCEL) go at once; stream data in socket buffers of a
+	 * read-ahead window each way, fewer wake-ups per MiB than the kernel's default
+	 * (the kernel caps them at net.core.[rw]mem_max; memory is used only as queued). */
 	uv_tcp_nodelay(&c->tcp, 1);
+	sz = SOCKBUF;
+	uv_send_buffer_size((uv_handle_t *)&c->tcp, &sz);
+	sz = SOCKBUF;
+	uv_recv_buffer_size((uv_handle_t *)&c->tcp, &sz);
 	c->state = CONN_HELLO;
 	if (head == NULL || conn_send_msg(c, FRAME_HELLO, 0, head, NULL, 0) < 0) {
 		json_decref(head);

@@ -490,6 +490,28 @@ rs_poll(struct stream *s)
 	return rs->c == NULL ? POLLIN | POLLERR : POLLIN;
 }
 
+/* A close(2) is coming (FUSE FLUSH), answered at once: the first failure of a write
+ * completed early, if one has come back, told once (the next write does not repeat
+ * it); EHOSTDOWN if the connection died under writes completed early.  Writes still
+ * in flight cannot be waited for: a failure that comes back after this is told to a
+ * later write of the same open, if any, and is otherwise lost for the file writer. */
+static int
+rs_flush(struct stream *s)
+{
+	struct rstream *rs = s->priv;
+	int rc = rs->werr;
+
+	if (rc != 0) {
+		rs->werr = 0;
+		free(rs->wmsg);
+		rs->wmsg = NULL;
+		return rc;
+	}
+	if (rs->c == NULL && rs->nwb > 0)
+		return -EHOSTDOWN;
+	return 0;
+}
+
 static void
 rs_release(struct stream *s)
 {
@@ -519,6 +541,7 @@ static const struct stream_ops rs_ops = {
 	.write = rs_write,
 	.release = rs_release,
 	.poll = rs_poll,
+	.flush = rs_flush,
 };
 
 static struct stream *
