@@ -132,7 +132,9 @@ on_joined(int status, const char *msg, void *arg)
 
 	if (status < 0) {
 		fprintf(stderr, "circuit start: -j %s: %s\n", url, msg != NULL ? msg : strerror(-status));
-		shutdown_server(1);
+		/* From the loop: this runs inside net/'s handling of the lost connection,
+		 * which must not see the member table torn down under it. */
+		request_stop(1);
 		return;
 	}
 	printf("%s\n", g_server.url);
@@ -188,13 +190,24 @@ cmd_start(int argc, char **argv)
 	if (addr != NULL) {
 		const char *colon = strrchr(addr, ':');
 		size_t hl = colon != NULL ? (size_t)(colon - addr) : strlen(addr);
-		if (colon == NULL || hl == 0 || hl >= sizeof host) {
-			fprintf(stderr, "circuit start: -a %s: want HOST:PORT\n", addr);
+		int v6 = addr[0] == '[', bad;
+		char *end;
+		long p = -1;
+		bad = colon == NULL || hl == 0 || hl >= sizeof host ||
+		    (v6 && (hl < 3 || addr[hl - 1] != ']'));
+		if (!bad) {
+			memcpy(host, v6 ? addr + 1 : addr, v6 ? hl - 2 : hl);
+			host[v6 ? hl - 2 : hl] = '\0';
+			errno = 0;
+			p = strtol(colon + 1, &end, 10);
+			bad = colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 ||
+			    p > 65535;
+		}
+		if (bad) {
+			fprintf(stderr, "circuit start: -a %s: want HOST:PORT (PORT 0..65535)\n", addr);
 			return 2;
 		}
-		memcpy(host, addr[0] == '[' ? addr + 1 : addr, addr[0] == '[' ? hl - 2 : hl);
-		host[addr[0] == '[' ? hl - 2 : hl] = '\0';
-		port = atoi(colon + 1);
+		port = (int)p;
 	} else if (iface != NULL) {
 		if (iface_addr(iface, ifbuf, sizeof ifbuf) < 0) {
 			fprintf(stderr, "circuit start: -if %s: no IPv4 address on that interface\n", iface);
