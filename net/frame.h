@@ -35,7 +35,7 @@ enum frame_type {
 	FRAME_REP,		/* msg: its result, id = the caller's tag */
 	FRAME_CANCEL,		/* empty: stop the operation with tag id */
 	FRAME_RELEASE,		/* empty: close the stream with handle id */
-	FRAME_MEMBERS,		/* msg: {"members": [{"id", "url"}, ...]} */
+	FRAME_MEMBERS,		/* msg: {"members": [{"id", "url"}, ...], "more"} */
 	FRAME_LEAVE,		/* msg: {"id"}: that server leaves (sent by itself) */
 	FRAME_DEAD,		/* msg: {"id"}: that server cannot be reached */
 	FRAME_REFUSE,		/* msg: {"msg"}: the connection is refused, then closed */

@@ -11,6 +11,7 @@
 #include "net/rpc.h"
 
 #define MEMBERS_MAX	4096
+#define MEMBERS_PER_FRAME	256
 
 struct join {
 	struct conn *c;
@@ -65,14 +66,29 @@ attach(struct member *m, struct conn *c)
 	}
 }
 
+/* Our member table, in MEMBERS frames of at most MEMBERS_PER_FRAME entries (each
+ * under 170 bytes): the table of a large cluster in one frame would pass the 64 KiB
+ * head limit and go nowhere.  All but the last say "more": true. */
 static void
 send_table(struct conn *c)
 {
-	json_t *head = json_pack("{s:o}", "members", member_table_json());
+	json_t *all = member_table_json(), *part = NULL, *head, *e;
+	size_t i, n = json_array_size(all);
 
-	if (head != NULL)
-		conn_send_msg(c, FRAME_MEMBERS, 0, head, NULL, 0);
-	json_decref(head);
+	json_array_foreach(all, i, e) {
+		if (part == NULL && (part = json_array()) == NULL)
+			break;
+		json_array_append(part, e);
+		if (json_array_size(part) < MEMBERS_PER_FRAME && i + 1 < n)
+			continue;
+		head = json_pack("{s:o, s:b}", "members", part, "more", i + 1 < n);
+		part = NULL;
+		if (head != NULL)
+			conn_send_msg(c, FRAME_MEMBERS, 0, head, NULL, 0);
+		json_decref(head);
+	}
+	json_decref(part);
+	json_decref(all);
 }
 
 static void
@@ -213,10 +229,12 @@ on_members(struct conn *c, json_t *head)
 		if (member_add(id, url, 0, &m) == 0)
 			connect_member(m);
 	}
+	if (json_is_true(json_object_get(head, "more")))
+		return 0;		/* a join completes with the last part of the table */
 	TAILQ_FOREACH(j, &joins, link)
 		if (j->c == c) {
 			TAILQ_REMOVE(&joins, j, link);
-			log_info("joined the cluster of %s (%zu members)", j->url, json_array_size(arr));
+			log_info("joined the cluster of %s", j->url);
 			j->cb(0, NULL, j->arg);
 			free(j);
 			break;
