@@ -163,6 +163,29 @@ connect_member(struct member *m)
 	}
 }
 
+/* Two servers cannot listen at one address: a member at the address of the server
+ * that says HELLO on c, under another XID, is an earlier run of it (restarted), gone
+ * even if our connection to it has not noticed yet (a host that rebooted sends no
+ * reset).  Drop it, and tell the others. */
+static void
+drop_replaced(struct conn *c)
+{
+	struct member *m;
+	struct url u;
+
+	if (url_parse(c->peer_url, &u, 1) < 0)
+		return;
+again:
+	TAILQ_FOREACH(m, &member_all, link)
+		if (!m->self && m->u.port == u.port && strcmp(m->u.host, u.host) == 0 &&
+		    strcmp(m->id, c->peer_id) != 0) {
+			log_info("member %s (%s): %s now answers at its address", m->id, m->url,
+			    c->peer_id);
+			drop(m, "restarted as another server", 1);
+			goto again;	/* the list may have changed */
+		}
+}
+
 void
 peer_up(struct conn *c)
 {
@@ -171,6 +194,9 @@ peer_up(struct conn *c)
 
 	if (c->peer_id[0] == '\0')
 		return;			/* a client */
+	drop_replaced(c);
+	if (c->state != CONN_UP)
+		return;
 	/* A server that talks to us directly is alive, even if gossip said otherwise. */
 	rc = member_add(c->peer_id, c->peer_url, 1, &m);
 	if (rc < 0 && rc != -EEXIST) {
