@@ -27,7 +27,7 @@
 #define WQUEUE_HIGH		(16u << 20)
 #define WQUEUE_LOW		(4u << 20)
 
-enum { PAUSE_RPC = 1, PAUSE_WRITE = 2 };
+enum { PAUSE_WRITE = 2 };
 
 struct conn_list conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
 static uv_loop_t *loop;
@@ -500,24 +500,6 @@ update_reading(struct conn *c)
 		uv_read_stop((uv_stream_t *)&c->tcp);
 	else
 		uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-}
-
-void
-conn_pause(struct conn *c)
-{
-	if (!(c->paused & PAUSE_RPC)) {
-		c->paused |= PAUSE_RPC;
-		update_reading(c);
-	}
-}
-
-void
-conn_resume(struct conn *c)
-{
-	if (c->paused & PAUSE_RPC) {
-		c->paused &= ~PAUSE_RPC;
-		update_reading(c);
-	}
 }
 
 /* ---- setting up ---- */

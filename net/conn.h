@@ -56,7 +56,7 @@ struct conn {
 	uint8_t *rbody;			/* malloc'd, rbody_len + 1 bytes */
 	size_t rbody_len, rbody_got;
 	size_t wqueued;			/* bytes handed to libuv, not yet written */
-	int paused;			/* reading stopped by rpc.c (too much in flight) */
+	int paused;			/* reading stopped: too many reply bytes unwritten */
 
 	/* The dialer's one-shot notice: up (0) or failed (-errno). */
 	void (*dial_cb)(struct conn *c, int status, void *arg);
@@ -69,6 +69,7 @@ struct conn {
 	TAILQ_HEAD(, rpc_handle) handles;	/* streams we opened for the other */
 	TAILQ_HEAD(, rstream) rstreams;		/* streams the other opened for us */
 	int ninreqs;
+	size_t inreq_bytes;
 
 	struct member *member;		/* the member this is the connection of, if any */
 	TAILQ_ENTRY(conn) link;		/* all connections */
@@ -113,10 +114,6 @@ void conn_send_empty(struct conn *c, enum frame_type type, uint32_t id);
  * (malloc'd, a NUL after the last byte), otherwise it is freed after the handler. */
 const uint8_t *conn_body(const struct conn *c, size_t *len);
 char *conn_take_body(struct conn *c);
-
-/* Stop and resume reading (back-pressure from rpc.c). */
-void conn_pause(struct conn *c);
-void conn_resume(struct conn *c);
 
 /* Close c: closed() runs now, the memory goes when libuv is done.  Safe twice. */
 void conn_close(struct conn *c, int reason);

@@ -16,8 +16,13 @@
 #include "elements/log.h"
 #include "net/rpc.h"
 
-#define INREQ_HIGH	256	/* stop reading the connection above this many in flight */
-#define INREQ_LOW	128
+/* Requests of one connection in flight here, and the bytes they hold.  Reading is never
+ * paused for them: a request parked here (a rendezvous write, a recv open) may wait for
+ * one that is still behind it on the same connection (the read that takes its bytes),
+ * so pausing deadlocks.  Well-behaved peers stay far below these caps (every stream
+ * bounds its own window); a connection past them is dropped. */
+#define INREQ_MAX	65536
+#define INREQ_BYTES_MAX	(256u << 20)
 #define PATH_MAX_WIRE	4096
 
 struct rpc_call {
@@ -30,6 +35,7 @@ struct rpc_call {
 
 struct rpc_inreq {
 	uint32_t tag;
+	size_t bytes;			/* request body bytes, counted in c->inreq_bytes */
 	int wb;				/* WRITE: the stream parks writes (REP "wb") */
 	struct op *op;
 	struct conn *c;			/* NULL once the connection is gone */
@@ -117,6 +123,7 @@ rpc_op_type(const char *name)
 #define RA_WINDOW	(4u << 20)
 #define RA_MIN		(64u << 10)
 #define WB_WINDOW	(4u << 20)
+#define WB_MAXREQ	64		/* small writes: requests in flight, not just bytes */
 
 struct rchunk {
 	TAILQ_ENTRY(rchunk) link;
@@ -328,7 +335,7 @@ rs_read(struct stream *s, struct op *op)
 static int
 wb_room(struct rstream *rs, size_t len)
 {
-	return rs->nwb == 0 || rs->wb_bytes + len <= WB_WINDOW;
+	return rs->nwb == 0 || (rs->wb_bytes + len <= WB_WINDOW && rs->nwb < WB_MAXREQ);
 }
 
 static void rs_wdrain(struct rstream *rs);
@@ -608,6 +615,7 @@ rpc_call(struct conn *c, struct op *op)
 		json_object_set_new(head, "client", json_string(op->client));
 	switch (op->type) {
 	case OP_OPEN:
+	case OP_SNAP:
 		json_object_set_new(head, "mode", json_integer(op->mode));
 		break;
 	case OP_READ:
@@ -813,8 +821,8 @@ inreq_done(struct op *op)
 		return;
 	}
 	TAILQ_REMOVE(&c->inreqs, r, link);
-	if (--c->ninreqs < INREQ_LOW)
-		conn_resume(c);
+	c->ninreqs--;
+	c->inreq_bytes -= r->bytes;
 	head = json_pack("{s:i}", "rc", op->rc);
 	if (head == NULL)
 		goto fail;
@@ -938,10 +946,11 @@ parse_req(json_t *head, const uint8_t *body, size_t bodylen, struct conn *from,
 	if ((path != NULL && (op->path = strdup(path)) == NULL) ||
 	    (file != NULL && (op->file = strdup(file)) == NULL))
 		goto nomem;
-	if (type == OP_OPEN) {
+	if (type == OP_OPEN || (type == OP_SNAP && json_object_get(head, "mode") != NULL)) {
+		/* The owner checks the direction against the file (EACCES with a message). */
 		j = json_object_get(head, "mode");
 		if (!json_is_integer(j) || (json_integer_value(j) != OP_RDONLY &&
-		    json_integer_value(j) != OP_WRONLY)) {
+		    json_integer_value(j) != OP_WRONLY && json_integer_value(j) != OP_RDWR)) {
 			op_free(op);
 			*msg = "bad open mode";
 			return -EINVAL;
@@ -1019,6 +1028,12 @@ handle_req(struct conn *c, const struct frame *f)
 		log_warnx("connection %s: bad request: %s", c->name, msg);
 		return reply_error(c, f->id, rc, msg);
 	}
+	if (c->ninreqs >= INREQ_MAX || c->inreq_bytes + blen > INREQ_BYTES_MAX) {
+		log_warnx("connection %s: %d requests holding %zu bytes in flight: too many",
+		    c->name, c->ninreqs, c->inreq_bytes);
+		op_free(op);
+		return -ENOBUFS;
+	}
 	if (hid != 0) {
 		TAILQ_FOREACH(h, &c->handles, link)
 			if (h->id == hid)
@@ -1049,9 +1064,10 @@ handle_req(struct conn *c, const struct frame *f)
 	r->h = h;
 	op->cb = inreq_done;
 	op->arg = r;
+	r->bytes = blen;
 	TAILQ_INSERT_TAIL(&c->inreqs, r, link);
-	if (++c->ninreqs > INREQ_HIGH)
-		conn_pause(c);
+	c->ninreqs++;
+	c->inreq_bytes += blen;
 	op_start(op);
 	/* A write its element parked (or completes early, if the stream is remote too)
 	 * flows with back-pressure of its own: the caller may write behind.  The op is
@@ -1126,6 +1142,7 @@ rpc_conn_closed(struct conn *c)
 		op_cancel(r->op);
 	}
 	c->ninreqs = 0;
+	c->inreq_bytes = 0;
 	while ((h = TAILQ_FIRST(&c->handles)) != NULL) {
 		TAILQ_REMOVE(&c->handles, h, link);
 		h->c = NULL;

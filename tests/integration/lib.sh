@@ -80,7 +80,9 @@ start_server() {
 stop_server() {
 	local var=$1 pid mnt
 	pid=${var}_PID; pid=${!pid}
-	mnt=${var}_MNT; mnt=${!mnt}
+	# A cross-server target (start_target) is owned by a server with a mount of its own.
+	mnt=${var}_OWNMNT; mnt=${!mnt:-}
+	[ -n "$mnt" ] || { mnt=${var}_MNT; mnt=${!mnt}; }
 	kill -TERM "$pid" 2>/dev/null
 	wait_for 10 sh -c "! kill -0 $pid" || { echo "server $var did not exit on SIGTERM" >&2; return 1; }
 	! grep -q " $mnt " /proc/mounts
@@ -123,4 +125,34 @@ server_healthy() {
 finish() {
 	echo "# $T_PASSED passed, $T_FAILED failed"
 	[ "$T_FAILED" -eq 0 ]
+}
+
+# start_target VAR: the server under test of a single-server suite, as VAR (VAR_MNT,
+# VAR_ID, VAR_PID...).  With CIRCUIT_CROSS=1 it is a cluster of three instead: the
+# elements live on the third server and are driven through the first one's mount, so
+# every operation of the suite crosses the network (issue 3: the single-server suite
+# run across servers).  VAR_PID is then the owner's, so server_healthy checks it.
+start_target() {
+	local var=$1 i
+	if [ "${CIRCUIT_CROSS:-0}" != 1 ]; then
+		start_server "$var"
+		return
+	fi
+	start_server "${var}_1"
+	local url=${var}_1_URL
+	start_server "${var}_2" -j "${!url}"
+	start_server "${var}_3" -j "${!url}"
+	local mnt1=${var}_1_MNT id3=${var}_3_ID
+	for i in $(seq 200); do
+		[ "$(ls "${!mnt1}" | grep -c '^X')" -eq 3 ] && [ -e "${!mnt1}/${!id3}/peek" ] && break
+		sleep 0.05
+	done
+	printf -v "${var}_MNT" '%s' "${!mnt1}"
+	printf -v "${var}_ID" '%s' "${!id3}"
+	for f in URL PID ERR; do
+		local from=${var}_3_$f
+		printf -v "${var}_$f" '%s' "${!from}"
+	done
+	local own=${var}_3_MNT
+	printf -v "${var}_OWNMNT" '%s' "${!own}"
 }

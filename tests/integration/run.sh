@@ -3,7 +3,7 @@
 cd "$(dirname "$0")/../.."
 passed=0 failed=0 failures=()
 for t in "$@"; do
-	echo "== $t"
+	echo "== $t${CIRCUIT_CROSS:+ (across servers)}"
 	if timeout -k 10 600 bash "$t"; then
 		passed=$((passed + 1))
 	else
@@ -11,5 +11,5 @@ for t in "$@"; do
 	fi
 done
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
-echo "integration: $passed passed, $failed failed"
+echo "integration${CIRCUIT_CROSS:+ across servers}: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

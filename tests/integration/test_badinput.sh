@@ -2,7 +2,7 @@
 # the anchor's `error` file, and the server healthy after each.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_more.sh"
-start_server A
+start_target A
 M=$A_MNT; X=$A_ID
 B=$M/$X/bad; mkdir "$B"
 

@@ -2,7 +2,7 @@
 # element consistent; an interrupted receiver loses no message.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_more.sh"
-start_server A
+start_target A
 M=$A_MNT; X=$A_ID
 IR=$(tool intr_read)
 peek0() { printf '{"Cap": %s, "Closed": %s, "Aborted": false, "NumSend": %s, "NumRecv": %s}' "$@"; }

@@ -2,7 +2,7 @@
 # streaming, wait/peek JSON, signals, scrub, Scrub:true, Env, Dir (also inside the mount).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_more.sh"
-start_server A
+start_target A
 M=$A_MNT; X=$A_ID
 # stat JSON as the server prints it: stat PATH-JSON-CMD PHASE PID EXITCODE SIGNAL EXIT
 stat_json() {

@@ -3,7 +3,7 @@
 # a cap-0 channel checked by sha256.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_more.sh"
-start_server A
+start_target A
 M=$A_MNT; X=$A_ID
 ST="$T_ROOT/tests/tools/chan_stress.py"
 NS=8 NM=200 NR=4
