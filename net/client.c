@@ -539,6 +539,9 @@ circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **
 		free(c);
 		return fail(err, rc, "%s: %s", url, strerror(-rc));
 	}
+	/* The HELLO must come back as promptly: something that accepts and stays silent
+	 * is not a circuit server, and the CLI must not hang on it. */
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	tv.tv_sec = 0;
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -554,6 +557,9 @@ circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **
 		rc = read_frame(c, &f, &payload);
 	if (rc < 0) {
 		circuit_close(c);
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+			return fail(err, -ETIMEDOUT, "%s: no answer to HELLO within %d s", url,
+			    CONNECT_TIMEOUT_S);
 		return fail(err, rc == -EPROTO ? rc : -EHOSTDOWN, "%s: no answer to HELLO (%s)",
 		    url, strerror(-rc));
 	}
@@ -563,6 +569,17 @@ circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **
 			m = json_string_value(json_object_get(h, "msg"));
 		rc = fail(err, f.type == FRAME_REFUSE ? -ECONNREFUSED : -EPROTO,
 		    "%s: refused: %s", url, m != NULL ? m : "not a circuit server");
+		json_decref(h);
+		free(payload);
+		circuit_close(c);
+		return rc;
+	}
+	/* Operations may block as long as they like from here on (recv, wait). */
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	/* A URL names one run of a server: a restarted one at that address is another. */
+	const char *id = json_string_value(json_object_get(h, "id"));
+	if (u.id[0] != '\0' && id != NULL && strcmp(id, u.id) != 0) {
+		rc = fail(err, -ESTALE, "%s: the server there is now %s (restarted?)", url, id);
 		json_decref(h);
 		free(payload);
 		circuit_close(c);
