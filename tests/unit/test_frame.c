@@ -236,9 +236,10 @@ Test(rpc, refuse_bad_requests)
 		"{\"op\":\"read\",\"max\":10}", "{\"op\":\"read\",\"h\":0,\"max\":10}",
 		"{\"op\":\"read\",\"h\":4294967296,\"max\":10}", "{\"op\":\"read\",\"h\":1,\"max\":-1}",
 		"{\"op\":\"read\",\"h\":1,\"max\":1048577}", "{\"op\":\"read\",\"h\":1}",
-		"{\"op\":\"open\",\"path\":\"/a\",\"file\":\"recv\",\"mode\":2}",
+		"{\"op\":\"open\",\"path\":\"/a\",\"file\":\"recv\",\"mode\":3}",
 		"{\"op\":\"open\",\"path\":\"/a\",\"mode\":0}",
 		"{\"op\":\"snap\",\"path\":\"/a\",\"file\":\"../peek\"}",
+		"{\"op\":\"snap\",\"path\":\"/a\",\"file\":\"peek\",\"mode\":3}",
 	};
 	struct op *op;
 	uint32_t h;
