@@ -419,12 +419,36 @@ under(const char *path, const char *dir)
 }
 
 int
-server_path_in_mount(const char *path)
+server_mounts_any(int (*match)(const char *mnt, const char *type, const void *arg),
+    const void *arg)
 {
 	char line[4096], mnt[4096], type[64];
-	FILE *f;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
 	int found = 0;
 
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof line, f) != NULL) {
+		char *sep = strstr(line, " - ");
+		/* Fields: id parent major:minor root mountpoint ... - type source options */
+		if (sep == NULL || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s", type) != 1)
+			continue;
+		found = match(mnt, type, arg);
+	}
+	fclose(f);
+	return found;
+}
+
+static int
+circuit_mount_over(const char *mnt, const char *type, const void *path)
+{
+	return strcmp(type, "fuse.circuit") == 0 && under(path, mnt);
+}
+
+int
+server_path_in_mount(const char *path)
+{
 	if (path == NULL)
 		return 0;
 	if (g_server.mountpoint != NULL && under(path, g_server.mountpoint))
@@ -432,16 +456,5 @@ server_path_in_mount(const char *path)
 	/* Another server's mount on this host is as dangerous: it forwards to its owner,
 	 * which may be us, blocked in that very stat or spawn.  mountinfo is made by the
 	 * kernel and never blocks. */
-	f = fopen("/proc/self/mountinfo", "r");
-	if (f == NULL)
-		return 0;
-	while (!found && fgets(line, sizeof line, f) != NULL) {
-		char *sep = strstr(line, " - ");
-		if (sep == NULL || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
-		    sscanf(sep + 3, "%63s", type) != 1)
-			continue;
-		found = strcmp(type, "fuse.circuit") == 0 && under(path, mnt);
-	}
-	fclose(f);
-	return found;
+	return server_mounts_any(circuit_mount_over, path);
 }

@@ -48,6 +48,11 @@ void server_set_stk(json_t *(*fn)(void));
 /* The server element's kind (peek, log, join, suicide). */
 extern const struct elem_kind server_kind;
 
+/* Does match(mountpoint, fstype, arg) hold for any mount of this process's namespace
+ * (/proc/self/mountinfo, which never blocks)? */
+int server_mounts_any(int (*match)(const char *mnt, const char *type, const void *arg),
+    const void *arg);
+
 /* How many elements of each kind exist, as a JSON object {"process": 2, ...}. */
 json_t *server_element_counts(void);
 

@@ -18,6 +18,7 @@
 #include <fuse_lowlevel.h>
 
 #include "elements/log.h"
+#include "elements/server.h"
 #include "fs/fs.h"
 #include "fs/inode.h"
 
@@ -58,26 +59,11 @@ gone:
 		gone_cb();
 }
 
-/* Is dir itself a mount point of a FUSE file system? (/proc/self/mountinfo) */
+/* Is dir itself a mount point of a FUSE file system? */
 static int
-fuse_mounted_at(const char *dir)
+fuse_mount_at(const char *mnt, const char *type, const void *dir)
 {
-	char line[4096], mnt[PATH_MAX], type[64];
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	int found = 0;
-
-	if (f == NULL)
-		return 0;
-	while (!found && fgets(line, sizeof line, f) != NULL) {
-		char *sep = strstr(line, " - ");
-		/* Fields: id parent major:minor root mountpoint ... - type source options */
-		if (sep == NULL || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
-		    sscanf(sep + 3, "%63s", type) != 1)
-			continue;
-		found = strcmp(mnt, dir) == 0 && strncmp(type, "fuse", 4) == 0;
-	}
-	fclose(f);
-	return found;
+	return strcmp(mnt, dir) == 0 && strncmp(type, "fuse", 4) == 0;
 }
 
 /* Clear a stale mount (its server died): lazily, so it works even while busy. */
@@ -119,7 +105,7 @@ check_mountpoint(const char *dir, char *real, char **msg)
 	}
 	if (realpath(dir, real) == NULL)
 		goto fail;
-	if (fuse_mounted_at(real)) {
+	if (server_mounts_any(fuse_mount_at, real)) {
 		if (asprintf(msg, "%s: already mounted (another circuit server?); unmount it first "
 		    "with: fusermount3 -u %s", dir, dir) < 0)
 			*msg = NULL;
