@@ -130,7 +130,11 @@ cli_main(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	if (npos == 0) {
-		cli_help_all(help ? stdout : stderr);
+		/* `circuit -h` asked for the list; a bare `circuit` is a usage error: one line. */
+		if (help)
+			cli_help_all(stdout);
+		else
+			fprintf(stderr, "circuit: no command given (try circuit help)\n");
 		free(pos);
 		return help ? CLI_OK : CLI_USAGE;
 	}

@@ -45,7 +45,7 @@ done
 
 run "$C"
 expect_eq "no command exits 2" "$RC" 2
-expect_eq "no command: usage on stderr" "$(head -1 <<<"$ERR")" "usage: circuit COMMAND [flags] [args]"
+expect_eq "no command: one line on stderr" "$ERR" "circuit: no command given (try circuit help)"
 expect_eq "no command: nothing on stdout" "$OUT" ""
 run "$C" frobnicate /
 expect_eq "unknown command" "$RC:$ERR" "2:circuit: unknown command frobnicate (try circuit help)"
