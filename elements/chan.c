@@ -372,8 +372,6 @@ chan_snap(struct element *e, const char *file, struct op *op)
 {
 	struct chan *c = chan_of(e);
 	json_t *j;
-	char *text, *line;
-	size_t n;
 
 	if (strcmp(file, "peek") != 0) {
 		op_fail(op, -ENOENT, "%s: no file %s here", elem_path(e), file);
@@ -382,22 +380,7 @@ chan_snap(struct element *e, const char *file, struct op *op)
 	j = json_pack("{s:i, s:b, s:b, s:I, s:I}", "Cap", c->cap,
 	    "Closed", c->state != CHAN_OPEN, "Aborted", c->state == CHAN_ABORTED,
 	    "NumSend", (json_int_t)c->nsend, "NumRecv", (json_int_t)c->nrecv);
-	text = j != NULL ? json_dumps(j, JSON_PRESERVE_ORDER) : NULL;
-	json_decref(j);
-	if (text == NULL) {
-		op_fail(op, -ENOMEM, "out of memory");
-		return;
-	}
-	n = strlen(text);
-	line = realloc(text, n + 2);
-	if (line == NULL) {
-		free(text);
-		op_fail(op, -ENOMEM, "out of memory");
-		return;
-	}
-	line[n] = '\n';
-	line[n + 1] = '\0';
-	op_done_data(op, line, n + 1);
+	op_done_json(op, j, JSON_PRESERVE_ORDER);
 }
 
 static void

@@ -240,6 +240,29 @@ op_done_copy(struct op *op, const void *buf, size_t len)
 }
 
 void
+op_done_json(struct op *op, json_t *j, size_t flags)
+{
+	char *text = j != NULL ? json_dumps(j, flags) : NULL, *line;
+	size_t n;
+
+	json_decref(j);
+	if (text == NULL) {
+		op_fail(op, -ENOMEM, "out of memory");
+		return;
+	}
+	n = strlen(text);
+	line = realloc(text, n + 2);
+	if (line == NULL) {
+		free(text);
+		op_fail(op, -ENOMEM, "out of memory");
+		return;
+	}
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	op_done_data(op, line, n + 1);
+}
+
+void
 stream_notify(struct stream *s)
 {
 	if (s != NULL && s->notify != NULL)

@@ -130,6 +130,10 @@ void op_done_data(struct op *op, char *buf, size_t len);
 /* Complete op with result bytes copied from buf. */
 void op_done_copy(struct op *op, const void *buf, size_t len);
 
+/* Complete op with the JSON j as one line of text (or indented when flags say so),
+ * newline-terminated; takes the reference to j, which may be NULL (-ENOMEM). */
+void op_done_json(struct op *op, json_t *j, size_t flags);
+
 /* Mark op as waiting on owner; cancel(op) must unlink it (and nothing else). */
 void op_park(struct op *op, void (*cancel)(struct op *op), void *owner);
 

@@ -94,29 +94,13 @@ srv_peek(struct op *op)
 	char when[40];
 	struct tm tm;
 	json_t *j;
-	char *text;
 
 	gmtime_r(&g_server.joined, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s*}", "ID", g_server.id, "URL", g_server.url,
 	    "Joined", when, "Members", members_fn != NULL ? members_fn() : json_pack("[s]", g_server.url),
 	    "Elements", server_element_counts(), "Mount", g_server.mountpoint);
-	text = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	if (text == NULL) {
-		op_fail(op, -ENOMEM, "out of memory");
-		return;
-	}
-	size_t n = strlen(text);
-	char *line = realloc(text, n + 2);
-	if (line == NULL) {
-		free(text);
-		op_fail(op, -ENOMEM, "out of memory");
-		return;
-	}
-	line[n] = '\n';
-	line[n + 1] = '\0';
-	op_done_data(op, line, n + 1);
+	op_done_json(op, j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 }
 
 static int

@@ -169,6 +169,24 @@ go(struct fs_req *r)
 	fuse_req_interrupt_func(r->req, on_interrupt, r);
 }
 
+/* Start op (NULL: out of memory) for the child name of dir, answered as what. */
+static void
+start_named(fuse_req_t req, struct op *op, enum req_what what, struct inode *dir,
+    const char *name)
+{
+	struct fs_req *r;
+
+	if (op == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if ((r = start(req, op, what)) == NULL)
+		return;
+	r->dir = dir;
+	r->name = strdup(name);
+	go(r);
+}
+
 static struct op *
 new_op(fuse_req_t req, enum op_type t, const char *path, const char *file)
 {
@@ -367,7 +385,6 @@ static void
 fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct inode *dir = inode_get(parent), *in;
-	struct fs_req *r;
 	struct op *op;
 	char *p;
 
@@ -394,15 +411,7 @@ fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		op = p != NULL ? new_op(req, OP_STAT, p, NULL) : NULL;
 		free(p);
 	}
-	if (op == NULL) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	if ((r = start(req, op, R_LOOKUP)) == NULL)
-		return;
-	r->dir = dir;
-	r->name = strdup(name);
-	go(r);
+	start_named(req, op, R_LOOKUP, dir, name);
 }
 
 static void
@@ -455,7 +464,6 @@ child_op(fuse_req_t req, fuse_ino_t parent, const char *name, enum op_type t,
     enum req_what what)
 {
 	struct inode *dir = inode_get(parent);
-	struct fs_req *r;
 	struct op *op;
 	char *p;
 
@@ -466,15 +474,7 @@ child_op(fuse_req_t req, fuse_ino_t parent, const char *name, enum op_type t,
 	p = child_path(dir, name);
 	op = p != NULL ? new_op(req, t, p, NULL) : NULL;
 	free(p);
-	if (op == NULL) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	if ((r = start(req, op, what)) == NULL)
-		return;
-	r->dir = dir;
-	r->name = strdup(name);
-	go(r);
+	start_named(req, op, what, dir, name);
 }
 
 static void
