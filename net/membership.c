@@ -512,7 +512,9 @@ mb__random_listed(struct mb *mb, uint64_t not1, uint64_t not2)
  * pays for its probes; and paced by a token bucket (gossip_rate per minute,
  * up to gossip_burst saved while idle).  One event goes out at once, at full
  * fanout; a storm (a partition, its heal) cannot flood the network: what the
- * budget does not carry rides on pings and acks, which are sent anyway. */
+ * budget does not carry rides on pings and acks, which are sent anyway.
+ * A node's first 20 s are not paced: when a whole cluster starts at once,
+ * every announcement must reach everyone before probing can be trusted. */
 void
 mb__gossip(struct mb *mb, int64_t now)
 {
@@ -521,7 +523,7 @@ mb__gossip(struct mb *mb, int64_t now)
 	double per_ms = mb->cfg.gossip_rate / 60000.0;
 
 	mb->tokens += (double)(now - mb->tokens_at) * per_ms;
-	if (mb->tokens > mb->cfg.gossip_burst)
+	if (mb->tokens > mb->cfg.gossip_burst || now < mb->pace_from)
 		mb->tokens = mb->cfg.gossip_burst;
 	mb->tokens_at = now;
 	for (i = 0; i < mb->cfg.gossip_fanout && mb__hot(mb) &&
@@ -802,6 +804,7 @@ mb_create(struct mb **out, const struct mb_config *cfg, uint64_t id,
 	mb->last_gossip = now - mb->cfg.gossip_interval;
 	mb->tokens = mb->cfg.gossip_burst;
 	mb->tokens_at = now;
+	mb->pace_from = now + 20000;
 	mb->next_pushpull = now + mb->cfg.pushpull_interval +
 	    (int64_t)mb__rand(mb, (uint64_t)mb->cfg.pushpull_interval);
 	mb->next_reconnect = now + mb->cfg.reconnect_interval +

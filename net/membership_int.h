@@ -130,6 +130,7 @@ struct mb {
 	size_t			nrecent;
 	double			tokens;		/* dedicated gossip budget */
 	int64_t			tokens_at;
+	int64_t			pace_from;	/* startup: gossip unpaced */
 	uint64_t		unk_id;		/* a sender we do not know */
 	mb_addr			unk_addr;
 	int64_t			unk_at;		/* exchange state with it then */

@@ -9,6 +9,7 @@
 #include "elements/log.h"
 #include "elements/server.h"
 #include "net/conn.h"
+#include "net/gossip.h"
 #include "net/member.h"
 #include "net/net.h"
 #include "net/peer.h"
@@ -16,6 +17,8 @@
 
 static uv_tcp_t listener;
 static int listening;
+static char listen_host[64];
+static int listen_port;
 
 static int
 dispatch(struct conn *c, const struct frame *f)
@@ -89,6 +92,8 @@ net_listen(uv_loop_t *loop, const char *host, int port, int *bound)
 		return rc;
 	*bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
 	    ((struct sockaddr_in *)&ss)->sin_port);
+	snprintf(listen_host, sizeof listen_host, "%s", host);
+	listen_port = *bound;
 	return 0;
 }
 
@@ -114,6 +119,8 @@ join_verb(const char *url, char **msg)
 	rc = peer_join(url, join_logged, copy);
 	if (rc != 0)
 		free(copy);
+	if (rc >= 0)
+		gossip_join(url);
 	if (rc == -EINVAL)
 		*msg = strdup("want circuit://HOST:PORT/XID of another server (numeric HOST)");
 	return rc < 0 ? rc : 0;
@@ -131,6 +138,10 @@ net_init(uv_loop_t *loop)
 	local_set_members(member_ids_json);
 	server_set_members(member_urls_json);
 	server_set_join(join_verb);
+	/* Failure detection rides on UDP at the same port as TCP. */
+	if ((rc = gossip_init(loop, listen_host, listen_port)) < 0)
+		return rc;
+	server_set_membership(gossip_stats_json, gossip_state_json);
 	return 0;
 }
 
@@ -139,6 +150,8 @@ net_join(const char *url, void (*cb)(int status, const char *msg, void *arg), vo
 {
 	int rc = peer_join(url, cb, arg);
 
+	if (rc >= 0)
+		gossip_join(url);
 	if (rc == 1)
 		cb(0, NULL, arg);
 	return rc < 0 ? rc : 0;
@@ -149,6 +162,7 @@ net_stop(void)
 {
 	struct conn *c;
 
+	gossip_stop();
 	peer_leave();
 	while ((c = TAILQ_FIRST(&conn_all)) != NULL)
 		conn_close(c, -ESHUTDOWN);

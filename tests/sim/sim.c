@@ -156,6 +156,8 @@ cb_send(void *ctx, const mb_addr *to, const uint8_t *buf, size_t len)
 	struct pkt *p;
 	int64_t lat;
 
+	if (S.verbose && len > 1 && buf[1] < 8 && S.now / 10000000 < 256)
+		S.hist[S.now / 10000000][buf[1]]++;
 	if (S.now >= S.stat_from) {
 		S.sent++;
 		S.sent_bytes += len;
@@ -540,6 +542,17 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
 	S.cpu_s = (double)(c1.tv_sec - c0.tv_sec) +
 	    (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+	if (S.verbose) {
+		int w, k;
+
+		for (w = 0; w < 256 && w * 10.0 < S.seconds; w++) {
+			fprintf(stderr, "t=%3d s:", w * 10);
+			for (k = 1; k < 8; k++)
+				fprintf(stderr, " %6.2f", S.hist[w][k] / 10.0 /
+				    (S.nup ? S.nup : 1));
+			fprintf(stderr, "\n");
+		}
+	}
 	return sim_report();
 }
 

@@ -83,6 +83,7 @@ struct sim {
 	int64_t		converged_at, healed_at, merged_at;
 
 	uint64_t	sent, sent_bytes, sent_type[8];
+	uint64_t	hist[256][8];	/* --verbose: per 10 s and type */
 	double		node_seconds;	/* live nodes x time since stat_from */
 	int64_t		last_account;
 	uint64_t	false_deaths, false_death_events, suspect_events;
