@@ -221,6 +221,7 @@ add(struct mb *mb, const struct mb_update *u, int state, int64_t now)
 	m->state = (uint8_t)state;
 	m->since = now;
 	m->last_notice = INT64_MIN / 4;
+	m->revived_at = INT64_MIN / 4;
 	slot_insert(mb, mb->n - 1);
 	if (mb__listed(m)) {
 		mb->listed++;
@@ -257,6 +258,7 @@ mb__set_state(struct mb *mb, struct member *m, int state, int64_t now)
 		mb__susp_clear(mb, m->id);
 		emit(mb, state == MB_LEFT ? MB_EV_LEFT : MB_EV_DEAD, m);
 	} else if (!was && mb__listed(m)) {
+		m->revived_at = now;
 		mb->listed++;
 		mb->ring_dirty = 1;
 		order_add(mb, m);
@@ -673,7 +675,10 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 		 * on the far side of a partition: not enough to kill a member
 		 * we hold alive (at a heal that made hundreds of false
 		 * deaths), but enough to check it ourselves.  This repairs
-		 * a death whose gossip missed us. */
+		 * a death whose gossip missed us.  The same goes for the
+		 * gossip of a member we hold dead, or brought back only
+		 * lately: at a heal, the far side's queues still carry its
+		 * verdicts on our side, and applied they killed hundreds. */
 		if (kind == MB_UPD_DEAD && u->inc >= m->inc)
 			mb__verify(mb, m->id);
 		return;
@@ -718,16 +723,15 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 		if (m == NULL || !mb__listed(m) || u->inc < m->inc)
 			return;
 		if (m->state == MB_SUSPECT && u->inc == m->inc) {
-			if (mb__susp_confirm(mb, m->id, merge ? sender : u->from))
-				mb__queue(mb, m, MB_UPD_SUSPECT,
-				    merge ? sender : u->from);
+			if (mb__susp_confirm(mb, m->id, u->from))
+				mb__queue(mb, m, MB_UPD_SUSPECT, u->from);
 			return;
 		}
 		m->inc = u->inc;
 		mb__susp_clear(mb, m->id);
 		mb__set_state(mb, m, MB_SUSPECT, now);
-		mb__susp_start(mb, m, now, 0, merge ? sender : u->from, 0, 0);
-		mb__queue(mb, m, MB_UPD_SUSPECT, merge ? sender : u->from);
+		mb__susp_start(mb, m, now, 0, u->from, 0, 0);
+		mb__queue(mb, m, MB_UPD_SUSPECT, u->from);
 		break;
 	case MB_UPD_DEAD:
 	case MB_UPD_LEFT:

@@ -16,6 +16,11 @@
 #define MAX_CONF	8	/* suspicion confirmations remembered */
 #define VERIFY		32	/* members to probe before the others */
 #define RECENT		16	/* members that answered our probes lately */
+#define DISTRUST_MS	30000	/* a revived member's verdicts are checked */
+
+/* How mb__apply() takes an update: from a trusted member's gossip, from a full
+ * state, or from a member we hold dead or revived only lately. */
+enum { MB_FROM_GOSSIP, MB_FROM_STATE, MB_FROM_STRANGER };
 
 struct bcast {
 	TAILQ_ENTRY(bcast)	q;
@@ -36,6 +41,7 @@ struct member {
 	uint8_t		in_order;	/* present in the probe order */
 	int64_t		since;		/* time of the last state change */
 	int64_t		last_notice;	/* last "you are dead" notice sent */
+	int64_t		revived_at;	/* when it last came back from dead */
 	struct bcast	*bc;		/* queued update about it, or NULL */
 };
 

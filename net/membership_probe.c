@@ -610,7 +610,7 @@ on_pp_state(struct mb *mb, int64_t now, const mb_addr *from)
 	int i;
 
 	for (i = 0; i < m->nupd; i++)
-		mb__apply(mb, now, &m->upd[i], from, m->sender, 1);
+		mb__apply(mb, now, &m->upd[i], from, m->sender, MB_FROM_STATE);
 	s = pp_find(mb, from, m->seq, 1, now);
 	if (s->done)
 		return;
@@ -636,12 +636,14 @@ void
 mb__dispatch(struct mb *mb, int64_t now, const mb_addr *from)
 {
 	struct mb_msg *m = &mb->msg;
-	struct member *sm;
-	int i;
+	struct member *sm = mb__find(mb, m->sender);
+	int i, how;
 
+	how = sm == NULL || (mb__listed(sm) && now - sm->revived_at >= DISTRUST_MS) ?
+	    MB_FROM_GOSSIP : MB_FROM_STRANGER;
 	if (m->type != MB_MSG_PP_STATE)
 		for (i = 0; i < m->nupd; i++)
-			mb__apply(mb, now, &m->upd[i], from, m->sender, 0);
+			mb__apply(mb, now, &m->upd[i], from, m->sender, how);
 	/* A member we hold dead that talks to us directly is told so. */
 	sm = mb__find(mb, m->sender);
 	if (sm == NULL && mb->unk_id == 0) {
@@ -656,7 +658,7 @@ mb__dispatch(struct mb *mb, int64_t now, const mb_addr *from)
 		struct mb_update u;
 
 		mb__to_update(sm, MB_UPD_DEAD, 0, &u);
-		mb__apply(mb, now, &u, from, m->sender, 0);
+		mb__apply(mb, now, &u, from, m->sender, MB_FROM_GOSSIP);
 	}
 	switch (m->type) {
 	case MB_MSG_PING:

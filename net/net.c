@@ -8,6 +8,7 @@
 #include "elements/local.h"
 #include "elements/log.h"
 #include "elements/server.h"
+#include "elements/sub.h"
 #include "net/conn.h"
 #include "net/gossip.h"
 #include "net/member.h"
@@ -97,6 +98,14 @@ net_listen(uv_loop_t *loop, const char *host, int port, int *bound)
 	return 0;
 }
 
+/* The member table changed: the @join and @leave subscriptions hear of it. */
+static void
+on_member_change(enum member_event ev, const struct member *m)
+{
+	if (!m->self)
+		sub_publish(ev == MEMBER_LEFT, m->id);
+}
+
 static void
 join_logged(int status, const char *msg, void *arg)
 {
@@ -134,6 +143,7 @@ net_init(uv_loop_t *loop)
 	conn_init(loop, &events);
 	if ((rc = member_add_self(g_server.id, g_server.url)) < 0)
 		return rc;
+	member_on_change(on_member_change);
 	op_set_remote(peer_run);
 	local_set_members(member_ids_json);
 	server_set_members(member_urls_json);
