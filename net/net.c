@@ -10,6 +10,7 @@
 #include "elements/server.h"
 #include "elements/sub.h"
 #include "net/conn.h"
+#include "net/discover.h"
 #include "net/gossip.h"
 #include "net/member.h"
 #include "net/net.h"
@@ -172,6 +173,7 @@ net_stop(void)
 {
 	struct conn *c;
 
+	discover_stop();
 	gossip_stop();
 	peer_leave();
 	while ((c = TAILQ_FIRST(&conn_all)) != NULL)
