@@ -232,6 +232,9 @@ is_remote(const struct op *op)
 	/* mkdir of a server directory is refused here: the root holds only servers. */
 	if (op->type == OP_MKDIR && strchr(op->path + 1, '/') == NULL)
 		return 0;
+	/* Nor does a server directory's STAT: the member table answers it. */
+	if (op->type == OP_STAT && local_answers_stat(op->path))
+		return 0;
 	return local_is_remote_path(op->path);
 }
 

@@ -768,6 +768,15 @@ fs_ll_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct fus
 }
 
 static void
+fs_ll_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* Lookups and readdirs of one directory run in parallel: a lookup that waits on
+	 * a slow server must not hold the directory's lock against every other one. */
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+}
+
+static void
 fs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct statvfs st;
@@ -779,6 +788,7 @@ fs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
 }
 
 const struct fuse_lowlevel_ops fs_ops = {
+	.init = fs_ll_init,
 	.lookup = fs_ll_lookup,
 	.forget = fs_ll_forget,
 	.forget_multi = fs_ll_forget_multi,
