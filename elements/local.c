@@ -457,7 +457,7 @@ local_note_done(struct op *op)
 		}
 		return;
 	}
-	if (op->path == NULL || local_is_remote_path(op->path))
+	if (op->path == NULL)
 		return;
 	if (op->type == OP_CTL)
 		ctl_verb(op, verb, sizeof verb);

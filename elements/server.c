@@ -14,6 +14,7 @@
 
 #include "elements/anchor.h"
 #include "elements/element.h"
+#include "elements/local.h"
 #include "elements/log.h"
 #include "elements/server.h"
 
@@ -358,6 +359,8 @@ server_init(uv_loop_t *loop, const char *host, int port)
 	g_server.joined = time(NULL);
 	g_server.loop = loop;
 	rc = op_init(loop);
+	/* Operations that run here write the log and their anchor's error file. */
+	op_set_done_hook(local_note_done);
 	if (rc < 0)
 		return rc;
 	g_server.root = anchor_new_root(g_server.id);
