@@ -2,6 +2,7 @@
  * parked (a peer may release without waiting for its reads) fails that read once. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@
 static uv_loop_t loop;
 static struct stream *opened;
 static int ncalled, last_rc;
-static size_t last_len;
+static size_t last_len, last_size;
 
 static void
 cb(struct op *op)
@@ -20,6 +21,7 @@ cb(struct op *op)
 	ncalled++;
 	last_rc = op->rc;
 	last_len = op->len;
+	last_size = op->data != NULL ? malloc_usable_size(op->data) : 0;
 	if (op->type == OP_OPEN) {
 		opened = op->stream;
 		op->stream = NULL;
@@ -27,15 +29,21 @@ cb(struct op *op)
 }
 
 static void
-read_once(void)
+read_max(size_t max)
 {
 	struct op *op = op_new(OP_READ, cb, NULL);
 
 	cr_assert_not_null(op);
 	op->stream = opened;
-	op->max = 65536;
+	op->max = max;
 	op_start(op);
 	op_drain();
+}
+
+static void
+read_once(void)
+{
+	read_max(65536);
 }
 
 Test(review_log, release_with_parked_read)
@@ -112,6 +120,37 @@ Test(review_log, two_parked_reads)
 	op_drain();
 	cr_assert_eq(ncalled, n + 2);
 	cr_assert_eq(last_rc, 4);
+	opened->ops->release(opened);
+	op_drain();
+}
+
+/* A read's cost follows the bytes it returns, not the bytes it asks for: a 1 MiB read
+ * of one new line holds one line's worth of memory (issue 8). */
+Test(review_log, a_big_read_of_a_short_line_is_small)
+{
+	char path[64];
+	struct op *op;
+	int n;
+
+	cr_assert_eq(uv_loop_init(&loop), 0);
+	cr_assert_eq(server_init(&loop, "127.0.0.1", 1), 0);
+	snprintf(path, sizeof path, "/%s", g_server.id);
+	op = op_new(OP_OPEN, cb, NULL);
+	op->path = strdup(path);
+	op->file = strdup("log");
+	op->mode = OP_RDONLY;
+	op_start(op);
+	op_drain();
+	cr_assert_not_null(opened);
+	for (n = 0; n < 100; n++) {
+		read_once();
+		if (last_len == 0)
+			break;
+	}
+	oplog_line("one");
+	read_max(OP_READ_MAX);
+	cr_assert_eq(last_rc, 4);
+	cr_assert_lt(last_size, 4096, "a 4-byte answer held %zu bytes", last_size);
 	opened->ops->release(opened);
 	op_drain();
 }
