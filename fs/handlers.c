@@ -28,10 +28,6 @@
 #define STREAM_BLKSIZE	(1 << 20)	/* so cat and cp move 1 MiB per request */
 #define ENTRY_TIMEOUT	1.0
 
-struct fs_dir {
-	json_t *list;			/* the OP_LIST result */
-};
-
 enum req_what { R_LOOKUP, R_OPENDIR, R_OPEN, R_READ, R_WRITE, R_CTL, R_MKDIR, R_RMDIR };
 
 /* A FUSE request waiting for its operation. */
@@ -181,14 +177,20 @@ start_named(fuse_req_t req, struct op *op, enum req_what what, struct inode *dir
 {
 	struct fs_req *r;
 
-	if (op == NULL) {
+	char *copy = strdup(name);
+
+	if (op == NULL || copy == NULL) {
+		op_free(op);
+		free(copy);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if ((r = start(req, op, what)) == NULL)
+	if ((r = start(req, op, what)) == NULL) {
+		free(copy);
 		return;
+	}
 	r->dir = dir;
-	r->name = strdup(name);
+	r->name = copy;
 	go(r);
 }
 
@@ -297,7 +299,8 @@ done(struct op *op)
 		break;
 	}
 	case R_OPENDIR: {
-		struct fs_dir *d = calloc(1, sizeof *d);
+		/* An open directory is an open file: unmount frees what no RELEASEDIR did. */
+		struct fs_file *d = file_new(FC_DIR);
 		if (d == NULL) {
 			fuse_reply_err(req, ENOMEM);
 			break;
@@ -305,10 +308,10 @@ done(struct op *op)
 		d->list = op->json;
 		op->json = NULL;
 		r->fi.fh = (uintptr_t)d;
-		if (fuse_reply_open(req, &r->fi) != 0) {
-			json_decref(d->list);
-			free(d);
-		}
+		if (fuse_reply_open(req, &r->fi) != 0)
+			file_free(d);
+		else
+			file_opened(d);
 		break;
 	}
 	case R_OPEN:
@@ -458,8 +461,14 @@ static void
 fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
     struct fuse_file_info *fi)
 {
-	/* Truncation (O_TRUNC comes atomically with open) and times are meaningless on
-	 * control files: accept them so `touch` and `: > ctl` behave. */
+	/* Modes and owners are fixed (the mount is its owner's, mode 0700): chmod and
+	 * chown fail rather than report a change that did not happen.  Truncation (O_TRUNC
+	 * comes atomically with open) and times are meaningless on control files: accept
+	 * them so `touch` and `: > ctl` behave. */
+	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
 	fs_ll_getattr(req, ino, fi);
 }
 
@@ -547,7 +556,7 @@ fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 /* Add entry number idx of the listing d (".", "..", anchors, files) to buf. */
 static size_t
-add_entry(fuse_req_t req, struct fs_dir *d, size_t idx, char *buf, size_t size)
+add_entry(fuse_req_t req, struct fs_file *d, size_t idx, char *buf, size_t size)
 {
 	json_t *anchors = json_object_get(d->list, "anchors");
 	json_t *files = json_object_get(d->list, "files");
@@ -578,7 +587,7 @@ add_entry(fuse_req_t req, struct fs_dir *d, size_t idx, char *buf, size_t size)
 static void
 fs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	struct fs_file *d = (struct fs_file *)(uintptr_t)fi->fh;
 	char *buf = malloc(size);
 	size_t used = 0, n;
 
@@ -599,12 +608,10 @@ fs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fus
 static void
 fs_ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	struct fs_file *d = (struct fs_file *)(uintptr_t)fi->fh;
 
-	if (d != NULL) {
-		json_decref(d->list);
-		free(d);
-	}
+	if (d != NULL)
+		file_close(d);
 	fuse_reply_err(req, 0);
 }
 

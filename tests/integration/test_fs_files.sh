@@ -1,0 +1,38 @@
+# The FUSE side of files that tools touch (issue 8): chmod and chown fail with EPERM
+# instead of reporting a change that did not happen; touch still works; a directory
+# held open at shutdown is freed (an ASan build's leak check sees it); a stale mount
+# at a directory whose name holds a single quote is cleared (no shell ever sees it).
+source "$(dirname "$0")/lib.sh"
+start_server S1
+A=$S1_MNT/$S1_ID/a
+mkdir "$A" && echo 'mkchan 1' > "$A/ctl"
+expect_fail "chmod of ctl fails" "Operation not permitted" chmod 0666 "$A/ctl"
+expect_fail "chmod of send fails" "Operation not permitted" chmod 0644 "$A/send"
+expect_fail "chown of peek fails" "Operation not permitted" chown 1:1 "$A/peek"
+expect_fail "chmod of an anchor fails" "Operation not permitted" chmod 0755 "$A"
+expect_eq "the modes did not change" "$(stat -c %a "$A/ctl" "$A/send" "$A")" "600
+200
+700"
+check "touch still works" touch "$A/ctl"
+
+# A directory held open while the server stops: its listing is freed at unmount.
+exec {dirfd}<"$A"
+check "the server stops with a directory open" stop_server S1
+exec {dirfd}<&-
+
+# A killed server leaves a stale mount at a directory named with a quote.
+Q=$T_TMP/it\'s
+mkdir -p "$Q"
+T_MNTS+=("$Q")
+"$CIRCUIT" start -a 127.0.0.1:0 -m "$Q" -var "$T_TMP/qvar" >"$T_TMP/q1" 2>&1 &
+pid=$!; T_PIDS+=("$pid")
+check "a server mounts at it's" wait_for 20 grep -q '^circuit://' "$T_TMP/q1"
+kill -9 "$pid"
+wait_for 10 sh -c "! kill -0 $pid"
+expect_fail "the mount is stale" "not connected" ls "$Q"
+"$CIRCUIT" start -a 127.0.0.1:0 -m "$Q" -var "$T_TMP/qvar" >"$T_TMP/q2" 2>&1 &
+pid=$!; T_PIDS+=("$pid")
+check "the next server clears it and mounts" wait_for 20 grep -q '^circuit://' "$T_TMP/q2"
+check "and says so" grep -q "cleared a stale mount at $Q" "$T_TMP/q2"
+check "its mount answers" test -e "$Q/help"
+finish
