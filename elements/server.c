@@ -22,6 +22,7 @@ struct server g_server;
 
 struct log_reader {
 	size_t pos;
+	size_t origin;			/* where it started: oplog_start() at open */
 	int caught_up;			/* the one EOF was given */
 	struct op_queue parked;		/* reads waiting for new lines, in order */
 	struct stream *s;
@@ -190,6 +191,18 @@ srv_verb(struct element *e, const char *verb, const char *arg, struct op *op)
 	    elem_path(e), verb);
 }
 
+size_t
+server_log_size(void)
+{
+	size_t from = oplog_start();
+	struct log_reader *r;
+
+	TAILQ_FOREACH(r, &readers, link)
+		if (r->origin < from)
+			from = r->origin;
+	return oplog_end() - from;
+}
+
 /* Is there something for a read: bytes, or the one EOF? */
 static int
 ready(const struct log_reader *r)
@@ -310,7 +323,7 @@ srv_open(struct element *e, const char *file, int mode, struct op *op)
 		op_fail(op, -ENOMEM, "out of memory");
 		return;
 	}
-	r->pos = oplog_start();
+	r->pos = r->origin = oplog_start();
 	TAILQ_INIT(&r->parked);
 	TAILQ_INSERT_TAIL(&readers, r, link);
 	op->stream = r->s;

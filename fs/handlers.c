@@ -88,11 +88,12 @@ fill_attr(const struct inode *in, struct stat *st)
 	st->st_mode = S_IFREG | file_perm(in->file);
 	if (is_stream_file(in->file))
 		st->st_blksize = STREAM_BLKSIZE;
-	/* The log's size grows with it, so that `tail -f` sees it change.  Another
-	 * server's log size is not known here without a round trip: report a size no log
-	 * reaches, so tail never thinks it was truncated (it would try to seek). */
+	/* The log's size grows with it, so that `tail -f` sees it change, and is never
+	 * more than a reader gets (server_log_size).  Another server's log size is not
+	 * known here without a round trip: report a size no log reaches, so tail never
+	 * thinks it was truncated (it would try to seek). */
 	if (strcmp(in->file, "log") == 0) {
-		st->st_size = strcmp(in->dir + 1, g_server.id) == 0 ? (off_t)oplog_end() :
+		st->st_size = strcmp(in->dir + 1, g_server.id) == 0 ? (off_t)server_log_size() :
 		    (off_t)1 << 40;
 		st->st_mtime = time(NULL);
 	}

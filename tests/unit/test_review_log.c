@@ -154,3 +154,46 @@ Test(review_log, a_big_read_of_a_short_line_is_small)
 	opened->ops->release(opened);
 	op_drain();
 }
+
+/* The log's size is what a reader gets: after the ring dropped old lines too (it was
+ * the absolute end, larger than anything readable), and it never shrinks under an
+ * open reader (tail -f takes that for a truncation). */
+Test(review_log, size_is_what_can_be_read)
+{
+	char path[64], line[1000];
+	size_t got = 0, before;
+	struct op *op;
+	int n;
+
+	cr_assert_eq(uv_loop_init(&loop), 0);
+	cr_assert_eq(server_init(&loop, "127.0.0.1", 1), 0);
+	memset(line, 'x', sizeof line - 1);
+	line[sizeof line - 1] = '\0';
+	for (n = 0; n < 3000; n++)	/* 3 MB through a 1 MiB ring */
+		oplog_line(line);
+	cr_assert_gt(oplog_start(), 0, "the ring dropped lines");
+	snprintf(path, sizeof path, "/%s", g_server.id);
+	before = server_log_size();
+	op = op_new(OP_OPEN, cb, NULL);
+	op->path = strdup(path);
+	op->file = strdup("log");
+	op->mode = OP_RDONLY;
+	op_start(op);
+	op_drain();
+	cr_assert_not_null(opened);
+	for (n = 0; n < 1000; n++) {
+		read_max(OP_READ_MAX);
+		if (last_len == 0)
+			break;
+		got += last_len;
+	}
+	cr_assert_leq(before, got, "size %zu before the open, %zu read", before, got);
+	cr_assert_eq(server_log_size(), got, "with the reader open: %zu, read %zu",
+	    server_log_size(), got);
+	for (n = 0; n < 3000; n++)
+		oplog_line(line);
+	cr_assert_geq(server_log_size(), got, "never shrinks under a reader");
+	opened->ops->release(opened);
+	op_drain();
+	cr_assert_leq(server_log_size(), 1u << 20);
+}
