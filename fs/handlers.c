@@ -28,14 +28,14 @@
 #define STREAM_BLKSIZE	(1 << 20)	/* so cat and cp move 1 MiB per request */
 #define ENTRY_TIMEOUT	1.0
 
-enum req_what { R_LOOKUP, R_OPENDIR, R_OPEN, R_READ, R_WRITE, R_CTL, R_MKDIR, R_RMDIR };
+enum req_what { R_LOOKUP, R_GETATTR, R_OPENDIR, R_OPEN, R_READ, R_WRITE, R_CTL, R_MKDIR, R_RMDIR };
 
 /* A FUSE request waiting for its operation. */
 struct fs_req {
 	fuse_req_t req;			/* NULL once answered at shutdown */
 	struct op *op;
 	enum req_what what;
-	struct inode *dir;		/* lookup/mkdir: the parent */
+	struct inode *dir;		/* lookup/mkdir: the parent; getattr: the file */
 	char *name;			/* lookup/mkdir: the child name */
 	struct fuse_file_info fi;	/* open/opendir: reply with it */
 	enum file_class cls;		/* open */
@@ -69,6 +69,23 @@ file_perm(const char *name)
 	if (f != NULL && (f->flags & OPF_WRITE))
 		m |= 0200;
 	return m;
+}
+
+/* Files whose size getattr reports truly, by taking their snapshot: short texts that
+ * `test -s`, `wc -c` and editors look at.  Other snapshots (peek, wait) report 0 and
+ * are taken at open: wait blocks, peek changes (docs/decisions.md). */
+static int
+is_sized(const struct inode *in)
+{
+	return in->file != NULL && (strcmp(in->file, "help") == 0 || strcmp(in->file, "error") == 0);
+}
+
+/* How long the kernel may keep a file's attributes: not at all for those that change
+ * under it (the log's size, help and error, whose size getattr takes fresh). */
+static double
+attr_timeout(const struct inode *in)
+{
+	return in->file != NULL && (strcmp(in->file, "log") == 0 || is_sized(in)) ? 0 : ENTRY_TIMEOUT;
 }
 
 static void
@@ -109,7 +126,7 @@ reply_entry(fuse_req_t req, struct inode *in)
 	e.generation = 1;
 	fill_attr(in, &e.attr);
 	e.entry_timeout = ENTRY_TIMEOUT;
-	e.attr_timeout = (in->file != NULL && strcmp(in->file, "log") == 0) ? 0 : ENTRY_TIMEOUT;
+	e.attr_timeout = attr_timeout(in);
 	if (fuse_reply_entry(req, &e) == 0)
 		in->nlookup++;
 	else if (in->nlookup == 0)
@@ -281,6 +298,14 @@ done(struct op *op)
 		else
 			reply_entry(req, in);
 		break;
+	case R_GETATTR: {
+		struct stat st;
+		/* The inode is held: the kernel forgets none while a getattr of it runs. */
+		fill_attr(r->dir, &st);
+		st.st_size = (off_t)op->len;
+		fuse_reply_attr(req, &st, 0);
+		break;
+	}
 	case R_MKDIR: {
 		char *p = child_path(r->dir, r->name);
 		in = p != NULL ? inode_intern(p, NULL) : NULL;
@@ -454,8 +479,21 @@ fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
+	if (is_sized(in)) {
+		struct op *op = new_op(req, OP_SNAP, in->dir, in->file);
+		struct fs_req *r;
+		if (op == NULL) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		if ((r = start(req, op, R_GETATTR)) == NULL)
+			return;
+		r->dir = in;
+		go(r);
+		return;
+	}
 	fill_attr(in, &st);
-	fuse_reply_attr(req, &st, (in->file != NULL && strcmp(in->file, "log") == 0) ? 0 : ENTRY_TIMEOUT);
+	fuse_reply_attr(req, &st, attr_timeout(in));
 }
 
 static void

@@ -1,6 +1,6 @@
 # The FUSE side of files that tools touch (issue 8): chmod and chown fail with EPERM
 # instead of reporting a change that did not happen; touch still works; a directory
-# held open at shutdown is freed (an ASan build's leak check sees it); a stale mount
+# held open at shutdown is freed; help and error report their true size (issue 12) (an ASan build's leak check sees it); a stale mount
 # at a directory whose name holds a single quote is cleared (no shell ever sees it).
 source "$(dirname "$0")/lib.sh"
 start_server S1
@@ -14,6 +14,20 @@ expect_eq "the modes did not change" "$(stat -c %a "$A/ctl" "$A/send" "$A")" "60
 200
 700"
 check "touch still works" touch "$A/ctl"
+
+# help and error: their true size; error is empty until a failure, then one line.
+size() { stat -c %s "$1"; }
+E=$S1_MNT/$S1_ID/e; mkdir "$E"
+check "error is empty before any failure" test ! -s "$E/error"
+expect_eq "and its size is 0" "$(size "$E/error")" 0
+echo bogus > "$E/ctl" 2>/dev/null
+check "error is not empty after a failure" test -s "$E/error"
+expect_eq "its size is what cat gives" "$(size "$E/error")" "$(cat "$E/error" | wc -c)"
+expect_eq "it ends with a newline" "$(tail -c 1 "$E/error" | od -An -c | tr -d ' ')" '\n'
+expect_eq "help's size is what cat gives" "$(size "$E/help")" "$(cat "$E/help" | wc -c)"
+expect_eq "a channel's help too" "$(size "$A/help")" "$(cat "$A/help" | wc -c)"
+expect_eq "the root's help too" "$(size "$S1_MNT/help")" "$(cat "$S1_MNT/help" | wc -c)"
+check "help is not empty" test -s "$A/help"
 
 # A directory held open while the server stops: its listing is freed at unmount.
 exec {dirfd}<"$A"
