@@ -30,7 +30,13 @@ const char local_help_root[] =
 "  cat /circuit/XID/peek              the server's state; log: its operation log\n"
 "\n"
 "Every anchor has ctl (write a command, read the anchor's path and kind), help and\n"
-"error (the last failure on that anchor).  See help inside each directory.\n";
+"error (the last failure on that anchor).  See help inside each directory.\n"
+"\n"
+"Reading a file acts: cp -r, tar and grep -r of the tree take channel messages\n"
+"(recv), drain process output (stdout, stderr) and block on wait, recv and the log.\n"
+"To copy the tree's state safely, take only the snapshot files:\n"
+"  cd /circuit && find . -type f \\( -name peek -o -name ctl -o -name help \\\n"
+"      -o -name error \\) -exec cp --parents {} /tmp/snap/ \\;\n";
 
 const char local_help_anchor[] =
 "An anchor: a directory that may hold one element and any number of sub-anchors.\n"

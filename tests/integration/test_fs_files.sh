@@ -29,6 +29,19 @@ expect_eq "a channel's help too" "$(size "$A/help")" "$(cat "$A/help" | wc -c)"
 expect_eq "the root's help too" "$(size "$S1_MNT/help")" "$(cat "$S1_MNT/help" | wc -c)"
 check "help is not empty" test -s "$A/help"
 
+# The root help's safe copy line takes no message and does not block on wait.
+echo kept > "$A/send"
+P=$S1_MNT/$S1_ID/p; mkdir "$P"
+echo 'mkproc {"Path":"/bin/sleep","Args":["100"]}' > "$P/ctl"
+line=$(sed -n '/take only the snapshot files:/,$p' "$S1_MNT/help" | tail -n +2)
+line=${line//\/circuit/$S1_MNT}; line=${line//\/tmp\/snap\//$T_TMP/snap/}
+mkdir "$T_TMP/snap"
+check "the root help warns of cp -r, tar and grep -r" grep -q "cp -r, tar and grep -r of the tree take channel messages" "$S1_MNT/help"
+check "the help's find line copies the tree's snapshots" timeout 60 bash -c "$line"
+check "peek was copied" test -s "$T_TMP/snap/./$S1_ID/a/peek" -o -s "$T_TMP/snap/$S1_ID/a/peek"
+expect_eq "the channel kept its message" "$(timeout 10 cat "$A/recv")" kept
+echo 'scrub' > "$P/ctl"
+
 # A directory held open while the server stops: its listing is freed at unmount.
 exec {dirfd}<"$A"
 check "the server stops with a directory open" stop_server S1
