@@ -454,7 +454,7 @@ local_note_done(struct op *op)
 		return;
 	if (op->type == OP_READ || op->type == OP_WRITE) {
 		/* Stream errors belong to the element's anchor (EFBIG, EPIPE, ...). */
-		if (op->rc < 0 && op->rc != -EINTR && op->stream != NULL) {
+		if (op->rc < 0 && op->rc != -EINTR && op->rc != -EAGAIN && op->stream != NULL) {
 			struct element *e = stream_elem(op->stream);
 			if (e != NULL && e->anchor != NULL) {
 				anchor_set_error(e->anchor, op->msg);

@@ -260,6 +260,13 @@ op_start(struct op *op)
 		return;
 	if (op->type == OP_READ) {
 		op->stream->ops->read(op->stream, op);
+		/* A read on an O_NONBLOCK file never waits, whatever the stream's poll said
+		 * a moment ago: one that parked is taken back (as a cancel does) at once. */
+		if (op->nonblock && op->state == OPS_PARKED) {
+			if (op->cancel != NULL)
+				op->cancel(op);
+			op_fail(op, -EAGAIN, "read: nothing to read yet");
+		}
 		return;
 	}
 	if (op->type == OP_WRITE) {

@@ -71,6 +71,7 @@ struct op {
 	char *file;		/* SNAP/OPEN: control file name */
 	int mode;		/* OPEN/SNAP: OP_RDONLY, OP_WRONLY or OP_RDWR */
 	size_t max;		/* READ: most bytes wanted */
+	int nonblock;		/* READ: fail with -EAGAIN rather than wait (O_NONBLOCK) */
 	struct stream *stream;	/* READ/WRITE: the stream; OPEN: the result */
 	char *client;		/* who asked, for the log ("fuse pid 123", "10.0.0.2:4000") */
 

@@ -735,6 +735,7 @@ fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_f
 	}
 	op->stream = f->stream;
 	op->max = size;
+	op->nonblock = (fi->flags & O_NONBLOCK) != 0;
 	if ((r = start(req, op, R_READ)) != NULL)
 		go(r);
 }

@@ -17,6 +17,12 @@ static void any_read(struct stream *s, struct op *op) { read_ran++; op_done_copy
 static const struct stream_ops write_only = { .read = NULL };
 static const struct stream_ops readable = { .read = any_read };
 
+/* A stream with nothing to read: its reads park until cancelled. */
+static int unparked;
+static void unpark(struct op *op) { unparked++; }
+static void parking_read(struct stream *s, struct op *op) { op_park(op, unpark, s); }
+static const struct stream_ops empty = { .read = parking_read };
+
 static void
 setup(void)
 {
@@ -25,7 +31,7 @@ setup(void)
 	strcpy(g_server.id, "X0000000000000001");
 	op_set_done_hook(hook);
 	op_set_remote(remote_fail);
-	hooked = called = remote_ran = read_ran = 0;
+	hooked = called = remote_ran = read_ran = unparked = 0;
 }
 
 static void
@@ -98,4 +104,32 @@ Test(op, path_ops_without_path_or_file_are_refused)
 	cr_expect_eq(result, -EINVAL, "an open names a file");
 	cr_expect_eq(start_and_wait(OP_STAT, "nope", NULL, 0), -EINVAL);
 	cr_expect_eq(remote_ran, 0);
+}
+
+/* An O_NONBLOCK read never waits: one that parked is taken back with EAGAIN. */
+Test(op, a_nonblocking_read_that_would_wait_is_eagain)
+{
+	struct stream s = { .ops = &empty, .mode = OP_RDONLY };
+	struct op *op = op_new(OP_READ, keep, NULL);
+
+	op->stream = &s;
+	op->max = 10;
+	op->nonblock = 1;
+	result = 1;
+	op_start(op);
+	op_drain();
+	cr_expect_eq(result, -EAGAIN);
+	cr_expect_eq(unparked, 1, "the owner let it go");
+
+	op = op_new(OP_READ, keep, NULL);
+	op->stream = &s;
+	op->max = 10;
+	result = 1;
+	op_start(op);
+	op_drain();
+	cr_expect_eq(result, 1, "a blocking read waits");
+	op_cancel(op);
+	op_drain();
+	cr_expect_eq(result, -EINTR);
+	cr_expect_eq(unparked, 2);
 }
