@@ -27,6 +27,7 @@ static const char *const type_names[] = {
 	[OP_STAT] = "stat", [OP_LIST] = "list", [OP_MKDIR] = "mkdir",
 	[OP_RMDIR] = "rmdir", [OP_CTL] = "ctl", [OP_SNAP] = "read",
 	[OP_OPEN] = "open", [OP_READ] = "read", [OP_WRITE] = "write",
+	[OP_FLUSH] = "flush",
 };
 
 const char *
@@ -114,7 +115,8 @@ op_free(struct op *op)
 static int
 is_remote(const struct op *op)
 {
-	if (op->type == OP_READ || op->type == OP_WRITE || op->path == NULL)
+	if (op->type == OP_READ || op->type == OP_WRITE || op->type == OP_FLUSH ||
+	    op->path == NULL)
 		return 0;
 	/* mkdir of a server directory is refused here: the root holds only servers. */
 	if (op->type == OP_MKDIR && strchr(op->path + 1, '/') == NULL)
@@ -128,15 +130,19 @@ op_start(struct op *op)
 	if (op->state != OPS_NEW)
 		fatalx("op_start: op %p started twice", (void *)op);
 	op->state = OPS_RUNNING;
-	if (op->type == OP_READ || op->type == OP_WRITE) {
+	if (op->type == OP_READ || op->type == OP_WRITE || op->type == OP_FLUSH) {
 		if (op->stream == NULL) {
 			op_fail(op, -EBADF, "%s: no stream", op_type_name(op->type));
 			return;
 		}
 		if (op->type == OP_READ)
 			op->stream->ops->read(op->stream, op);
-		else
+		else if (op->type == OP_WRITE)
 			op->stream->ops->write(op->stream, op);
+		else if (op->stream->ops->flush != NULL)
+			op->stream->ops->flush(op->stream, op);
+		else
+			op_done(op, 0);
 		return;
 	}
 	if (op->path == NULL || op->path[0] != '/') {

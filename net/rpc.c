@@ -27,9 +27,10 @@
 
 struct rpc_call {
 	uint32_t tag;
-	struct op *op;
+	enum op_type type;
+	struct op *op;			/* NULL once orphaned: its caller was answered EINTR */
 	struct conn *c;
-	int cancelled;
+	int cancelled;			/* a CANCEL went out */
 	TAILQ_ENTRY(rpc_call) link;
 };
 
@@ -69,6 +70,7 @@ struct rstream {
 	size_t ra_budget;		/* bytes asked for in flight + answered, not delivered */
 	int delivered;			/* a byte reached the opener: read ahead from now on */
 	int ra_stop;			/* EOF or an error came: one request at a time again */
+	uint64_t intr_at;		/* the first read was interrupted: EINTR at this time */
 
 	/* Writing. */
 	int wb;				/* the owner parks our writes: complete them early */
@@ -78,6 +80,8 @@ struct rstream {
 	int werr;			/* one of those failed: told to the next write */
 	char *wmsg;
 	struct op_queue wwait;		/* writes waiting for room in the window */
+	TAILQ_HEAD(, rwrite) wdirect;	/* writes in flight whose opener still waits */
+	struct op_queue flushes;	/* FLUSHes waiting for the writes behind */
 };
 
 static const char *const op_names[] = {
@@ -131,6 +135,7 @@ struct rchunk {
 	struct op *op;			/* the request, NULL once answered */
 	size_t asked;
 	int direct;			/* asked for the waiting read, before any byte came */
+	int abandoned;			/* its read gave up waiting: an EINTR answer is dropped */
 	int rc;
 	char *msg;
 	char *data;
@@ -142,6 +147,8 @@ struct rwrite {
 	struct op *op;			/* the request sent */
 	struct op *local;		/* the opener's write, waiting for it; NULL if done early */
 	size_t len;
+	int intr;			/* local was interrupted: the owner's answer ends it */
+	TAILQ_ENTRY(rwrite) link;	/* in rs->wdirect while local waits */
 };
 
 static const struct stream_ops rs_ops;
@@ -189,9 +196,12 @@ chunk_done(struct op *op)
 		if (ch->len == 0)
 			rs->ra_stop = 1;
 	}
-	if (rs->released)
+	if (rs->released || (ch->abandoned && ch->rc == -EINTR)) {
+		/* Not wanted, or the CANCEL of a read that already gave up: nothing to
+		 * tell anyone (bytes that raced the CANCEL go to the next read). */
 		chunk_free(rs, ch);
-	else {
+	}
+	if (!rs->released) {
 		rs_pump(rs);
 		stream_notify(&rs->s);
 	}
@@ -240,6 +250,7 @@ rs_pump(struct rstream *rs)
 	    (ch = TAILQ_FIRST(&rs->chunks)) != NULL && ch->op == NULL) {
 		TAILQ_REMOVE(&rs->reads, op, link);
 		op->cancel = NULL;
+		rs->intr_at = 0;
 		if (ch->rc < 0) {
 			int rc = ch->rc;
 			char *m = ch->msg;
@@ -297,15 +308,81 @@ rs_pump(struct rstream *rs)
 			break;
 }
 
+static void wdirect_expire(struct rstream *rs);
+
+/* ---- interrupted first reads ----
+ *
+ * An interrupted first read cancels its own request on the owner and takes the answer
+ * (EINTR, or the bytes if they raced the CANCEL), so a recv closed before its first
+ * byte gives its message back.  But an owner that does not answer (a stopped host)
+ * must not hold the reader: after INTR_GRACE_MS the read ends with EINTR anyway, and
+ * a late answer's bytes go to the next read (or are dropped at release). */
+
+#define INTR_GRACE_MS	500
+
+static uv_timer_t grace_timer;
+static int grace_inited;
+
+static void
+grace_expire(uv_timer_t *t)
+{
+	uint64_t now = uv_now(t->loop), next = 0;
+	struct rstream *rs;
+	struct rchunk *ch;
+	struct conn *c;
+	struct op *op;
+
+	TAILQ_FOREACH(c, &conn_all, link)
+		TAILQ_FOREACH(rs, &c->rstreams, link) {
+			if (rs->intr_at == 0)
+				continue;
+			if (rs->intr_at > now) {
+				if (next == 0 || rs->intr_at < next)
+					next = rs->intr_at;
+				continue;
+			}
+			rs->intr_at = 0;
+			if ((ch = TAILQ_FIRST(&rs->chunks)) != NULL && ch->op != NULL)
+				ch->abandoned = 1;
+			if ((op = TAILQ_FIRST(&rs->reads)) != NULL && ch != NULL && ch->abandoned) {
+				TAILQ_REMOVE(&rs->reads, op, link);
+				op->cancel = NULL;
+				op_fail(op, -EINTR, "interrupted (server %s does not answer)",
+				    rs->where);
+			}
+			wdirect_expire(rs);
+		}
+	if (next != 0)
+		uv_timer_start(&grace_timer, grace_expire, next - now, 0);
+}
+
+static void
+grace_arm(struct rstream *rs)
+{
+	uv_loop_t *l = rs->c->tcp.loop;
+
+	if (!grace_inited) {
+		uv_timer_init(l, &grace_timer);
+		uv_unref((uv_handle_t *)&grace_timer);
+		grace_inited = 1;
+	}
+	if (rs->intr_at == 0)
+		rs->intr_at = uv_now(l) + INTR_GRACE_MS;
+	if (!uv_is_active((uv_handle_t *)&grace_timer))
+		uv_timer_start(&grace_timer, grace_expire, INTR_GRACE_MS, 0);
+}
+
 static void
 rs_read_cancel(struct op *op)
 {
 	struct rstream *rs = op->owner;
 	struct rchunk *ch = TAILQ_FIRST(&rs->chunks);
 
-	if (op == TAILQ_FIRST(&rs->reads) && ch != NULL && ch->direct && ch->op != NULL) {
-		/* Its own request: the owner's answer ends it (EINTR, or the bytes). */
+	if (op == TAILQ_FIRST(&rs->reads) && ch != NULL && ch->direct && ch->op != NULL &&
+	    rs->c != NULL) {
+		/* Its own request: the owner's answer ends it, within the grace. */
 		op_cancel(ch->op);
+		grace_arm(rs);
 		return;
 	}
 	TAILQ_REMOVE(&rs->reads, op, link);
@@ -339,6 +416,7 @@ wb_room(struct rstream *rs, size_t len)
 }
 
 static void rs_wdrain(struct rstream *rs);
+static void flush_check(struct rstream *rs);
 
 static void
 write_done(struct op *op)
@@ -347,6 +425,7 @@ write_done(struct op *op)
 	struct rstream *rs = w->rs;
 
 	if (w->local != NULL) {
+		TAILQ_REMOVE(&rs->wdirect, w, link);
 		rs->nwdirect--;
 		w->local->cancel = NULL;
 		if (op->rc < 0)
@@ -365,6 +444,7 @@ write_done(struct op *op)
 	free(w);
 	if (!rs->released) {
 		rs_wdrain(rs);
+		flush_check(rs);
 		stream_notify(&rs->s);
 	}
 	rs_put(rs);
@@ -375,7 +455,34 @@ rs_wdirect_cancel(struct op *local)
 {
 	struct rwrite *w = local->owner;
 
-	op_cancel(w->op);	/* the owner's answer ends it */
+	/* The owner's answer ends it (EINTR, or what it took), within the grace. */
+	w->intr = 1;
+	op_cancel(w->op);
+	if (w->rs->c != NULL)
+		grace_arm(w->rs);
+}
+
+/* Interrupted writes whose owner did not answer within the grace: the writer is not
+ * held any longer.  Its bytes may have been taken, so EINTR (a retry would send them
+ * twice) would be as wrong as silence: the write completes as written behind, and
+ * the owner's answer, when it comes, is told to the next write or close(2). */
+static void
+wdirect_expire(struct rstream *rs)
+{
+	struct rwrite *w, *next;
+
+	for (w = TAILQ_FIRST(&rs->wdirect); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, link);
+		if (!w->intr)
+			continue;
+		TAILQ_REMOVE(&rs->wdirect, w, link);
+		rs->nwdirect--;
+		rs->nwb++;
+		rs->wb_bytes += w->len;
+		w->local->cancel = NULL;
+		op_done(w->local, (int)w->len);
+		w->local = NULL;
+	}
 }
 
 /* Send local's bytes; local completes now (early) or with the owner's answer. */
@@ -406,6 +513,7 @@ write_send(struct rstream *rs, struct op *local, int early)
 		op_done(local, (int)w->len);
 	} else {
 		w->local = local;
+		TAILQ_INSERT_TAIL(&rs->wdirect, w, link);
 		rs->nwdirect++;
 		local->owner = w;
 		local->cancel = rs_wdirect_cancel;
@@ -497,26 +605,62 @@ rs_poll(struct stream *s)
 	return rs->c == NULL ? POLLIN | POLLERR : POLLIN;
 }
 
-/* A close(2) is coming (FUSE FLUSH), answered at once: the first failure of a write
- * completed early, if one has come back, told once (the next write does not repeat
- * it); EHOSTDOWN if the connection died under writes completed early.  Writes still
- * in flight cannot be waited for: a failure that comes back after this is told to a
- * later write of the same open, if any, and is otherwise lost for the file writer. */
+/* A close(2) is coming (FUSE FLUSH): as NFS's close-to-open, it waits until every
+ * write completed early has been answered, then reports the first failure (once: the
+ * next write does not repeat it) -- EHOSTDOWN if the connection died under them.  A
+ * FLUSH with nothing outstanding (bash's dup2 of a file it has not written) is
+ * answered at once.  An interrupt ends the wait (EINTR). */
 static int
-rs_flush(struct stream *s)
+flush_ready(const struct rstream *rs)
 {
-	struct rstream *rs = s->priv;
+	return rs->werr != 0 || (rs->nwb == 0 && TAILQ_EMPTY(&rs->wwait));
+}
+
+static void
+flush_finish(struct op *op, struct rstream *rs)
+{
 	int rc = rs->werr;
 
-	if (rc != 0) {
-		rs->werr = 0;
-		free(rs->wmsg);
-		rs->wmsg = NULL;
-		return rc;
+	if (rc == 0) {
+		op_done(op, 0);
+		return;
 	}
-	if (rs->c == NULL && rs->nwb > 0)
-		return -EHOSTDOWN;
-	return 0;
+	rs->werr = 0;
+	op_fail(op, rc, "%s", rs->wmsg != NULL ? rs->wmsg : strerror(-rc));
+	free(rs->wmsg);
+	rs->wmsg = NULL;
+}
+
+static void
+flush_check(struct rstream *rs)
+{
+	struct op *op;
+
+	while (flush_ready(rs) && (op = TAILQ_FIRST(&rs->flushes)) != NULL) {
+		TAILQ_REMOVE(&rs->flushes, op, link);
+		flush_finish(op, rs);
+	}
+}
+
+static void
+rs_flush_cancel(struct op *op)
+{
+	struct rstream *rs = op->owner;
+
+	TAILQ_REMOVE(&rs->flushes, op, link);
+}
+
+static void
+rs_flush(struct stream *s, struct op *op)
+{
+	struct rstream *rs = s->priv;
+
+	if (flush_ready(rs) && TAILQ_EMPTY(&rs->flushes)) {
+		flush_finish(op, rs);
+		return;
+	}
+	op_park(op, rs_flush_cancel, rs);
+	TAILQ_INSERT_TAIL(&rs->flushes, op, link);
 }
 
 static void
@@ -524,9 +668,37 @@ rs_release(struct stream *s)
 {
 	struct rstream *rs = s->priv;
 	struct rchunk *ch, *next;
+	struct rwrite *w;
+	struct op *op;
 
-	/* The FUSE layer releases with no read or write of its own in flight. */
+	/* The FUSE layer releases with no read or write of its own in flight; any other
+	 * opener's ops still waiting end here, as libuv's stream destroy ends them. */
 	rs->released = 1;
+	rs->intr_at = 0;
+	while ((op = TAILQ_FIRST(&rs->reads)) != NULL) {
+		TAILQ_REMOVE(&rs->reads, op, link);
+		op->cancel = NULL;
+		op_fail(op, -ECANCELED, "read: stream closed");
+	}
+	while ((op = TAILQ_FIRST(&rs->wwait)) != NULL) {
+		TAILQ_REMOVE(&rs->wwait, op, link);
+		op->cancel = NULL;
+		op_fail(op, -ECANCELED, "write: stream closed");
+	}
+	while ((op = TAILQ_FIRST(&rs->flushes)) != NULL) {
+		TAILQ_REMOVE(&rs->flushes, op, link);
+		op_fail(op, -ECANCELED, "flush: stream closed");
+	}
+	while ((w = TAILQ_FIRST(&rs->wdirect)) != NULL) {
+		/* Sent: the owner takes its bytes before the RELEASE that follows. */
+		TAILQ_REMOVE(&rs->wdirect, w, link);
+		rs->nwdirect--;
+		rs->nwb++;
+		rs->wb_bytes += w->len;
+		w->local->cancel = NULL;
+		op_fail(w->local, -ECANCELED, "write: stream closed");
+		w->local = NULL;
+	}
 	for (ch = TAILQ_FIRST(&rs->chunks); ch != NULL; ch = next) {
 		next = TAILQ_NEXT(ch, link);
 		if (ch->op != NULL)
@@ -568,6 +740,8 @@ rs_new(struct conn *c, uint32_t h, int mode)
 	TAILQ_INIT(&rs->reads);
 	TAILQ_INIT(&rs->chunks);
 	TAILQ_INIT(&rs->wwait);
+	TAILQ_INIT(&rs->wdirect);
+	TAILQ_INIT(&rs->flushes);
 	snprintf(rs->where, sizeof rs->where, "%s", c->peer_id[0] ? c->peer_id : c->name);
 	TAILQ_INSERT_TAIL(&c->rstreams, rs, link);
 	return &rs->s;
@@ -580,11 +754,23 @@ call_cancel(struct op *op)
 {
 	struct rpc_call *call = op->owner;
 
-	/* The op stays running: the owner answers the CANCEL with EINTR or the result. */
 	if (!call->cancelled && call->c != NULL) {
 		call->cancelled = 1;
 		conn_send_empty(call->c, FRAME_CANCEL, call->tag);
 	}
+	/* A remote stream's own READ and WRITE requests stay running: the owner answers
+	 * the CANCEL with EINTR or the result, and the stream decides what its opener
+	 * sees (and when).  Any other op ends now, whether or not the owner answers: its
+	 * caller (a FUSE request, a process that cannot die until it is answered) must
+	 * not wait on an owner that may be stopped.  The call stays, orphaned, until the
+	 * reply comes or the connection ends; a stream a late OPEN reply carries is
+	 * released, so a recv interrupted in its open gives its message back. */
+	if (op->type == OP_READ || op->type == OP_WRITE)
+		return;
+	call->op = NULL;
+	op->owner = NULL;
+	op->cancel = NULL;
+	op_fail(op, -EINTR, "interrupted");
 }
 
 void
@@ -673,6 +859,7 @@ rpc_call(struct conn *c, struct op *op)
 	if (op->type == OP_WRITE)
 		op->len = blen;		/* what the reply's count is checked against */
 	call->op = op;
+	call->type = op->type;
 	call->c = c;
 	op->owner = call;
 	op->cancel = call_cancel;
@@ -722,6 +909,16 @@ handle_rep(struct conn *c, const struct frame *f)
 	}
 	TAILQ_REMOVE(&c->calls, call, link);
 	op = call->op;
+	if (op == NULL) {
+		/* Orphaned: its caller was told EINTR.  A stream opened after all goes. */
+		j = json_object_get(head, "h");
+		if (call->type == OP_OPEN && rc >= 0 && json_is_integer(j) &&
+		    json_integer_value(j) > 0 && json_integer_value(j) <= UINT32_MAX)
+			conn_send_empty(c, FRAME_RELEASE, (uint32_t)json_integer_value(j));
+		free(call);
+		json_decref(head);
+		return 0;
+	}
 	free(call);
 	op->cancel = NULL;
 	if (rc < 0) {
@@ -1125,9 +1322,12 @@ rpc_conn_closed(struct conn *c)
 
 	while ((call = TAILQ_FIRST(&c->calls)) != NULL) {
 		TAILQ_REMOVE(&c->calls, call, link);
-		call->op->cancel = NULL;
-		op_fail(call->op, -EHOSTDOWN, "%s: server %s is down",
-		    call->op->path != NULL ? call->op->path : op_type_name(call->op->type), who);
+		if (call->op != NULL) {
+			call->op->cancel = NULL;
+			op_fail(call->op, -EHOSTDOWN, "%s: server %s is down",
+			    call->op->path != NULL ? call->op->path :
+			    op_type_name(call->op->type), who);
+		}
 		free(call);
 	}
 	while ((rs = TAILQ_FIRST(&c->rstreams)) != NULL) {
