@@ -51,9 +51,11 @@ check "no reader left in D state" not_d $r2
 
 # --- waiting in the first read: a sender holds the message open, writes nothing ---
 cont_b
-timeout 30 python3 -c '
+timeout 60 python3 -c '
 import os, sys, time
-fd = os.open(sys.argv[1], os.O_WRONLY); time.sleep(5); os.write(fd, b"late\n"); os.close(fd)' "$H/send" & s=$!
+open(sys.argv[2], "w").write("ready")
+fd = os.open(sys.argv[1], os.O_WRONLY); time.sleep(5); os.write(fd, b"late\n"); os.close(fd)' "$H/send" "$T_TMP/py.ready" & s=$!
+wait_for 30 test -s "$T_TMP/py.ready"	# python may take seconds to start
 "$IR" "$H/recv" 3000 >/dev/null 2>"$T_TMP/read.err" & r3=$!
 sleep 1
 stop_b
