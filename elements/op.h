@@ -121,6 +121,9 @@ struct stream {
 	struct element *elem;		/* the local element (stream_new), NULL for remote */
 	int mode;			/* how it was opened (set by the op layer when OP_OPEN
 					 * completes): READ and WRITE are checked against it */
+	int aborted;			/* set before release when the opener vanished (its
+					 * server or connection lost): what it wrote is cut short
+					 * and must end in an error, never pass for complete */
 	/* Set by the opener: called from the loop when readiness may have changed. */
 	void (*notify)(struct stream *s, void *arg);
 	void *notify_arg;

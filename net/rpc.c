@@ -707,10 +707,18 @@ rs_release(struct stream *s)
 			chunk_free(rs, ch);
 	}
 	if (rs->c != NULL) {
-		/* After our requests on the connection: the owner releases after them. */
-		conn_send_empty(rs->c, FRAME_RELEASE, rs->h);
-		TAILQ_REMOVE(&rs->c->rstreams, rs, link);
+		/* After our requests on the connection: the owner releases after them.
+		 * An abort (our opener vanished) is relayed to the owner. */
+		struct conn *c = rs->c;
+		json_t *head = s->aborted ? json_pack("{s:b}", "abort", 1) : NULL;
+
+		TAILQ_REMOVE(&c->rstreams, rs, link);
 		rs->c = NULL;
+		if (!s->aborted)
+			conn_send_empty(c, FRAME_RELEASE, rs->h);
+		else if (head == NULL || conn_send_msg(c, FRAME_RELEASE, rs->h, head, NULL, 0) < 0)
+			conn_close(c, -ENOMEM);		/* then the owner aborts it */
+		json_decref(head);
 	}
 	rs_put(rs);
 }
@@ -1275,11 +1283,31 @@ handle_req(struct conn *c, const struct frame *f)
 	return 0;
 }
 
+/* A RELEASE is empty, or carries {"abort": true} when the stream's opener on the
+ * other side vanished (a remote stream relays the abort): 1 aborted, 0 not, -1 bad. */
+static int
+release_aborted(const struct frame *f)
+{
+	const uint8_t *body;
+	size_t blen;
+	json_t *head;
+	int rc;
+
+	if (f->len == 0)
+		return 0;
+	if (frame_msg_parse(f->payload, f->len, &head, &body, &blen) < 0)
+		return -1;
+	rc = blen == 0 && json_is_true(json_object_get(head, "abort")) ? 1 : -1;
+	json_decref(head);
+	return rc;
+}
+
 int
 rpc_frame(struct conn *c, const struct frame *f)
 {
 	struct rpc_inreq *r;
 	struct rpc_handle *h;
+	int aborted;
 
 	switch (f->type) {
 	case FRAME_REQ:
@@ -1296,11 +1324,13 @@ rpc_frame(struct conn *c, const struct frame *f)
 			}
 		return 0;	/* the request may have finished already */
 	case FRAME_RELEASE:
-		if (f->len != 0)
+		if ((aborted = release_aborted(f)) < 0)
 			return -EBADMSG;
 		TAILQ_FOREACH(h, &c->handles, link)
 			if (h->id == f->id && !h->released) {
 				h->released = 1;
+				if (aborted && h->s != NULL)
+					h->s->aborted = 1;
 				if (h->busy == 0)
 					handle_free(h);
 				break;
@@ -1347,6 +1377,9 @@ rpc_conn_closed(struct conn *c)
 		TAILQ_REMOVE(&c->handles, h, link);
 		h->c = NULL;
 		h->released = 1;
+		/* Its opener vanished: what it was writing is cut short. */
+		if (h->s != NULL)
+			h->s->aborted = 1;
 		if (h->busy == 0)
 			handle_free(h);
 	}

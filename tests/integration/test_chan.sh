@@ -4,7 +4,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_more.sh"
 start_target A
 M=$A_MNT; X=$A_ID
-peek0() { printf '{"Cap": %s, "Closed": %s, "Aborted": false, "NumSend": %s, "NumRecv": %s}' "$@"; }
+peek0() { printf '{"Cap": %s, "Closed": %s, "Aborted": false, "NumSend": %s, "NumRecv": %s, "NumAborted": 0}' "$@"; }
 
 # --- the seed example: /X/this/is/charlie, capacity 3 ---
 C=$M/$X/this/is/charlie

@@ -83,7 +83,7 @@ timeout 10 bash -c "echo again > '$C/send'" & s=$!
 expect_eq "the owner's channel still pairs senders and receivers" "$(timeout 10 cat "$C/recv")" "again"
 wait_pid 10 $s; expect_eq "its sender done" "$?" 0
 expect_eq "the interrupted receivers were not counted" "$(cat "$C/peek")" \
-	'{"Cap": 0, "Closed": false, "Aborted": false, "NumSend": 1, "NumRecv": 1}'
+	'{"Cap": 0, "Closed": false, "Aborted": false, "NumSend": 1, "NumRecv": 1, "NumAborted": 0}'
 check "A healthy" server_healthy A
 check "B healthy" server_healthy B
 finish
