@@ -49,6 +49,7 @@ struct rpc_handle {
 	struct stream *s;
 	int busy;			/* requests running on it */
 	int released;			/* RELEASE came (or the connection died) */
+	uint32_t poll_tag;		/* a readiness wait (a read of 0 with "wait") */
 	struct conn *c;
 	TAILQ_ENTRY(rpc_handle) link;
 };
@@ -71,6 +72,9 @@ struct rstream {
 	int delivered;			/* a byte reached the opener: read ahead from now on */
 	int ra_stop;			/* EOF or an error came: one request at a time again */
 	uint64_t intr_at;		/* the first read was interrupted: EINTR at this time */
+	struct op *pollop;		/* a readiness wait in flight, or NULL */
+	unsigned asks, poll_asks;	/* chunks asked for: now, and when pollop went */
+	int ready;			/* the owner said readable, and nothing asked since */
 
 	/* Writing. */
 	int wb;				/* the owner parks our writes: complete them early */
@@ -228,6 +232,8 @@ chunk_ask(struct rstream *rs, size_t max, int direct)
 	ch->direct = direct;
 	TAILQ_INSERT_TAIL(&rs->chunks, ch, link);
 	rs->nchunks_out++;
+	rs->asks++;
+	rs->ready = 0;
 	rs->ra_budget += max;
 	rs->refs++;
 	op->stream = &rs->s;
@@ -586,6 +592,37 @@ rs_write(struct stream *s, struct op *op)
 	TAILQ_INSERT_TAIL(&rs->wwait, op, link);
 }
 
+static void
+poll_done(struct op *op)
+{
+	struct rstream *rs = op->arg;
+
+	rs->pollop = NULL;
+	/* An answer to a wait sent before the last chunk was asked for is stale. */
+	if (op->rc >= 0 && rs->poll_asks == rs->asks)
+		rs->ready = 1;
+	if (!rs->released)
+		stream_notify(&rs->s);
+	rs_put(rs);
+}
+
+/* Ask the owner to answer once the stream is readable (a read of 0 with "wait"). */
+static void
+poll_ask(struct rstream *rs)
+{
+	struct op *op;
+
+	if (rs->pollop != NULL || rs->c == NULL || (op = op_new(OP_READ, poll_done, rs)) == NULL)
+		return;
+	op->stream = &rs->s;
+	op->max = 0;
+	op->state = OPS_RUNNING;
+	rs->pollop = op;
+	rs->poll_asks = rs->asks;
+	rs->refs++;
+	rpc_call(rs->c, op);
+}
+
 static int
 rs_poll(struct stream *s)
 {
@@ -601,8 +638,15 @@ rs_poll(struct stream *s)
 	}
 	if (ch != NULL)
 		return ch->op == NULL ? POLLIN : 0;
-	/* Nothing asked for (no read yet, or after EOF): a read will ask. */
-	return rs->c == NULL ? POLLIN | POLLERR : POLLIN;
+	if (rs->c == NULL)
+		return POLLIN | POLLERR;
+	/* Nothing asked for (no read yet, or after EOF): asking for bytes would take
+	 * them (a recv polled, then closed, must give its message back), so ask the
+	 * owner to say when its stream is readable instead. */
+	if (rs->ready)
+		return POLLIN;
+	poll_ask(rs);
+	return 0;
 }
 
 /* A close(2) is coming (FUSE FLUSH): as NFS's close-to-open, it waits until every
@@ -675,6 +719,8 @@ rs_release(struct stream *s)
 	 * opener's ops still waiting end here, as libuv's stream destroy ends them. */
 	rs->released = 1;
 	rs->intr_at = 0;
+	if (rs->pollop != NULL)
+		op_cancel(rs->pollop);	/* answered EINTR: poll_done lets go */
 	while ((op = TAILQ_FIRST(&rs->reads)) != NULL) {
 		TAILQ_REMOVE(&rs->reads, op, link);
 		op->cancel = NULL;
@@ -816,6 +862,8 @@ rpc_call(struct conn *c, struct op *op)
 		json_object_set_new(head, "h", json_integer(((struct rstream *)op->stream->priv)->h));
 		json_object_set_new(head, "max", json_integer(
 		    op->max > FRAME_DATA_MAX ? FRAME_DATA_MAX : (json_int_t)op->max));
+		if (op->cb == poll_done)
+			json_object_set_new(head, "wait", json_true());
 		break;
 	case OP_WRITE:
 		json_object_set_new(head, "h", json_integer(((struct rstream *)op->stream->priv)->h));
@@ -991,13 +1039,18 @@ handle_rep(struct conn *c, const struct frame *f)
 
 /* ---- the owner side ---- */
 
+static void poll_answer(struct rpc_handle *h, int rc);
+
 static void
 handle_free(struct rpc_handle *h)
 {
+	poll_answer(h, -ECANCELED);
 	if (h->c != NULL)
 		TAILQ_REMOVE(&h->c->handles, h, link);
-	if (h->s != NULL)
+	if (h->s != NULL) {
+		h->s->notify = NULL;
 		h->s->ops->release(h->s);
+	}
 	free(h);
 }
 
@@ -1207,6 +1260,63 @@ reply_error(struct conn *c, uint32_t tag, int rc, const char *msg)
 	return r;
 }
 
+/* ---- readiness waits (the owner side of a remote poll) ----
+ *
+ * A read of 0 bytes with "wait" asks to be answered (rc 0, no bytes) once the stream
+ * is readable -- bytes, EOF or an error are there -- without taking anything, so a
+ * remote poll(2) is exact before the first byte too, and a recv polled but never read
+ * still gives its message back.  One per handle; the handle's stream reports changes
+ * of readiness to us, its opener (stream_notify). */
+
+static int
+poll_ready(struct stream *s)
+{
+	return s->ops->poll == NULL || (s->ops->poll(s) & (POLLIN | POLLERR | POLLHUP));
+}
+
+static void
+poll_answer(struct rpc_handle *h, int rc)
+{
+	uint32_t tag = h->poll_tag;
+
+	h->poll_tag = 0;
+	if (h->c != NULL && tag != 0) {
+		json_t *head = json_pack("{s:i}", "rc", rc);
+		if (head == NULL || conn_send_msg(h->c, FRAME_REP, tag, head, NULL, 0) < 0)
+			conn_close(h->c, -ENOMEM);
+		json_decref(head);
+	}
+}
+
+static void
+handle_notify(struct stream *s, void *arg)
+{
+	struct rpc_handle *h = arg;
+
+	if (h->poll_tag != 0 && poll_ready(s))
+		poll_answer(h, 0);
+}
+
+static int
+poll_wait(struct conn *c, uint32_t tag, uint32_t hid)
+{
+	struct rpc_handle *h;
+
+	TAILQ_FOREACH(h, &c->handles, link)
+		if (h->id == hid)
+			break;
+	if (h == NULL || h->released)
+		return reply_error(c, tag, -EBADF, "no such open stream");
+	if (h->poll_tag != 0)
+		return reply_error(c, tag, -EBUSY, "a readiness wait is already pending");
+	h->poll_tag = tag;
+	h->s->notify = handle_notify;
+	h->s->notify_arg = h;
+	if (poll_ready(h->s))
+		poll_answer(h, 0);
+	return 0;
+}
+
 static int
 handle_req(struct conn *c, const struct frame *f)
 {
@@ -1219,7 +1329,7 @@ handle_req(struct conn *c, const struct frame *f)
 	json_t *head;
 	struct op *op;
 	char *who;
-	int rc;
+	int rc, wait;
 
 	TAILQ_FOREACH(r, &c->inreqs, link)
 		if (r->tag == f->id)
@@ -1228,10 +1338,18 @@ handle_req(struct conn *c, const struct frame *f)
 		return -EBADMSG;
 	rc = parse_req(head, body, blen, conn_body(c, &blen_apart) != NULL ? c : NULL, &op,
 	    &hid, &msg);
+	wait = json_is_true(json_object_get(head, "wait"));
 	json_decref(head);
 	if (rc < 0) {
 		log_warnx("connection %s: bad request: %s", c->name, msg);
 		return reply_error(c, f->id, rc, msg);
+	}
+	if (wait) {
+		rc = op->type == OP_READ && op->max == 0 ? 0 : -EINVAL;
+		op_free(op);
+		if (rc < 0)
+			return reply_error(c, f->id, rc, "\"wait\" is for a read of 0 bytes");
+		return poll_wait(c, f->id, hid);
 	}
 	if (c->ninreqs >= INREQ_MAX || c->inreq_bytes + blen > INREQ_BYTES_MAX) {
 		log_warnx("connection %s: %d requests holding %zu bytes in flight: too many",
@@ -1320,6 +1438,11 @@ rpc_frame(struct conn *c, const struct frame *f)
 		TAILQ_FOREACH(r, &c->inreqs, link)
 			if (r->tag == f->id) {
 				op_cancel(r->op);
+				return 0;
+			}
+		TAILQ_FOREACH(h, &c->handles, link)
+			if (h->poll_tag == f->id) {
+				poll_answer(h, -EINTR);
 				break;
 			}
 		return 0;	/* the request may have finished already */
