@@ -35,7 +35,7 @@ static uv_loop_t *loop;
 static const struct conn_events *events;
 static uv_timer_t trim_timer;
 
-struct wreq {
+struct conn_write {
 	uv_write_t req;
 	struct conn *c;
 	void *a, *b;
@@ -135,7 +135,7 @@ update_reading(struct conn *c);
 static void
 on_written(uv_write_t *req, int status)
 {
-	struct wreq *w = (struct wreq *)req;
+	struct conn_write *w = (struct conn_write *)req;
 	struct conn *c = w->c;
 
 	c->wqueued -= w->len;
@@ -159,7 +159,7 @@ on_written(uv_write_t *req, int status)
 void
 conn_send2(struct conn *c, void *a, size_t alen, void *b, size_t blen)
 {
-	struct wreq *w;
+	struct conn_write *w;
 	uv_buf_t bufs[2];
 	int n = 0, rc;
 
