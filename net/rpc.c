@@ -6,6 +6,7 @@
  * call then staying as an orphan until its reply.  The owner side is serve.c, the
  * remote streams an OPEN hands back rstream.c.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,7 @@ rpc_call(struct conn *c, struct op *op)
 	json_t *head;
 	int rc;
 
+	assert(op->state == OPS_RUNNING);
 	if (c->state != CONN_UP) {
 		op_fail(op, -EHOSTDOWN, "%s: server %s is down", op->path ? op->path : "stream",
 		    c->peer_id[0] ? c->peer_id : c->name);

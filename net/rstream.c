@@ -5,6 +5,7 @@
  * (docs/protocol.md); poll(2) is exact through readiness waits; close(2) waits for the
  * writes behind (FLUSH).
  */
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -99,8 +100,11 @@ static void rs_pump(struct rstream *rs);
 static void
 rs_put(struct rstream *rs)
 {
+	assert(rs->refs > 0);
 	if (--rs->refs > 0)
 		return;
+	/* The last reference: the opener released it, no request of ours is out. */
+	assert(rs->released && rs->c == NULL && rs->nchunks_out == 0 && rs->pollop == NULL);
 	free(rs->wmsg);
 	free(rs);
 }
@@ -122,6 +126,7 @@ chunk_done(struct op *op)
 	struct rchunk *ch = op->arg;
 	struct rstream *rs = ch->rs;
 
+	assert(ch->op == op && rs->nchunks_out > 0);
 	ch->op = NULL;
 	rs->nchunks_out--;
 	rs->ra_budget -= ch->asked;
@@ -368,6 +373,8 @@ write_done(struct op *op)
 	struct rwrite *w = op->arg;
 	struct rstream *rs = w->rs;
 
+	assert(w->op == op);
+	assert(w->local != NULL ? rs->nwdirect > 0 : rs->nwb > 0 && rs->wb_bytes >= w->len);
 	if (w->local != NULL) {
 		TAILQ_REMOVE(&rs->wdirect, w, link);
 		rs->nwdirect--;
@@ -535,6 +542,7 @@ poll_done(struct op *op)
 {
 	struct rstream *rs = op->arg;
 
+	assert(rs->pollop == op);
 	rs->pollop = NULL;
 	/* An answer to a wait sent before the last chunk was asked for is stale. */
 	if (op->rc >= 0 && rs->poll_asks == rs->asks)
@@ -653,6 +661,7 @@ rs_release(struct stream *s)
 	struct rwrite *w;
 	struct op *op;
 
+	assert(!rs->released);		/* released once */
 	/* The FUSE layer releases with no read or write of its own in flight; any other
 	 * opener's ops still waiting end here, as libuv's stream destroy ends them. */
 	rs->released = 1;

@@ -6,6 +6,7 @@
  * under its own op.  A handle whose connection died is released as aborted: what its
  * opener was writing is cut short.
  */
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -49,6 +50,7 @@ static void poll_answer(struct rpc_handle *h, int rc);
 static void
 handle_free(struct rpc_handle *h)
 {
+	assert(h->released && h->busy == 0);	/* never under a request of its own */
 	poll_answer(h, -ECANCELED);
 	if (h->c != NULL)
 		TAILQ_REMOVE(&h->c->handles, h, link);
@@ -69,6 +71,8 @@ inreq_done(struct op *op)
 	size_t hlen, blen = 0;
 	char *body = NULL;
 	json_t *head;
+
+	assert(r->op == op && (h == NULL || h->busy > 0));
 
 	if (h != NULL) {
 		h->busy--;
