@@ -4,7 +4,7 @@
 # counts as aborted (issue 8).
 source "$(dirname "$0")/cluster.sh"
 source "$(dirname "$0")/lib_more.sh"
-start_cluster 2
+start_cluster 3
 A_URL=$S1_URL; A_PID=$S1_PID; A_MNT=$S1_MNT; B_ID=$S2_ID; B_MNT=$S2_MNT
 C=$B_MNT/$B_ID/ch
 mkdir "$C" && wr "$C/ctl" "mkchan 0"
@@ -27,6 +27,17 @@ expect_eq "its receiver fails instead of seeing EOF" "$(cat "$T_TMP/cli.rc"):$(c
 	"1:cat: $C/recv: Software caused connection abort"
 wait $sp 2>/dev/null
 
+# --- a writer through S3's mount, and S3 stops (SIGTERM): its open files are
+# released at unmount, but their writers never closed them ---
+receive_bg term
+timeout 60 sh -c "head -c 500000000 /dev/zero > '$S3_MNT/$B_ID/ch/send'" 2>/dev/null & wp=$!
+check "the writer's bytes are flowing" some_bytes term
+kill -TERM "$S3_PID"
+wait_for 30 test -s "$T_TMP/term.rc"
+expect_eq "its receiver fails instead of seeing EOF" "$(cat "$T_TMP/term.rc"):$(cat "$T_TMP/term.err")" \
+	"1:cat: $C/recv: Software caused connection abort"
+wait $wp 2>/dev/null
+
 # --- a writer through A's mount, and A dies ---
 receive_bg fuse
 timeout 60 sh -c "head -c 500000000 /dev/zero > '$A_MNT/$B_ID/ch/send'" 2>/dev/null & wp=$!
@@ -36,8 +47,8 @@ wait_for 30 test -s "$T_TMP/fuse.rc"
 expect_eq "its receiver fails instead of seeing EOF" "$(cat "$T_TMP/fuse.rc"):$(cat "$T_TMP/fuse.err")" \
 	"1:cat: $C/recv: Software caused connection abort"
 wait $wp 2>/dev/null
-expect_eq "both count as aborted, neither as sent" "$(cat "$C/peek")" \
-	'{"Cap": 0, "Closed": false, "Aborted": false, "NumSend": 0, "NumRecv": 2, "NumAborted": 2}'
+expect_eq "all count as aborted, none as sent" "$(cat "$C/peek")" \
+	'{"Cap": 0, "Closed": false, "Aborted": false, "NumSend": 0, "NumRecv": 3, "NumAborted": 3}'
 expect_eq "the owner's error file says why" "$(cat "$C/error")" \
 	"/$B_ID/ch: message aborted: its sender's server or connection was lost mid-message"
 
