@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib_more.sh"
 start_target A
 M=$A_MNT; X=$A_ID
 IR=$(tool intr_read)
-peek0() { printf '{"Cap": %s, "Closed": %s, "Aborted": false, "NumSend": %s, "NumRecv": %s}' "$@"; }
+peek0() { printf '{"Cap": %s, "Closed": %s, "Aborted": false, "NumSend": %s, "NumRecv": %s, "NumAborted": 0}' "$@"; }
 # timed_int SECS CMD...: run CMD under `timeout -s INT SECS`; sets RC and MS (elapsed)
 timed_int() {
 	local secs=$1 t0; shift

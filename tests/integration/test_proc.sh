@@ -150,7 +150,7 @@ check "mkproc with Dir inside the mount" mk "$P" "{\"Path\":\"/bin/sh\",\"Args\"
 expect_eq "server answers while the child starts in the mount" "$(timeout 3 cat "$M/$X/peek" >/dev/null && echo alive)" "alive"
 expect_eq "the child ran in that anchor" "$(timeout 5 cat "$P/stdout")" "$BOX
 /$X/box channel
-{\"Cap\": 1, \"Closed\": false, \"Aborted\": false, \"NumSend\": 1, \"NumRecv\": 0}"
+{\"Cap\": 1, \"Closed\": false, \"Aborted\": false, \"NumSend\": 1, \"NumRecv\": 0, \"NumAborted\": 0}"
 expect_eq "it exited 0" "$(timeout 5 cat "$P/wait" | python3 -c 'import json,sys; print(json.load(sys.stdin)["ExitCode"])')" "0"
 expect_eq "its message is in the channel" "$(timeout 5 cat "$BOX/recv")" "from-inside"
 rmdir "$P"
