@@ -496,7 +496,10 @@ dns_destroy(struct element *e)
 	free(d);
 }
 
-static const char *const dns_files[] = { "peek", NULL };
+static const struct op_file dns_files[] = {
+	{ "peek", OPF_READ },
+	{ NULL, 0 },
+};
 
 static const char dns_help[] =
 "A nameserver: an authoritative DNS server, UDP and TCP, answering from the records\n"
