@@ -16,6 +16,13 @@
 /* How many CNAMEs an answer follows inside the store before it stops. */
 #define CNAME_HOPS 8
 
+/* Most records of one name: more never fit a 64 KiB message, and set's duplicate
+ * check scans the name's records. */
+#define NAME_MAX_RECORDS 4096
+
+/* Most address records an answer adds for the names it points to. */
+#define GLUE_MAX 32
+
 /* One owner name: its tree node (key = owner) and its records. */
 struct dns_name {
 	ldns_rbnode_t node;		/* first: the tree hands back nodes */
@@ -111,6 +118,19 @@ has_type(const struct dns_name *n, ldns_rr_type t, int want)
 	return 0;
 }
 
+/* Are a and b the same record (owner, class, type and data; not TTL)?  Field by
+ * field: ldns_rr_compare() encodes both records to compare them. */
+static int
+rr_equal(const ldns_rr *a, const ldns_rr *b)
+{
+	if (ldns_rr_compare_no_rdata(a, b) != 0 || ldns_rr_rd_count(a) != ldns_rr_rd_count(b))
+		return 0;
+	for (size_t i = 0; i < ldns_rr_rd_count(a); i++)
+		if (ldns_rdf_compare(ldns_rr_rdf(a, i), ldns_rr_rdf(b, i)) != 0)
+			return 0;
+	return 1;
+}
+
 /* Put rr into name n: an equal record only takes the new TTL, a CNAME replaces the
  * CNAME; takes rr over on success.  0 or -errno with why. */
 static int
@@ -120,7 +140,7 @@ name_add(struct dns_zone *z, struct dns_name *n, ldns_rr *rr, char *why, size_t 
 
 	for (size_t i = 0; i < ldns_rr_list_rr_count(n->rrs); i++) {
 		ldns_rr *old = ldns_rr_list_rr(n->rrs, i);
-		if (ldns_rr_compare(old, rr) == 0 ||
+		if (rr_equal(old, rr) ||
 		    (t == LDNS_RR_TYPE_CNAME && ldns_rr_get_type(old) == LDNS_RR_TYPE_CNAME)) {
 			ldns_rr_list_set_rr(n->rrs, rr, i);
 			ldns_rr_free(old);
@@ -136,6 +156,11 @@ name_add(struct dns_zone *z, struct dns_name *n, ldns_rr *rr, char *why, size_t 
 	}
 	if (z->count >= DNS_ZONE_MAX_RECORDS) {
 		snprintf(why, whylen, "the store is full (%d records)", DNS_ZONE_MAX_RECORDS);
+		return -ENOSPC;
+	}
+	if (ldns_rr_list_rr_count(n->rrs) >= NAME_MAX_RECORDS) {
+		snprintf(why, whylen, "the name has %d records, the most one name may have",
+		    NAME_MAX_RECORDS);
 		return -ENOSPC;
 	}
 	if (!ldns_rr_list_push_rr(n->rrs, rr)) {
@@ -296,14 +321,15 @@ struct reply {
 	int nomem;
 };
 
-/* Push a stored (borrowed) record into a section, once. */
+/* Push a stored (borrowed) record into a section; once only when once is set (the
+ * check scans the section, so it is kept for the short ones: CNAMEs and glue). */
 static void
-push(struct reply *r, ldns_pkt_section sec, ldns_rr *rr)
+push(struct reply *r, ldns_pkt_section sec, ldns_rr *rr, int once)
 {
 	ldns_rr_list *list = sec == LDNS_SECTION_ANSWER ? ldns_pkt_answer(r->p) :
 	    sec == LDNS_SECTION_AUTHORITY ? ldns_pkt_authority(r->p) : ldns_pkt_additional(r->p);
 
-	if (ldns_rr_list_contains_rr(list, rr))
+	if (once && ldns_rr_list_contains_rr(list, rr))
 		return;
 	if (!ldns_pkt_push_rr(r->p, sec, rr))
 		r->nomem = 1;
@@ -312,7 +338,7 @@ push(struct reply *r, ldns_pkt_section sec, ldns_rr *rr)
 /* Push n's records of type t and class c (ANY matches all) into a section. */
 static int
 push_matching(struct reply *r, ldns_pkt_section sec, const struct dns_name *n,
-    ldns_rr_type t, ldns_rr_class c)
+    ldns_rr_type t, ldns_rr_class c, int once)
 {
 	int found = 0;
 
@@ -320,7 +346,7 @@ push_matching(struct reply *r, ldns_pkt_section sec, const struct dns_name *n,
 		ldns_rr *rr = ldns_rr_list_rr(n->rrs, i);
 		if ((t == LDNS_RR_TYPE_ANY || ldns_rr_get_type(rr) == t) &&
 		    (c == LDNS_RR_CLASS_ANY || ldns_rr_get_class(rr) == c)) {
-			push(r, sec, rr);
+			push(r, sec, rr, once);
 			found = 1;
 		}
 	}
@@ -347,7 +373,7 @@ add_glue(const struct dns_zone *z, struct reply *r, ldns_rr_class c)
 	ldns_rr_list *ans = ldns_pkt_answer(r->p);
 	size_t count = ldns_rr_list_rr_count(ans);
 
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < count && ldns_pkt_arcount(r->p) < GLUE_MAX; i++) {
 		ldns_rr *rr = ldns_rr_list_rr(ans, i);
 		const ldns_rdf *target = NULL;
 		struct dns_name *n;
@@ -361,8 +387,8 @@ add_glue(const struct dns_zone *z, struct reply *r, ldns_rr_class c)
 		if (target == NULL || ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME ||
 		    (n = find(z, target)) == NULL)
 			continue;
-		push_matching(r, LDNS_SECTION_ADDITIONAL, n, LDNS_RR_TYPE_A, c);
-		push_matching(r, LDNS_SECTION_ADDITIONAL, n, LDNS_RR_TYPE_AAAA, c);
+		push_matching(r, LDNS_SECTION_ADDITIONAL, n, LDNS_RR_TYPE_A, c, 1);
+		push_matching(r, LDNS_SECTION_ADDITIONAL, n, LDNS_RR_TYPE_AAAA, c, 1);
 	}
 }
 
@@ -374,7 +400,7 @@ add_soa(const struct dns_zone *z, struct reply *r, const ldns_rdf *qname, ldns_r
 
 	while (name != NULL) {
 		struct dns_name *n = find(z, name);
-		if (n != NULL && push_matching(r, LDNS_SECTION_AUTHORITY, n, LDNS_RR_TYPE_SOA, c))
+		if (n != NULL && push_matching(r, LDNS_SECTION_AUTHORITY, n, LDNS_RR_TYPE_SOA, c, 0))
 			break;
 		up = ldns_dname_label_count(name) > 0 ? ldns_dname_left_chop(name) : NULL;
 		ldns_rdf_deep_free(name);
@@ -403,10 +429,10 @@ lookup(const struct dns_zone *z, struct reply *r, const ldns_rr *qrr)
 	 * with a CNAME has no other records, so its first record is the CNAME.  A loop
 	 * ends at CNAME_HOPS (push() adds each record once). */
 	for (hops = 0; n != NULL && hops < CNAME_HOPS; hops++) {
-		if (push_matching(r, LDNS_SECTION_ANSWER, n, t, c))
+		if (push_matching(r, LDNS_SECTION_ANSWER, n, t, c, 0))
 			break;
 		if (t == LDNS_RR_TYPE_CNAME ||
-		    !push_matching(r, LDNS_SECTION_ANSWER, n, LDNS_RR_TYPE_CNAME, c))
+		    !push_matching(r, LDNS_SECTION_ANSWER, n, LDNS_RR_TYPE_CNAME, c, 1))
 			break;
 		n = find(z, ldns_rr_rdf(ldns_rr_list_rr(n->rrs, 0), 0));
 	}
