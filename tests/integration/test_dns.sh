@@ -128,4 +128,6 @@ expect_eq "the anchor stays, empty" "$(cat "$D/ctl")" "/$X/mydns empty"
 check "rmdir the CLI's server" rmdir "$M/$X/cli/dns"
 check "rmdir closed its sockets" wait_for 5 bindable "${CADDR##*:}"
 check "the server is still healthy" server_healthy A
+check "a nameserver left running" wr "$D/ctl" "mkdns 127.0.0.1:0"
+check "SIGTERM stops the server cleanly with a nameserver running" stop_server A
 finish
