@@ -101,6 +101,9 @@ check "2000 malformed queries sent" timeout 60 python3 "$T_ROOT/tests/tools/dns_
 expect_eq "still answers over UDP" "$(short b.example. A)" "10.0.0.2"
 expect_eq "still answers over TCP" "$(short +tcp b.example. A)" "10.0.0.2"
 check "the server is healthy" server_healthy A
+expect_eq "TCP: pipelined and split queries, 64 connections at most" \
+	"$(timeout 60 python3 "$T_ROOT/tests/tools/dns_tcp.py" 127.0.0.1 "$PORT" b.example. | tr '\n' ' ')" \
+	"pipelined 3 split 1 limit 64 after 1 "
 
 # --- the CLI, as in the seed ---
 C() { timeout 10 "$CIRCUIT" "$@" -d "$A_URL"; }
