@@ -51,8 +51,6 @@ struct dreq {
 	char what[16];
 };
 
-static const char *const dkr_files[] = { "stdin", "stdout", "stderr", "wait", "peek", NULL };
-
 /* ---- labels ---- */
 
 /* The start time of process pid in clock ticks since boot (field 22 of
@@ -673,7 +671,7 @@ static const char dkr_help[] =
 const struct elem_kind dkr_kind = {
 	.name = "container",
 	.make_verb = "mkdkr",
-	.files = dkr_files,
+	.files = proc_files,	/* the same files as a process */
 	.help = dkr_help,
 	.make = dkr_make,
 	.verb = dkr_verb,
