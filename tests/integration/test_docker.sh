@@ -93,8 +93,18 @@ expect_eq "circuit peek" "$(timeout 30 "$CIRCUIT" peek -d "$A_URL" "/$X/docky" |
 expect_fail "circuit mkdkr of a missing image" "No such image" "$CIRCUIT" mkdkr -d "$A_URL" "/$X/nope" <<<'{"Image": "circuit-no-such-image:0"}'
 check "circuit scrub" "$CIRCUIT" scrub -d "$A_URL" "/$X/docky"
 
-# --- without -docker; with no engine ---
-start_server B
+# --- across servers: A's container driven from B's mount; B has no -docker ---
+start_server B -j "$A_URL"
+wait_for 30 test -e "$B_MNT/$X/help"
+R=$B_MNT/$X/remote
+mkdir "$R"
+check "mkdkr on A through B" wr "$R/ctl" "mkdkr $(spec 'echo hi; cat; exit 5')"
+check "stdin through B" wr "$R/stdin" hello
+expect_eq "stdout through B" "$(timeout 30 cat "$R/stdout")" "$(printf 'hi\nhello')"
+expect_eq "wait through B" "$(jget "$R/wait" 'd["State"]["ExitCode"]')" "5"
+check "scrub through B" wr "$R/ctl" scrub
+
+# --- without -docker (B); with no engine (C) ---
 mkdir "$B_MNT/$B_ID/d"
 expect_fail "without -docker: EOPNOTSUPP" "Operation not supported" wr "$B_MNT/$B_ID/d/ctl" "mkdkr $(spec 'true')"
 expect_err_line "says how to enable it" "$B_MNT/$B_ID/d" "start it with -docker"
