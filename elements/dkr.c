@@ -299,7 +299,7 @@ on_created(void *arg, int status, char *out, size_t outlen, char *err)
 		remove_container(d);
 		if (d->make_op != NULL)
 			op_fail(d->make_op, -EINTR, "%s: mkdkr: scrubbed while the container "
-			    "was being created", d->id[0] != '\0' ? d->id : "(none)");
+			    "was being created", d->make_op->path);
 		d->make_op = NULL;
 		goto out;
 	}

@@ -33,6 +33,7 @@ struct cli {
 	struct cli_buf out, err;
 	int nhandles;
 	int exited;
+	int done;			/* cb has run */
 	int status;			/* exit code, or -errno */
 	dkr_cli_cb cb;
 	void *arg;
@@ -57,12 +58,13 @@ on_close(uv_handle_t *h)
 static void
 maybe_finish(struct cli *c)
 {
-	if (!c->exited || c->out.open || c->err.open)
-		return;
-	if (c->status >= 0 && c->out.over)
-		c->status = -E2BIG;
 	static char none[2][1];
 
+	if (c->done || !c->exited || c->out.open || c->err.open)
+		return;
+	c->done = 1;
+	if (c->status >= 0 && c->out.over)
+		c->status = -E2BIG;
 	if (c->err.buf != NULL)
 		c->err.buf[c->err.len] = '\0';
 	if (c->out.buf != NULL)
@@ -136,7 +138,6 @@ on_child_exit(uv_process_t *h, int64_t status, int sig)
 	c->exited = 1;
 	if (c->status == 0)
 		c->status = sig != 0 ? -EINTR : (int)status;
-	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)h, on_close);
 	maybe_finish(c);
 }
@@ -147,7 +148,15 @@ on_deadline(uv_timer_t *t)
 	struct cli *c = t->data;
 
 	c->status = -ETIMEDOUT;
-	uv_process_kill(&c->process, SIGKILL);
+	if (!c->exited) {
+		uv_process_kill(&c->process, SIGKILL);
+		return;
+	}
+	/* Reaped, but something it left behind still holds a pipe open: stop reading. */
+	uv_read_stop((uv_stream_t *)&c->out.pipe);
+	uv_read_stop((uv_stream_t *)&c->err.pipe);
+	c->out.open = c->err.open = 0;
+	maybe_finish(c);
 }
 
 int
