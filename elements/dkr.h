@@ -47,7 +47,8 @@ typedef void (*dkr_cli_cb)(void *arg, int status, char *out, size_t outlen, char
 int dkr_cli_run(char **argv, unsigned timeout_ms, dkr_cli_cb cb, void *arg);
 
 /* The errno the engine's words on stderr stand for: -ECONNREFUSED engine not
- * running, -ENOENT no such image or container, -ESRCH not running, else -EINVAL. */
+ * running, -EACCES no permission on its socket, -ENOENT no such image or container,
+ * -ESRCH not running, else -EINVAL. */
 int dkr_cli_errno(int status, const char *err);
 
 /* The first line of err, trimmed, for a one-line message (modifies err). */

@@ -216,6 +216,8 @@ dkr_cli_errno(int status, const char *err)
 	if (strstr(err, "Cannot connect to the Docker daemon") != NULL ||
 	    strstr(err, "Is the docker daemon running") != NULL)
 		return -ECONNREFUSED;
+	if (strstr(err, "permission denied while trying to connect") != NULL)
+		return -EACCES;
 	if (strstr(err, "No such image") != NULL || strstr(err, "No such container") != NULL ||
 	    strstr(err, "No such object") != NULL)
 		return -ENOENT;
