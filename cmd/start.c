@@ -17,6 +17,7 @@
 #include "cmd/cmd.h"
 #include "cmd/flag.h"
 #include "elements/anchor.h"
+#include "elements/dkr.h"
 #include "elements/log.h"
 #include "elements/op.h"
 #include "elements/server.h"
@@ -303,6 +304,8 @@ cmd_start(int argc, char **argv)
 		return 1;
 	}
 	g_server.stop = request_stop;
+	if (g_server.docker)
+		dkr_sweep();	/* containers a crashed server of this host left */
 	if ((rc = net_init(loop)) < 0) {
 		fprintf(stderr, "circuit start: cluster layer: %s\n", strerror(-rc));
 		return 1;

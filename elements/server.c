@@ -14,6 +14,7 @@
 
 #include "elements/anchor.h"
 #include "elements/element.h"
+#include "elements/local.h"
 #include "elements/log.h"
 #include "elements/server.h"
 
@@ -21,6 +22,7 @@ struct server g_server;
 
 struct log_reader {
 	size_t pos;
+	size_t origin;			/* where it started: oplog_start() at open */
 	int caught_up;			/* the one EOF was given */
 	struct op_queue parked;		/* reads waiting for new lines, in order */
 	struct stream *s;
@@ -200,6 +202,18 @@ srv_verb(struct element *e, const char *verb, const char *arg, struct op *op)
 	    elem_path(e), verb);
 }
 
+size_t
+server_log_size(void)
+{
+	size_t from = oplog_start();
+	struct log_reader *r;
+
+	TAILQ_FOREACH(r, &readers, link)
+		if (r->origin < from)
+			from = r->origin;
+	return oplog_end() - from;
+}
+
 /* Is there something for a read: bytes, or the one EOF? */
 static int
 ready(const struct log_reader *r)
@@ -216,6 +230,12 @@ serve(struct log_reader *r, struct op *op)
 	size_t n;
 
 	if (r->pos < oplog_end()) {
+		/* What is there, not what was asked: a 1 MiB read of one new line costs
+		 * one line. */
+		if (r->pos < oplog_start())
+			r->pos = oplog_start();
+		if (want > oplog_end() - r->pos)
+			want = oplog_end() - r->pos;
 		buf = malloc(want);
 		if (buf == NULL) {
 			op_fail(op, -ENOMEM, "out of memory");
@@ -254,12 +274,6 @@ log_read(struct stream *s, struct op *op)
 }
 
 static void
-log_write(struct stream *s, struct op *op)
-{
-	op_fail(op, -EBADF, "log is read-only");
-}
-
-static void
 log_release(struct stream *s)
 {
 	struct log_reader *r = s->priv;
@@ -285,7 +299,7 @@ log_poll(struct stream *s)
 }
 
 static const struct stream_ops log_ops = {
-	.read = log_read, .write = log_write, .release = log_release, .poll = log_poll,
+	.read = log_read, .release = log_release, .poll = log_poll,
 };
 
 /* New lines: wake parked readers. */
@@ -320,7 +334,7 @@ srv_open(struct element *e, const char *file, int mode, struct op *op)
 		op_fail(op, -ENOMEM, "out of memory");
 		return;
 	}
-	r->pos = oplog_start();
+	r->pos = r->origin = oplog_start();
 	TAILQ_INIT(&r->parked);
 	TAILQ_INSERT_TAIL(&readers, r, link);
 	op->stream = r->s;
@@ -369,6 +383,8 @@ server_init(uv_loop_t *loop, const char *host, int port)
 	g_server.joined = time(NULL);
 	g_server.loop = loop;
 	rc = op_init(loop);
+	/* Operations that run here write the log and their anchor's error file. */
+	op_set_done_hook(local_note_done);
 	if (rc < 0)
 		return rc;
 	g_server.root = anchor_new_root(g_server.id);

@@ -57,6 +57,12 @@ extern const struct elem_kind server_kind;
 int server_mounts_any(int (*match)(const char *mnt, const char *type, const void *arg),
     const void *arg);
 
+/* The size the log file reports: what an open of it reads from its start to now.
+ * With no reader open, exactly what `cat log` gives; with readers open, what the
+ * oldest of them has been offered (it never shrinks under a `tail -f`, which takes a
+ * smaller size for a truncation). */
+size_t server_log_size(void);
+
 /* How many elements of each kind exist, as a JSON object {"process": 2, ...}. */
 json_t *server_element_counts(void);
 
