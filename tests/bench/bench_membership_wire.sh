@@ -27,7 +27,11 @@ cpu_ticks() {	# utime + stime of the given PIDs, in clock ticks
 }
 count_on() { "$C" ls -d "$1" / 2>/dev/null | grep -c .; }
 lists() { "$C" ls -d "$1" / 2>/dev/null | grep -q "/$2\$"; }
-sent() { "$C" peek -d "$1" "/${1##*/}" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["Datagrams"]["sent"])'; }
+sent() {
+	local v
+	v=$("$C" peek -d "$1" "/${1##*/}" 2>/dev/null | grep -o '"sent": [0-9]*' | grep -o '[0-9]*$')
+	echo "${v:-0}"
+}
 # all_dropped ID URLS...: none of the URLs lists ID.
 all_dropped() {
 	local id=$1 u; shift
