@@ -452,7 +452,7 @@ local_note_done(struct op *op)
 
 	if (op->type == OP_STAT || op->type == OP_LIST)
 		return;
-	if (op->type == OP_READ || op->type == OP_WRITE) {
+	if (op->type == OP_READ || op->type == OP_WRITE || op->type == OP_FLUSH) {
 		/* Stream errors belong to the element's anchor (EFBIG, EPIPE, ...). */
 		if (op->rc < 0 && op->rc != -EINTR && op->rc != -EAGAIN && op->stream != NULL) {
 			struct element *e = stream_elem(op->stream);

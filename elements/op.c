@@ -30,6 +30,7 @@ static const char *const type_names[] = {
 	[OP_STAT] = "stat", [OP_LIST] = "list", [OP_MKDIR] = "mkdir",
 	[OP_RMDIR] = "rmdir", [OP_CTL] = "ctl", [OP_SNAP] = "read",
 	[OP_OPEN] = "open", [OP_READ] = "read", [OP_WRITE] = "write",
+	[OP_FLUSH] = "flush",
 };
 
 const char *
@@ -204,6 +205,10 @@ check(struct op *op)
 			return -1;
 		}
 		return 0;
+	case OP_FLUSH:
+		if (s == NULL)
+			break;
+		return 0;
 	case OP_STAT: case OP_LIST: case OP_MKDIR: case OP_RMDIR: case OP_CTL:
 	case OP_SNAP: case OP_OPEN:
 		if (op->path == NULL || op->path[0] != '/') {
@@ -238,7 +243,8 @@ check(struct op *op)
 static int
 is_remote(const struct op *op)
 {
-	if (op->type == OP_READ || op->type == OP_WRITE || op->path == NULL)
+	if (op->type == OP_READ || op->type == OP_WRITE || op->type == OP_FLUSH ||
+	    op->path == NULL)
 		return 0;
 	/* mkdir of a server directory is refused here: the root holds only servers. */
 	if (op->type == OP_MKDIR && strchr(op->path + 1, '/') == NULL)
@@ -277,6 +283,13 @@ op_start(struct op *op)
 	if (op->type == OP_WRITE) {
 		assert(op->stream->mode != OP_RDONLY);
 		op->stream->ops->write(op->stream, op);
+		return;
+	}
+	if (op->type == OP_FLUSH) {
+		if (op->stream->ops->flush != NULL)
+			op->stream->ops->flush(op->stream, op);
+		else
+			op_done(op, 0);
 		return;
 	}
 	op->local = !is_remote(op);

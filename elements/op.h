@@ -32,6 +32,7 @@ enum op_type {
 	OP_OPEN,	/* open a stream file (stdin, stdout, send, recv, log...): result stream */
 	OP_READ,	/* read up to max bytes from stream: result data/len, 0 bytes = EOF */
 	OP_WRITE,	/* write data/len to stream: result rc = bytes taken */
+	OP_FLUSH,	/* a close(2) of stream is coming: 0, or a deferred write error */
 };
 
 /* Open modes of OP_OPEN and OP_SNAP (checked against the file's direction). */
@@ -111,10 +112,11 @@ struct stream_ops {
 	void (*release)(struct stream *s);
 	/* Readiness now, as POLLIN/POLLOUT bits (may be NULL: always ready). */
 	int (*poll)(struct stream *s);
-	/* A close(2) is coming (FUSE FLUSH): return 0 or a deferred -errno of writes that
-	 * were acknowledged early (remote write-behind), at once, never blocking; each
-	 * error is reported once.  May be NULL: nothing deferred. */
-	int (*flush)(struct stream *s);
+	/* A close(2) is coming (FUSE FLUSH): complete op once every write acknowledged
+	 * early (remote write-behind) has been answered, with 0 or the first failure
+	 * (reported once), at once if none is outstanding; may park (interruptible).
+	 * May be NULL: nothing deferred, op_start answers 0. */
+	void (*flush)(struct stream *s, struct op *op);
 };
 
 struct stream {
@@ -123,6 +125,9 @@ struct stream {
 	struct element *elem;		/* the local element (stream_new), NULL for remote */
 	int mode;			/* how it was opened (set by the op layer when OP_OPEN
 					 * completes): READ and WRITE are checked against it */
+	int aborted;			/* set before release when the opener vanished (its
+					 * server or connection lost): what it wrote is cut short
+					 * and must end in an error, never pass for complete */
 	/* Set by the opener: called from the loop when readiness may have changed. */
 	void (*notify)(struct stream *s, void *arg);
 	void *notify_arg;

@@ -34,6 +34,15 @@ static TAILQ_HEAD(, log_reader) readers = TAILQ_HEAD_INITIALIZER(readers);
 static int (*join_fn)(const char *url, char **msg);
 static json_t *(*members_fn)(void);
 static json_t *(*stk_fn)(void);
+static json_t *(*mb_stats_fn)(void);
+static json_t *(*mb_state_fn)(void);
+
+void
+server_set_membership(json_t *(*stats)(void), json_t *(*state)(void))
+{
+	mb_stats_fn = stats;
+	mb_state_fn = state;
+}
 
 void
 server_set_stk(json_t *(*fn)(void))
@@ -105,9 +114,10 @@ srv_peek(struct op *op)
 
 	gmtime_r(&g_server.joined, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s*}", "ID", g_server.id, "URL", g_server.url,
+	j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s*, s:o*}", "ID", g_server.id, "URL", g_server.url,
 	    "Joined", when, "Members", members_fn != NULL ? members_fn() : json_pack("[s]", g_server.url),
-	    "Elements", server_element_counts(), "Mount", g_server.mountpoint);
+	    "Elements", server_element_counts(), "Mount", g_server.mountpoint,
+	    "Datagrams", mb_stats_fn != NULL ? mb_stats_fn() : NULL);
 	op_done_json(op, j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 }
 
@@ -133,13 +143,14 @@ srv_stk(struct op *op)
 
 	TAILQ_FOREACH(r, &readers, link)
 		nreaders++;
-	j = json_pack("{s:s, s:o, s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:o*}",
+	j = json_pack("{s:s, s:o, s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:o*, s:o*}",
 	    "ID", g_server.id, "Operations", op_stats(), "Anchors", count_anchors(g_server.root),
 	    "Elements", server_element_counts(),
 	    "Members", members_fn != NULL ? members_fn() : json_pack("[s]", g_server.url),
 	    "Log", "Bytes", (json_int_t)(oplog_end() - oplog_start()),
 	    "Total", (json_int_t)oplog_end(), "Readers", nreaders,
-	    "Extra", stk_fn != NULL ? stk_fn() : NULL);
+	    "Extra", stk_fn != NULL ? stk_fn() : NULL,
+	    "Membership", mb_state_fn != NULL ? mb_state_fn() : NULL);
 	text = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	if (text == NULL) {

@@ -42,6 +42,10 @@ int server_path_in_mount(const char *path);
 void server_set_join(int (*fn)(const char *url, char **msg));
 void server_set_members(json_t *(*fn)(void));
 
+/* The membership core's datagram counters (peek's Datagrams) and whole state (stk's
+ * Membership: members with state and incarnation, suspects, health). */
+void server_set_membership(json_t *(*stats)(void), json_t *(*state)(void));
+
 /* More state for stk (FUSE requests, peers...), as a JSON object (new reference). */
 void server_set_stk(json_t *(*fn)(void));
 

@@ -29,7 +29,8 @@
 #define STREAM_BLKSIZE	(1 << 20)	/* so cat and cp move 1 MiB per request */
 #define ENTRY_TIMEOUT	1.0
 
-enum req_what { R_LOOKUP, R_GETATTR, R_OPENDIR, R_OPEN, R_READ, R_WRITE, R_CTL, R_MKDIR, R_RMDIR };
+enum req_what { R_LOOKUP, R_GETATTR, R_OPENDIR, R_OPEN, R_READ, R_WRITE, R_CTL, R_MKDIR, R_RMDIR,
+    R_FLUSH };
 
 /* A FUSE request waiting for its operation. */
 struct fs_req {
@@ -320,6 +321,9 @@ done(struct op *op)
 			reply_entry(req, in);
 		break;
 	}
+	case R_FLUSH:
+		fuse_reply_err(req, 0);
+		break;
 	case R_RMDIR: {
 		char *p = child_path(r->dir, r->name);
 		if (p != NULL)
@@ -782,14 +786,23 @@ static void
 fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
-	int rc = 0;
+	struct fs_req *r;
+	struct op *op;
 
 	/* FLUSH comes on every close(), even before the first write: not "writer done".
 	 * It is where close(2) learns of a write that failed after it was acknowledged
-	 * (a remote stream writes behind). */
-	if (f != NULL && f->stream != NULL && f->stream->ops->flush != NULL)
-		rc = f->stream->ops->flush(f->stream);
-	fuse_reply_err(req, rc < 0 ? -rc : 0);
+	 * (a remote stream writes behind): it waits for those answers, interruptibly. */
+	if (f == NULL || f->stream == NULL || f->stream->ops->flush == NULL) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	if ((op = op_new(OP_FLUSH, NULL, NULL)) == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	op->stream = f->stream;
+	if ((r = start(req, op, R_FLUSH)) != NULL)
+		go(r);
 }
 
 static void
