@@ -72,6 +72,7 @@ struct op {
 	char *file;		/* SNAP/OPEN: control file name */
 	int mode;		/* OPEN/SNAP: OP_RDONLY, OP_WRONLY or OP_RDWR */
 	size_t max;		/* READ: most bytes wanted */
+	int nonblock;		/* READ: fail with -EAGAIN rather than wait (O_NONBLOCK) */
 	struct stream *stream;	/* READ/WRITE: the stream; OPEN: the result */
 	char *client;		/* who asked, for the log ("fuse pid 123", "10.0.0.2:4000") */
 
@@ -80,6 +81,9 @@ struct op {
 	 * An element may take them over: set data to NULL after taking. */
 	char *data;
 	size_t len;
+
+	/* Set by op_start: the op runs on this server (its anchor or stream is here). */
+	int local;
 
 	/* The result. */
 	int rc;			/* 0 (or bytes for WRITE) on success, -errno on failure */
@@ -179,6 +183,13 @@ void stream_notify(struct stream *s);
 /* The remote backend: runs ops whose path names another server (installed by net/). */
 typedef void (*op_remote_fn)(struct op *op);
 void op_set_remote(op_remote_fn fn);
+
+/* Bookkeeping when an op that ran on this server completes (its log line, the
+ * anchor's error file), installed by the server; never called for ops that the
+ * remote backend ran, nor for ops that failed op_start's checks before dispatch
+ * with no anchor to blame.  Runs inside op_done, before the callback is queued. */
+typedef void (*op_done_hook_fn)(struct op *op);
+void op_set_done_hook(op_done_hook_fn fn);
 
 /* Bind the layer to the loop; must run before any op_start(). */
 int op_init(uv_loop_t *loop);

@@ -82,6 +82,7 @@ file_free(struct fs_file *f)
 		fuse_pollhandle_destroy(f->ph);
 	if (f->stream != NULL)
 		f->stream->ops->release(f->stream);
+	json_decref(f->list);
 	free(f->buf);
 	free(f);
 }
