@@ -23,6 +23,7 @@
 #include "elements/server.h"
 #include "fs/fs.h"
 #include "net/net.h"
+#include "net/discover.h"
 #include "net/url.h"
 
 static uv_loop_t *loop;
@@ -58,8 +59,8 @@ static const struct flag start_flags[NFLAGS] = {
 	[F_VAR] = { "var", NULL, required_argument, "DIR",
 	  "state directory: the operation log is appended to DIR/log" },
 	[F_DISCOVER] = { "discover", NULL, optional_argument, "MCAST:PORT",
-	  "find other servers by UDP multicast (default 228.8.8.8:8822;\n"
-	  "not in this build yet)" },
+	  "find other servers by UDP multicast (default $CIRCUIT_DISCOVER,\n"
+	  "else 228.8.8.8:8822), on the -if interface if given" },
 	[F_HMAC] = { "hmac", NULL, required_argument, "FILE",
 	  "cluster key file (see circuit keygen; not in this build yet)" },
 	[F_DOCKER] = { "docker", NULL, no_argument, NULL,
@@ -189,6 +190,7 @@ int
 cmd_start(int argc, char **argv)
 {
 	const char *addr = NULL, *iface = NULL, *mnt = NULL, *var = NULL, *join = NULL;
+	const char *discover = NULL;
 	char host[256] = "127.0.0.1", ifbuf[64], *msg = NULL, *v;
 	const char *badflag;
 	struct flag_parser fp;
@@ -223,8 +225,18 @@ cmd_start(int argc, char **argv)
 			}
 			break;
 		}
+		case F_DISCOVER: {
+			char h[64];
+			int p;
+			discover = v != NULL ? v : "";
+			if (discover_parse(discover, h, sizeof h, &p) < 0) {
+				fprintf(stderr, "circuit start: -discover %s: want MCAST:PORT "
+				    "(numeric IPv4 multicast address)\n", discover);
+				return 2;
+			}
+			break;
+		}
 		case F_HMAC:
-		case F_DISCOVER:
 			fprintf(stderr, "circuit start: -%s: not supported by this build yet\n",
 			    start_flags[f].name);
 			return 2;
@@ -322,6 +334,14 @@ cmd_start(int argc, char **argv)
 			return 1;
 		}
 		g_server.mountpoint = strdup(realpath(mnt, real) != NULL ? real : mnt);
+	}
+	if (discover != NULL &&
+	    (rc = discover_start(loop, discover, iface != NULL ? host : NULL)) < 0) {
+		fprintf(stderr, "circuit start: -discover %s: %s\n", *discover ? discover :
+		    "(default)", rc == -EINVAL ? "want a multicast MCAST:PORT" : uv_strerror(rc));
+		shutdown_server(1);
+		uv_run(loop, UV_RUN_DEFAULT);
+		return 1;
 	}
 	if (join != NULL) {
 		if ((rc = net_join(join, on_joined, (void *)(uintptr_t)join)) < 0) {
