@@ -134,7 +134,8 @@ const struct flag cli_flags[CLI_NFLAGS] = {
 	  "dial in to the server at URL (circuit://HOST:PORT/XID); any server\n"
 	  "of the cluster will do" },
 	[CLI_F_DISCOVER] = { "discover", NULL, optional_argument, "MCAST:PORT",
-	  "find a server by UDP multicast (not available yet)" },
+	  "find a server by UDP multicast (default $CIRCUIT_DISCOVER, else\n"
+	  "228.8.8.8:8822); fails within 3 s if none answers" },
 	[CLI_F_HMAC] = { "hmac", NULL, required_argument, "FILE",
 	  "cluster key file (see keygen)" },
 	[CLI_F_LONG] = { "l", "long", no_argument, NULL,

@@ -56,7 +56,7 @@ check "-9: reached the dial-in" grep -q "no dial-in server" <<<"$ERR"
 run "$C" ls -- -l
 expect_eq "after --, -l is a path" "$RC" 2
 check "after --: -l is judged as a path" grep -q -- "-l: an anchor path starts with /" <<<"$ERR"
-run env -u CIRCUIT "$C" ls -discover=228.8.8.8:8822 /
+run env -u CIRCUIT "$C" ls -discover=228.8.8.9:9 /
 expect_eq "-discover=ADDR" "$RC" 1
-check "-discover=ADDR is -discover" grep -q "finding a server by multicast" <<<"$ERR"
+check "-discover=ADDR is -discover" grep -q "no server answered on 228.8.8.9:9" <<<"$ERR"
 finish
