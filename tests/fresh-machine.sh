@@ -74,7 +74,7 @@ stage() {
 run_check='cd /src && { setsid make run >/tmp/run.log 2>&1 & }; pid=$!
 for i in $(seq 1200); do ls /circuit 2>/dev/null | grep -q "^X" && break
 	kill -0 $pid 2>/dev/null || break; sleep 0.5; done
-if ls /circuit | grep -q "^X" && test -s /circuit/help; then
+if ls /circuit | grep -q "^X" && grep -q . /circuit/help; then
 	echo "make run: a server answers at /circuit:"; ls /circuit; status=0
 else echo "make run: no server at /circuit; its output:"; tail -30 /tmp/run.log; status=1; fi
 kill -INT -- -$pid 2>/dev/null; wait $pid; exit $status'
