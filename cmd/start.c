@@ -80,7 +80,8 @@ start_usage(FILE *f)
 	flag_synopsis(f, "usage: circuit start", start_flags, NFLAGS);
 	fputs("\n"
 	    "Run a circuit server in the foreground.  Its URL (circuit://HOST:PORT/XID) is the\n"
-	    "first line of stdout.  SIGINT or SIGTERM stop it cleanly (the mount goes too).\n"
+	    "first line of stdout.  SIGINT or SIGTERM stop it cleanly (the mount goes too),\n"
+	    "and so does SIGHUP unless it runs with -log.\n"
 	    "Flags may be written -flag, --flag, -flag VALUE or -flag=VALUE.\n"
 	    "\n", f);
 	flag_usage(f, start_flags, NFLAGS);
