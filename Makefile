@@ -181,7 +181,8 @@ SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(INCLUDEDIR)/circuit $(DESTDIR)$(LIBDIR)/pkgconfig \
-	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPDIR) $(DESTDIR)$(SYSCONFDIR)/default
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPDIR) $(DESTDIR)$(SYSCONFDIR)/default \
+	  $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -m 755 $(BIN)/circuit $(DESTDIR)$(BINDIR)/circuit
 	install -m 755 $(BIN)/mount.circuit $(DESTDIR)$(SBINDIR)/mount.circuit
 	install -m 644 net/client.h $(DESTDIR)$(INCLUDEDIR)/circuit/client.h
@@ -192,9 +193,13 @@ install: all
 	$(SUBST) dist/circuit.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/circuit.pc
 	$(SUBST) dist/circuit.service.in >$(DESTDIR)$(UNITDIR)/circuit.service
 	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/circuit.pc $(DESTDIR)$(UNITDIR)/circuit.service
-	@# The environment file is configuration: an existing one is the admin's.
+	@# The environment file and the logrotate policy are configuration: an existing
+	@# one is the admin's.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/default/circuit ] || \
 	  install -m 644 dist/circuit.default $(DESTDIR)$(SYSCONFDIR)/default/circuit
+	[ -e $(DESTDIR)$(SYSCONFDIR)/logrotate.d/circuit ] || \
+	  { $(SUBST) dist/circuit.logrotate >$(DESTDIR)$(SYSCONFDIR)/logrotate.d/circuit && \
+	    chmod 644 $(DESTDIR)$(SYSCONFDIR)/logrotate.d/circuit; }
 	install -m 644 dist/circuit.bash-completion $(DESTDIR)$(COMPDIR)/circuit
 	install -m 644 docs/circuit.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 docs/mount.circuit.8 $(DESTDIR)$(MANDIR)/man8/

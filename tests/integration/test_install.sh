@@ -17,7 +17,7 @@ check "make install DESTDIR=... works" install_to DESTDIR="$D"
 for f in usr/local/bin/circuit sbin/mount.circuit usr/local/include/circuit/client.h \
 	usr/local/lib/libcircuit.a usr/local/lib/libcircuit.so.0.1.0 \
 	usr/local/lib/pkgconfig/circuit.pc usr/local/lib/systemd/system/circuit.service \
-	etc/default/circuit usr/local/share/bash-completion/completions/circuit \
+	etc/default/circuit etc/logrotate.d/circuit usr/local/share/bash-completion/completions/circuit \
 	usr/local/share/man/man1/circuit.1 usr/local/share/man/man8/mount.circuit.8; do
 	check "installed $f" test -f "$D/$f"
 done

@@ -4,7 +4,8 @@
 #    (PREFIX outside every PATH); an fstab line mounts with `mount DIR` and `mount -a`
 #    (mount -T FILE), also joining another server (j=); umount stops either;
 #  - the log goes to /var/log/circuit/NAME.log or VAR/server.log, is the daemon's
-#    stderr, and is reopened on SIGHUP (logrotate), with VAR/log;
+#    stderr, and is reopened on SIGHUP, with VAR/log; logrotate with the installed
+#    policy rotates it;
 #  - a symlink planted at the old log path (/tmp/circuit-mount.log) or at the log's
 #    path is never followed;
 #  - the daemon keeps no stray descriptor of mount.circuit: processes it runs see only
@@ -22,7 +23,7 @@ MINPATH=/usr/sbin:/usr/bin:/sbin:/bin
 PLANTED=()
 trap 'rm -f "${PLANTED[@]}"; t_cleanup' EXIT
 
-make -s -C "$ROOT" install PREFIX="$P" SBINDIR="$P/sbin" >"$T_TMP/make.log" 2>&1 ||
+make -s -C "$ROOT" install PREFIX="$P" SBINDIR="$P/sbin" SYSCONFDIR="$P/etc" >"$T_TMP/make.log" 2>&1 ||
 	{ cat "$T_TMP/make.log" >&2; exit 1; }
 mount -t overlay overlay -o "lowerdir=$P/sbin:/usr/sbin" /usr/sbin ||
 	{ echo "cannot overlay /usr/sbin" >&2; exit 1; }
@@ -57,6 +58,17 @@ expect_eq "the daemon is the installed circuit" "$(readlink "/proc/$pid1/exe")" 
 expect_eq "its log is $(logname "$M1"), as its stderr" "$(readlink "/proc/$pid1/fd/2")" "$(logname "$M1")"
 expect_eq "the log is the daemon's alone" "$(stat -c %a:%U "$(logname "$M1")")" "640:root"
 expect_eq "a symlink at the old log path is not followed" "$(cat "$T_TMP/victim" 2>/dev/null || echo victim)" victim
+
+# logrotate with the installed policy, on this log only: rotated, and the daemon
+# (found by its stderr, told by SIGHUP) writes to the new file.
+sed "s|^/var/log/circuit/\*.log|$(logname "$M1")|" "$P/etc/logrotate.d/circuit" >"$T_TMP/logrotate.conf"
+PLANTED+=("$(logname "$M1").1")
+echo "a line to rotate" >>"$(logname "$M1")"
+check "logrotate runs the installed policy" logrotate -f -s "$T_TMP/logrotate.state" "$T_TMP/logrotate.conf"
+check "logrotate: the old log moved to .1" grep -q "a line to rotate" "$(logname "$M1").1"
+check "logrotate: the daemon reopened the log" \
+	wait_for 10 grep -q "SIGHUP: log files reopened" "$(logname "$M1")"
+expect_eq "logrotate: the daemon's stderr is the new file" "$(readlink "/proc/$pid1/fd/2")" "$(logname "$M1")"
 
 X=$(ls "$M1" | grep ^X)
 mkdir "$M1/$X/fds"
