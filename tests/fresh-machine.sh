@@ -14,7 +14,7 @@
 #   debootstrap --variant=minbase --include=build-essential,git,ca-certificates \
 #       bookworm BASE http://deb.debian.org/debian
 #   cp -a BASE ROOT; git clone REPO ROOT/src
-#   unshare --mount --pid --fork: bind /dev, /dev/pts, /proc, /sys into ROOT, then
+#   unshare --mount --pid --fork --kill-child: bind /dev, /dev/pts, /proc, /sys into ROOT, then
 #   chroot ROOT sh -c 'cd /src && make run'    (a server must answer at /circuit)
 #   chroot ROOT sh -c 'cd /src && make test'   (in another fresh copy of BASE)
 #
@@ -56,7 +56,7 @@ stage() {
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
 	echo "deb $mirror bookworm main" >"$root/etc/apt/sources.list"
 	echo "== $name: $cmd"
-	unshare --mount --pid --fork --propagation private bash -c '
+	unshare --mount --pid --fork --kill-child --propagation private bash -c '
 		set -e
 		root=$1
 		mount --rbind /dev "$root/dev"
