@@ -138,11 +138,11 @@ is_mounted(const char *dir)
 	return found;
 }
 
-/* Print what the daemon wrote to its log since from (its last 4 KiB at most): why
- * it failed.  Nothing when it wrote nothing there (it failed before opening the log,
- * and said why on our standard error). */
+/* Say that the daemon failed (what), with what it wrote to its log since from (its
+ * last 4 KiB at most).  A daemon that failed before opening its log has said why on
+ * our standard error already; then only its exit status is added. */
 static void
-show_log(const char *path, off_t from, const char *what)
+show_log(const char *path, off_t from, const char *what, int status)
 {
 	char buf[4096];
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -150,7 +150,7 @@ show_log(const char *path, off_t from, const char *what)
 	ssize_t n;
 
 	if (fd < 0)
-		return;
+		goto plain;
 	size = lseek(fd, 0, SEEK_END);
 	if (size - from > (off_t)sizeof buf - 1)
 		from = size - (off_t)sizeof buf + 1;
@@ -160,7 +160,13 @@ show_log(const char *path, off_t from, const char *what)
 	if (n > 0) {
 		buf[n] = '\0';
 		fprintf(stderr, "mount.circuit: %s; its log (%s) says:\n%s", what, path, buf);
+		return;
 	}
+plain:
+	if (WIFEXITED(status))
+		fprintf(stderr, "mount.circuit: %s (exit status %d)\n", what, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		fprintf(stderr, "mount.circuit: %s (killed by %s)\n", what, strsignal(WTERMSIG(status)));
 }
 
 /* Write the server's URL to VAR/url, where scripts and `circuit -d` find it. */
@@ -322,7 +328,7 @@ main(int argc, char **argv)
 	if (f == NULL || fgets(url, sizeof url, f) == NULL) {
 		int status;
 		waitpid(pid, &status, 0);
-		show_log(logpath, logstart, "the server did not start");
+		show_log(logpath, logstart, "the server did not start", status);
 		return 32;
 	}
 	for (int waited = 0; waited < WAIT_MS; waited += 20) {
@@ -337,7 +343,7 @@ main(int argc, char **argv)
 			return 0;
 		}
 		if (waitpid(pid, &status, WNOHANG) == pid) {
-			show_log(logpath, logstart, "the server exited");
+			show_log(logpath, logstart, "the server exited", status);
 			return 32;
 		}
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
