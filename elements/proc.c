@@ -1,13 +1,14 @@
 /* proc.c - the process element: uv_spawn, stdio pipes, bounded output, wait, signal.
  *
  * Lifetime.  The anchor holds one reference, every open stream one, and the element
- * holds its own while any of its four uv handles (process, stdin, stdout, stderr
- * pipes) is open; the last close callback drops it.  The process handle closes in
+ * holds its own while any of its five uv handles (process, exec report, stdin, stdout,
+ * stderr pipes) is open; the last close callback drops it.  The process handle closes in
  * exit_cb, so the child is always reaped; stdin closes at exit, on the release of its
  * last stream or at scrub; an output pipe closes at EOF, or at scrub when no stream
  * is open on it (otherwise when its last stream goes, so readers drain to EOF).
  *
- * The stdio pipes and their streams are in proc_stream.c.
+ * Starting the child is in proc_spawn.c, the stdio pipes and their streams in
+ * proc_stream.c.
  *
  * Scrub kills a running child with SIGKILL; parked `wait` reads then get the final
  * stat JSON once it is reaped (not an error), parked stdin writes fail with EPIPE.
@@ -19,13 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elements/anchor.h"
 #include "elements/log.h"
 #include "elements/proc_priv.h"
-#include "elements/server.h"
 
 static const char *const proc_files[] = { "stdin", "stdout", "stderr", "wait", "peek", NULL };
 
@@ -120,8 +119,8 @@ proc_on_close(uv_handle_t *h)
 	if (--p->nhandles == 0)
 		elem_unref(&p->elem);
 }
-static void
-on_child_exit(uv_process_t *h, int64_t status, int sig)
+void
+proc_on_exit(uv_process_t *h, int64_t status, int sig)
 {
 	struct proc *p = h->data;
 	struct op *op;
@@ -144,115 +143,6 @@ on_child_exit(uv_process_t *h, int64_t status, int sig)
 	proc_notify(p, 0);
 	if (p->cmd.scrub)
 		elem_scrub(&p->elem);
-}
-
-/* ---- spawning ---- */
-
-/* argv for uv_spawn: PATH ARGS..., or the trampoline /bin/sh -c SCRIPT DIR PATH ARGS... */
-static char **
-make_argv(const struct cmd *c, int trampoline)
-{
-	size_t n = 0;
-	char **v = calloc(c->nargs + 6, sizeof *v);
-
-	if (v == NULL)
-		return NULL;
-	if (trampoline) {
-		v[n++] = "/bin/sh";
-		v[n++] = "-c";
-		v[n++] = c->dir != NULL ? "cd -- \"$0\" && exec \"$@\"" : "exec \"$@\"";
-		v[n++] = c->dir != NULL ? c->dir : "circuit";
-	}
-	v[n++] = c->path;
-	for (size_t i = 0; i < c->nargs; i++)
-		v[n++] = c->args[i];
-	v[n] = NULL;
-	return v;
-}
-
-/* Fail early, with a clear errno, on what can be checked without touching the mount. */
-static int
-precheck(const struct cmd *c, char *err, size_t errsize)
-{
-	struct stat st;
-
-	if (c->dir != NULL && c->dir[0] == '/' && !server_path_in_mount(c->dir)) {
-		int rc = stat(c->dir, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-		if (rc < 0) {
-			snprintf(err, errsize, "mkproc: Dir %s: %s", c->dir, strerror(-rc));
-			return rc;
-		}
-	}
-	if (c->dir != NULL && c->path[0] == '/' && !server_path_in_mount(c->path) &&
-	    access(c->path, X_OK) < 0) {
-		snprintf(err, errsize, "mkproc: %s: %s", c->path, strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-static int
-spawn(struct proc *p, char *err, size_t errsize)
-{
-	uv_process_options_t o;
-	uv_stdio_container_t stdio[3];
-	int trampoline = p->cmd.dir != NULL || server_path_in_mount(p->cmd.path);
-	char **argv;
-	int rc, i;
-
-	argv = make_argv(&p->cmd, trampoline);
-	if (argv == NULL) {
-		snprintf(err, errsize, "mkproc: out of memory");
-		return -ENOMEM;
-	}
-	elem_ref(&p->elem);	/* ours, until the last handle is closed */
-	p->nhandles = 0;
-	uv_pipe_init(g_server.loop, &p->in, 0);
-	p->in.data = p;
-	p->nhandles++;
-	for (i = 0; i < 2; i++) {
-		uv_pipe_init(g_server.loop, &p->out[i].pipe, 0);
-		p->out[i].pipe.data = p;
-		p->nhandles++;
-	}
-	memset(&o, 0, sizeof o);
-	o.exit_cb = on_child_exit;
-	o.file = argv[0];
-	o.args = argv;
-	o.env = p->cmd.env;
-	o.stdio_count = 3;
-	o.stdio = stdio;
-	stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
-	stdio[0].data.stream = (uv_stream_t *)&p->in;
-	for (i = 1; i < 3; i++) {
-		stdio[i].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-		stdio[i].data.stream = (uv_stream_t *)&p->out[i - 1].pipe;
-	}
-	rc = uv_spawn(g_server.loop, &p->process, &o);
-	p->process.data = p;
-	p->nhandles++;		/* uv_spawn initialises the handle even when it fails */
-	free(argv);
-	if (rc < 0) {
-		snprintf(err, errsize, "mkproc: %s: %s", p->cmd.path, uv_strerror(rc));
-		goto fail_handles;
-	}
-	p->pid = p->process.pid;
-	p->state = PROC_RUNNING;
-	for (i = 0; i < 2; i++)
-		proc_out_start(&p->out[i]);
-	return 0;
-
-fail_handles:
-	/* Nothing runs: the handles close and the last close drops our reference. */
-	p->state = PROC_EXITED;
-	uv_close((uv_handle_t *)&p->process, proc_on_close);
-	p->in_state = IN_CLOSED;
-	uv_close((uv_handle_t *)&p->in, proc_on_close);
-	for (i = 0; i < 2; i++) {
-		p->out[i].state = OUT_CLOSED;
-		uv_close((uv_handle_t *)&p->out[i].pipe, proc_on_close);
-	}
-	return rc;
 }
 
 static void
@@ -280,21 +170,17 @@ proc_make(struct anchor *a, const char *arg, struct op *op)
 		p->out[i].fd = i + 1;
 		TAILQ_INIT(&p->out[i].readers);
 	}
-	rc = precheck(&p->cmd, err, sizeof err);
-	if (rc < 0)
-		goto fail_cmd;
-	rc = spawn(p, err, sizeof err);
+	rc = proc_spawn(p, op, err, sizeof err);
 	if (rc < 0) {
 		op_fail(op, rc, "%s: %s", a->path, err);
 		elem_unref(&p->elem);	/* the close callbacks free p */
 		return;
 	}
+	/* Attached now, so no second mkproc races for the anchor; op answers once the
+	 * program is exec'd (proc_spawn.c). */
 	anchor_attach(a, &p->elem);
-	op_done(op, 0);
 	return;
 
-fail_cmd:
-	cmd_free(&p->cmd);
 fail_free:
 	free(p);
 	op_fail(op, rc, "%s: %s", a->path, err);
@@ -397,8 +283,9 @@ static const char proc_help[] =
 "Cmd JSON: Path (required; argv[0]), Args (the arguments after argv[0]), Env\n"
 "([\"K=V\",...]: exactly the environment; absent: the server's), Dir (working\n"
 "directory; may lie inside this mount), Scrub (true: remove the element at exit).\n"
-"With a Dir, or a Path inside this mount, the child changes directory and execs\n"
-"through /bin/sh, so a bad one there shows as an exit status and a line on stderr.\n"
+"Path, PATH (from Env) and Dir may lead anywhere, this mount included: the server\n"
+"never waits on them.  mkproc answers once the program runs; a missing Dir or\n"
+"program fails it with that errno (ENOENT, EACCES, ENOTDIR, ...).\n"
 "\n"
 "Files:\n"
 "  stdin   write to the process's standard input; the last close of stdin closes it\n"

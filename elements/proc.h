@@ -3,9 +3,9 @@
  * Files: stdin (write; the last close closes the child's stdin), stdout and stderr
  * (read output as it is produced, each through a bounded buffer that back-pressures
  * the child), wait (blocks until exit, then the stat JSON), peek (stat JSON now).
- * Verb: signal NAME|NUMBER.  The child is spawned without ever touching the server's
- * own mount before exec (see FUSE-FACTS section 6): a Dir, or a Path inside the
- * mount, goes through a /bin/sh trampoline that changes directory after exec.
+ * Verb: signal NAME|NUMBER.  The child is spawned without ever touching a path of the
+ * Cmd before exec (see FUSE-FACTS section 6): uv_spawn always runs this binary's exec
+ * helper, which changes directory and execs the program once the loop runs again.
  */
 #ifndef CIRCUIT_PROC_H
 #define CIRCUIT_PROC_H
@@ -20,6 +20,11 @@
 #define PROC_OUT_CAP (256 * 1024)
 
 extern const struct elem_kind proc_kind;
+
+/* argv[1] of the exec helper mode of any program linking this (proc_spawn.c): argv is
+ * NAME PROC_EXEC_FLAG DIR PATH [ARGS...] and fd 3 the report pipe.  It changes to DIR
+ * (if not ""), execs PATH with ARGS, or tells the errno on fd 3 and exits 127. */
+#define PROC_EXEC_FLAG "--circuit-exec-helper"
 
 /* The stat JSON line ("{...}\n", malloc'd, length in *len) of a process running
  * (exited == 0) or ended with libuv's exit status and terminating signal; NULL if out of memory. */

@@ -1,7 +1,8 @@
 /* proc_priv.h - the process element's private state, shared by proc.c and proc_stream.c.
  *
- * proc.c spawns, reaps, answers verbs and snapshot files and scrubs; proc_stream.c
- * owns the stdio pipes: the bounded output buffers and their readers, stdin writes.
+ * proc.c reaps, answers verbs and snapshot files and scrubs; proc_spawn.c starts the
+ * child; proc_stream.c owns the stdio pipes: the bounded output buffers and their
+ * readers, stdin writes.
  */
 #ifndef CIRCUIT_PROC_PRIV_H
 #define CIRCUIT_PROC_PRIV_H
@@ -59,6 +60,10 @@ struct proc {
 	int64_t exit_status;
 	int term_signal;
 	uv_process_t process;
+	uv_pipe_t report;		/* the exec helper's word (proc_spawn.c) */
+	char word[8];
+	size_t nword;
+	struct op *start_op;		/* the mkproc waiting for the exec, or NULL */
 	uv_pipe_t in;
 	enum in_state in_state;
 	uv_shutdown_t shutdown;
@@ -74,6 +79,15 @@ struct proc {
 
 /* Close callback of every handle of p: the last one drops the element's own reference. */
 void proc_on_close(uv_handle_t *h);
+
+/* Exit callback of the child: record the status, answer `wait`, close the handle. */
+void proc_on_exit(uv_process_t *h, int64_t status, int sig);
+
+/* proc_spawn.c */
+
+/* Spawn p's child through the exec helper; on success op (the mkproc) is parked until
+ * the program is exec'd, and answered then.  On failure -errno and a message in err. */
+int proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize);
 
 /* proc_stream.c */
 

@@ -115,9 +115,12 @@ check "rmdir killed and reaped it" wait_for 5 sh -c "! test -e /proc/$pid"
 
 # --- Scrub: true removes the element at exit ---
 P=$M/$X/once
-mk "$P" '{"Path":"/bin/sh","Args":["-c","sleep 0.5; echo bye"],"Scrub":true}'
-expect_eq "Scrub:true shows in the Cmd" "$(json_field "$P/peek" Cmd)" '{"Path": "/bin/sh", "Args": ["-c", "sleep 0.5; echo bye"], "Env": null, "Dir": "", "Scrub": true}'
-expect_eq "its output" "$(timeout 5 cat "$P/stdout")" "bye"
+mk "$P" '{"Path":"/bin/sh","Args":["-c","read x; echo bye $x"],"Scrub":true}'
+expect_eq "Scrub:true shows in the Cmd" "$(json_field "$P/peek" Cmd)" '{"Path": "/bin/sh", "Args": ["-c", "read x; echo bye $x"], "Env": null, "Dir": "", "Scrub": true}'
+exec 8<"$P/stdout"
+check "let it finish" wr "$P/stdin" "now"
+expect_eq "its output, read from an open made before the scrub" "$(timeout 10 cat <&8)" "bye now"
+exec 8<&-
 check "the element goes away at exit" wait_for 5 sh -c "test \"\$(ls '$P' | tr '\n' ' ')\" = 'ctl error help '"
 check "the anchor stays" test -d "$P"
 rmdir "$P"
@@ -153,14 +156,60 @@ P=$M/$X/inside2
 mk "$P" "{\"Path\":\"/bin/ls\",\"Dir\":\"$M/$X\"}"
 expect_eq "Dir = the server anchor, ls lists it" "$(timeout 5 cat "$P/stdout" | tr '\n' ' ')" "box ctl error help inside2 log peek "
 rmdir "$P"
-# a Dir in the mount is checked by the child (the server must not touch its own mount
-# before exec): mkproc succeeds, the trampoline's cd fails, exit status 2, on stderr
-P=$M/$X/baddir
-check "mkproc with a missing Dir inside the mount" mk "$P" "{\"Path\":\"/bin/true\",\"Dir\":\"$M/$X/nothere\"}"
-expect_eq "it exits 2" "$(timeout 5 cat "$P/wait" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["Phase"], j["ExitCode"])')" "exited 2"
-check "stderr tells the cd failure" timeout 5 grep -q "can't cd to $M/$X/nothere" "$P/stderr"
+# a Dir in the mount is checked by the exec helper, after uv_spawn has returned: the
+# server answers the helper's lookup, and mkproc fails with the errno of the chdir
+P=$M/$X/baddir; mkdir "$P"
+expect_fail "mkproc with a missing Dir inside the mount" "No such file" wr "$P/ctl" "mkproc {\"Path\":\"/bin/true\",\"Dir\":\"$M/$X/nothere\"}"
+expect_err_line "the error names the Dir" "$P" "Dir $M/$X/nothere"
+expect_eq "no element was made" "$(cat "$P/ctl")" "/$X/baddir empty"
 rmdir "$P"
 check "server healthy after a failed Dir in the mount" server_healthy A
+
+# --- no Cmd can stall the server: paths that lead into the mount in ways no string
+# test sees.  Each mkproc answers, the program runs, and the server answers meanwhile.
+# (Before the exec helper, each of these hung the whole server inside uv_spawn.)
+alive() { timeout 5 cat "$M/$X/peek" >/dev/null && echo alive; }
+# no_stall NAME CMD...: CMD must end within 20 s.  If not, the server is stuck (and so
+# is CMD, uninterruptibly, in its mount): kill the server and its children (the
+# stuck pre-exec child holds the FUSE device too), which frees it, and stop.
+no_stall() {
+	local name=$1 pid; shift
+	"$@" & pid=$!
+	for _ in $(seq 400); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	if kill -0 "$pid" 2>/dev/null; then
+		not_ok "$name" "the server stalled"
+		kill -KILL $(cat /proc/"$A_PID"/task/*/children) "$A_PID"; wait "$pid"; finish; exit 1
+	fi
+	if wait "$pid"; then ok "$name"; else not_ok "$name" "command failed: $*"; fi
+}
+P=$M/$X/viapath
+no_stall "relative Path, Env PATH inside the mount" mk "$P" "{\"Path\":\"true\",\"Env\":[\"PATH=$BOX:$M/$X/nothere:/bin\"]}"
+expect_eq "the server answers" "$(alive)" "alive"
+expect_eq "it found /bin/true past the mount" "$(timeout 5 cat "$P/wait" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["Phase"], j["ExitCode"])')" "exited 0"
+rmdir "$P"; mkdir "$P"
+expect_fail "a program found nowhere on a PATH in the mount" "No such file" wr "$P/ctl" "mkproc {\"Path\":\"no-such-prog\",\"Env\":[\"PATH=$BOX\"]}"
+expect_err_line "the error names the program" "$P" "no-such-prog"
+rmdir "$P"
+# Anchors the kernel has never looked up (made through the CLI), so that the paths
+# below cannot be resolved from its cache: it must ask the server.
+for h in hop1 hop2 hop3; do "$CIRCUIT" mkchan -d "$A_URL" "/$X/$h" 1; done
+P=$M/$X/viadots
+no_stall "a Path through the mount by .." mk "$P" "{\"Path\":\"$T_TMP/A/../A/mnt/$X/hop1/../../../../../../../../../../../../bin/echo\",\"Args\":[\"dots\"]}"
+expect_eq "the server answers" "$(alive)" "alive"
+expect_eq "it ran" "$(timeout 5 cat "$P/stdout")" "dots"
+rmdir "$P"
+ln -s "$M/$X/hop2" "$T_TMP/into2"
+P=$M/$X/vialink
+no_stall "a Path through a symlink into the mount" mk "$P" "{\"Path\":\"$T_TMP/into2/../../../../../../../../../../../../bin/echo\",\"Args\":[\"link\"]}"
+expect_eq "the server answers" "$(alive)" "alive"
+expect_eq "it ran" "$(timeout 5 cat "$P/stdout")" "link"
+rmdir "$P"
+ln -s "$M/$X/hop3" "$T_TMP/into3"
+P=$M/$X/vialinkdir
+no_stall "a Dir that is a symlink into the mount" mk "$P" "{\"Path\":\"/bin/cat\",\"Args\":[\"ctl\"],\"Dir\":\"$T_TMP/into3\"}"
+expect_eq "it ran in that anchor" "$(timeout 5 cat "$P/stdout")" "/$X/hop3 channel"
+rmdir "$P"
+check "server healthy after the paths through the mount" server_healthy A
 
 # --- back-pressure: big output waits in the process, nothing dropped ---
 head -c 2000000 /dev/urandom >"$T_TMP/2m"
