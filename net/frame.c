@@ -10,6 +10,7 @@ static const char *const type_names[] = {
 	[FRAME_CANCEL] = "cancel", [FRAME_RELEASE] = "release",
 	[FRAME_MEMBERS] = "members", [FRAME_LEAVE] = "leave", [FRAME_DEAD] = "dead",
 	[FRAME_REFUSE] = "refuse",
+	[FRAME_AUTH] = "auth",
 };
 
 const char *

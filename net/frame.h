@@ -39,7 +39,8 @@ enum frame_type {
 	FRAME_LEAVE,		/* msg: {"id"}: that server leaves (sent by itself) */
 	FRAME_DEAD,		/* msg: {"id"}: that server cannot be reached */
 	FRAME_REFUSE,		/* msg: {"msg"}: the connection is refused, then closed */
-	FRAME_TYPE_MAX = FRAME_REFUSE
+	FRAME_AUTH,		/* raw: the key handshake's first frame (net/secure.h) */
+	FRAME_TYPE_MAX = FRAME_AUTH
 };
 
 struct frame {

@@ -1,0 +1,231 @@
+/* secure.c - the cluster key's handshake and record layer (see secure.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/secure.h"
+
+#define FLAG_AES	1	/* the sender has AES-256-GCM in hardware */
+
+int
+secure_init(void)
+{
+	return sodium_init() < 0 ? -EIO : 0;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int
+secure_hs_start(struct secure_hs *hs, const uint8_t key[SECURE_KEY_LEN], int dialer,
+    const char *xid, uint8_t *out, size_t *outlen)
+{
+	size_t xl = xid != NULL ? strlen(xid) : 0;
+
+	if (xl != 0 && xl != URL_ID_LEN)
+		return -EINVAL;
+	if (secure_init() < 0)
+		return -EIO;
+	memset(hs, 0, sizeof *hs);
+	hs->dialer = dialer;
+	memcpy(hs->key, key, SECURE_KEY_LEN);
+	crypto_kx_keypair(hs->pk, hs->sk);
+	frame_header(out, FRAME_AUTH, 0, (uint32_t)(32 + 1 + xl));
+	memcpy(out + FRAME_HDR, hs->pk, 32);
+	out[FRAME_HDR + 32] = crypto_aead_aes256gcm_is_available() ? FLAG_AES : 0;
+	memcpy(out + FRAME_HDR + 33, xid, xl);
+	hs->minelen = SECURE_AUTH_MIN + xl;
+	memcpy(hs->mine, out, hs->minelen);
+	*outlen = hs->minelen;
+	return 0;
+}
+
+void
+secure_hs_wipe(struct secure_hs *hs)
+{
+	sodium_memzero(hs, sizeof *hs);
+}
+
+/* One direction's key: BLAKE2b keyed with the cluster key over a label, the
+ * transcript hash and that direction's X25519 session key. */
+static int
+derive(struct secure_dir *d, const uint8_t ckey[SECURE_KEY_LEN], const char *label,
+    const uint8_t th[32], const uint8_t kx[32], int aes)
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, ckey, SECURE_KEY_LEN, sizeof d->key);
+	crypto_generichash_update(&st, (const uint8_t *)label, strlen(label) + 1);
+	crypto_generichash_update(&st, th, 32);
+	crypto_generichash_update(&st, kx, 32);
+	crypto_generichash_final(&st, d->key, sizeof d->key);
+	d->seq = 0;
+	d->aes = aes;
+	d->st = NULL;
+	if (aes) {
+		if (posix_memalign((void **)&d->st, 16, sizeof *d->st) != 0) {
+			d->st = NULL;
+			return -ENOMEM;
+		}
+		crypto_aead_aes256gcm_beforenm(d->st, d->key);
+	}
+	return 0;
+}
+
+int
+secure_hs_finish(struct secure_hs *hs, const uint8_t *auth, size_t len,
+    struct secure *s, char peer_xid[URL_ID_LEN + 1])
+{
+	const uint8_t *pk = auth + FRAME_HDR;
+	uint8_t rx[32], tx[32], th[32];
+	crypto_generichash_state st;
+	struct frame f;
+	size_t xl;
+	int aes, rc = -EBADMSG;
+
+	memset(s, 0, sizeof *s);
+	peer_xid[0] = '\0';
+	if (len < SECURE_AUTH_MIN || len > SECURE_AUTH_MAX ||
+	    frame_decode(auth, len, &f) != (long)len || f.type != FRAME_AUTH || f.id != 0)
+		goto out;
+	xl = len - SECURE_AUTH_MIN;
+	if (xl != 0 && xl != URL_ID_LEN)
+		goto out;
+	memcpy(peer_xid, auth + SECURE_AUTH_MIN, xl);
+	peer_xid[xl] = '\0';
+	if (xl != 0 && !url_is_xid(peer_xid))
+		goto out;
+	/* A peer that answers with our own key replays our AUTH frame back to us. */
+	if (memcmp(pk, hs->pk, 32) == 0)
+		goto out;
+	if (hs->dialer ? crypto_kx_client_session_keys(rx, tx, hs->pk, hs->sk, pk) != 0 :
+	    crypto_kx_server_session_keys(rx, tx, hs->pk, hs->sk, pk) != 0)
+		goto out;
+	/* The transcript: the dialer's AUTH frame, then the acceptor's. */
+	crypto_generichash_init(&st, NULL, 0, sizeof th);
+	crypto_generichash_update(&st, hs->dialer ? hs->mine : auth, hs->dialer ? hs->minelen : len);
+	crypto_generichash_update(&st, hs->dialer ? auth : hs->mine, hs->dialer ? len : hs->minelen);
+	crypto_generichash_final(&st, th, sizeof th);
+	aes = (auth[FRAME_HDR + 32] & FLAG_AES) && (hs->mine[FRAME_HDR + 32] & FLAG_AES);
+	if ((rc = derive(&s->tx, hs->key, hs->dialer ? "circuit dialer" : "circuit acceptor",
+	    th, tx, aes)) < 0 ||
+	    (rc = derive(&s->rx, hs->key, hs->dialer ? "circuit acceptor" : "circuit dialer",
+	    th, rx, aes)) < 0)
+		secure_wipe(s);
+out:
+	if (rc < 0)
+		peer_xid[0] = '\0';
+	sodium_memzero(rx, sizeof rx);
+	sodium_memzero(tx, sizeof tx);
+	secure_hs_wipe(hs);
+	return rc;
+}
+
+static void
+dir_wipe(struct secure_dir *d)
+{
+	if (d->st != NULL) {
+		sodium_memzero(d->st, sizeof *d->st);
+		free(d->st);
+	}
+	sodium_memzero(d, sizeof *d);
+}
+
+void
+secure_wipe(struct secure *s)
+{
+	dir_wipe(&s->tx);
+	dir_wipe(&s->rx);
+}
+
+size_t
+secure_sealed_len(size_t n)
+{
+	return n + (n + SECURE_REC_MAX - 1) / SECURE_REC_MAX * SECURE_REC_OVER;
+}
+
+static void
+nonce_of(uint8_t nonce[12], uint64_t seq)
+{
+	memset(nonce, 0, 12);
+	for (int i = 0; i < 8; i++)
+		nonce[4 + i] = (uint8_t)(seq >> (8 * i));
+}
+
+size_t
+secure_seal(struct secure_dir *d, const uint8_t *in, size_t n, uint8_t *out)
+{
+	uint8_t nonce[12], *o = out;
+
+	while (n > 0) {
+		size_t k = n < SECURE_REC_MAX ? n : SECURE_REC_MAX;
+		put32(o, (uint32_t)k);
+		nonce_of(nonce, d->seq++);
+		if (d->aes)
+			crypto_aead_aes256gcm_encrypt_detached_afternm(o + SECURE_REC_HDR,
+			    o + SECURE_REC_HDR + k, NULL, in, k, o, SECURE_REC_HDR, NULL,
+			    nonce, d->st);
+		else
+			crypto_aead_chacha20poly1305_ietf_encrypt_detached(o + SECURE_REC_HDR,
+			    o + SECURE_REC_HDR + k, NULL, in, k, o, SECURE_REC_HDR, NULL,
+			    nonce, d->key);
+		o += SECURE_REC_OVER + k;
+		in += k;
+		n -= k;
+	}
+	return (size_t)(o - out);
+}
+
+long
+secure_rec_need(const uint8_t *buf, size_t len, size_t max)
+{
+	uint32_t n;
+
+	if (len < SECURE_REC_HDR)
+		return 0;
+	n = get32(buf);
+	if (n == 0 || n > max || n > SECURE_REC_MAX)
+		return -EMSGSIZE;
+	return (long)(SECURE_REC_OVER + n);
+}
+
+long
+secure_open(struct secure_dir *d, uint8_t *buf, size_t len, size_t max,
+    uint8_t **plain, size_t *plen)
+{
+	long need = secure_rec_need(buf, len, max);
+	uint8_t nonce[12];
+	size_t n;
+	int rc;
+
+	if (need <= 0 || (size_t)need > len)
+		return need < 0 ? need : 0;
+	n = (size_t)need - SECURE_REC_OVER;
+	nonce_of(nonce, d->seq);
+	if (d->aes)
+		rc = crypto_aead_aes256gcm_decrypt_detached_afternm(buf + SECURE_REC_HDR, NULL,
+		    buf + SECURE_REC_HDR, n, buf + SECURE_REC_HDR + n, buf, SECURE_REC_HDR,
+		    nonce, d->st);
+	else
+		rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(buf + SECURE_REC_HDR,
+		    NULL, buf + SECURE_REC_HDR, n, buf + SECURE_REC_HDR + n, buf,
+		    SECURE_REC_HDR, nonce, d->key);
+	if (rc != 0)
+		return -EBADMSG;
+	d->seq++;
+	*plain = buf + SECURE_REC_HDR;
+	*plen = n;
+	return need;
+}
