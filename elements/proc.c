@@ -10,8 +10,9 @@
  * Starting the child is in proc_spawn.c, the stdio pipes and their streams in
  * proc_stream.c.
  *
- * Scrub kills a running child with SIGKILL; parked `wait` reads then get the final
- * stat JSON once it is reaped (not an error), parked stdin writes fail with EPIPE.
+ * Scrub kills the child's whole process group with SIGKILL (grandchildren too);
+ * parked `wait` reads then get the final stat JSON once it is reaped (not an error),
+ * parked stdin writes fail with EPIPE.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -118,6 +119,21 @@ stat_of(struct proc *p, size_t *len)
 }
 /* ---- handles ---- */
 
+static int nrunning;	/* children spawned and not yet reaped */
+
+int
+proc_running(void)
+{
+	return nrunning;
+}
+
+void
+proc_started(struct proc *p)
+{
+	p->state = PROC_RUNNING;
+	nrunning++;
+}
+
 void
 proc_on_close(uv_handle_t *h)
 {
@@ -135,6 +151,7 @@ proc_on_exit(uv_process_t *h, int64_t status, int sig)
 	size_t len;
 
 	p->state = PROC_EXITED;
+	nrunning--;
 	p->exit_status = status;
 	p->term_signal = sig;
 	uv_close((uv_handle_t *)h, proc_on_close);
@@ -254,6 +271,24 @@ proc_snap(struct element *e, const char *file, struct op *op)
 }
 /* ---- scrub and destroy ---- */
 
+/* SIGKILL p's process group: the child and whatever it started that stayed in its
+ * group (the child is a session leader, see proc_spawn.c).  Once the child is reaped
+ * its pid names our group only while no process holds that pid: the kernel keeps a
+ * pid unused while it still names a group, so a live process with that pid means the
+ * group is gone and the number was reused. */
+static void
+kill_group(struct proc *p)
+{
+	if (p->pid <= 0)
+		return;
+	if (p->state != PROC_RUNNING && !(kill(p->pid, 0) < 0 && errno == ESRCH))
+		return;
+	if (kill(-p->pid, SIGKILL) < 0 && errno != ESRCH)
+		log_warn("scrub: kill process group %d", p->pid);
+	if (p->state == PROC_RUNNING)
+		uv_process_kill(&p->process, SIGKILL);	/* in case it left its group */
+}
+
 static void
 proc_scrub(struct element *e)
 {
@@ -261,11 +296,7 @@ proc_scrub(struct element *e)
 	int i;
 
 	p->scrubbed = 1;
-	if (p->state == PROC_RUNNING) {
-		int rc = uv_process_kill(&p->process, SIGKILL);
-		if (rc < 0)
-			log_warnx("scrub: kill %d: %s", p->pid, uv_strerror(rc));
-	}
+	kill_group(p);
 	proc_in_close(p, 0);
 	for (i = 0; i < 2; i++)
 		if (p->nstreams[i + 1] == 0)
@@ -309,7 +340,8 @@ static const char proc_help[] =
 "\n"
 "Verbs (write to ctl):\n"
 "  signal SIG   send a signal: a name (TERM, KILL, SIGINT) or a number (9)\n"
-"  scrub        kill the process if it runs (SIGKILL), reap it, remove the element\n";
+"  scrub        kill the process and every process it started in its process group\n"
+"               (SIGKILL), reap it, remove the element (rmdir and shutdown do too)\n";
 
 const struct elem_kind proc_kind = {
 	.name = "process",

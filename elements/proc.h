@@ -34,6 +34,9 @@ char *proc_stat_text(const struct cmd *c, int pid, int exited, int64_t status, i
 /* Parse a signal given as a name (KILL, SIGKILL, kill) or a number: the number or -EINVAL. */
 int proc_signal_parse(const char *s);
 
+/* Children of process elements spawned and not yet reaped (shutdown waits for 0). */
+int proc_running(void);
+
 /* Bytes of unread output held now for fd 1 (stdout) or 2 (stderr) of process element e. */
 size_t proc_buffered(const struct element *e, int fd);
 

@@ -80,6 +80,9 @@ struct proc {
 /* Close callback of every handle of p: the last one drops the element's own reference. */
 void proc_on_close(uv_handle_t *h);
 
+/* p's child was spawned: it is running until its exit callback. */
+void proc_started(struct proc *p);
+
 /* Exit callback of the child: record the status, answer `wait`, close the handle. */
 void proc_on_exit(uv_process_t *h, int64_t status, int sig);
 

@@ -194,6 +194,9 @@ proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize)
 		p->nhandles++;
 	}
 	memset(&o, 0, sizeof o);
+	/* Its own session, hence its own process group: scrub kills the whole group, and
+	 * a terminal's signals to the server's group do not reach it. */
+	o.flags = UV_PROCESS_DETACHED;
 	o.exit_cb = proc_on_exit;
 	o.file = "/proc/self/exe";
 	o.args = argv;
@@ -224,7 +227,7 @@ proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize)
 		goto fail_handles;
 	}
 	p->pid = p->process.pid;
-	p->state = PROC_RUNNING;
+	proc_started(p);
 	p->start_op = op;
 	op_park(op, cancel_start, p);
 	for (i = 0; i < 2; i++)
@@ -236,7 +239,7 @@ fail_handles:
 	 * reference.  A process that did start is reaped by its exit callback. */
 	if (p->process.pid != 0) {
 		uv_process_kill(&p->process, SIGKILL);
-		p->state = PROC_RUNNING;
+		proc_started(p);
 	} else {
 		p->state = PROC_EXITED;
 		uv_close((uv_handle_t *)&p->process, proc_on_close);

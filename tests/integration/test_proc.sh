@@ -113,6 +113,42 @@ pid=$(pid_of "$P")
 check "rmdir of a running process" rmdir "$P"
 check "rmdir killed and reaped it" wait_for 5 sh -c "! test -e /proc/$pid"
 
+# --- scrub, rmdir and shutdown kill the whole process group ---
+# dead PID: no such process, or a zombie waiting for whoever reaps orphans here
+dead() { ! test -e /proc/"$1" || grep -q '^State:[[:space:]]*Z' /proc/"$1"/status 2>/dev/null; }
+# child_of PID: the first child of PID (bounded wait until it has one)
+child_of() {
+	local c=""
+	for _ in $(seq 100); do
+		c=$(cat /proc/"$1"/task/*/children 2>/dev/null | awk '{print $1}')
+		[ -n "$c" ] && break; sleep 0.05
+	done
+	echo "$c"
+}
+GRAND='{"Path":"/bin/sh","Args":["-c","trap \"\" TERM; sleep 1000"]}'
+P=$M/$X/grand
+mk "$P" "$GRAND"
+pid=$(pid_of "$P"); gpid=$(child_of "$pid")
+check "the grandchild sleep runs" grep -q '^sleep' /proc/"$gpid"/comm
+expect_eq "the process leads its own group" "$(ps -o pgid= -p "$gpid" | tr -d ' ')" "$pid"
+check "scrub" wr "$P/ctl" "scrub"
+check "scrub killed the TERM-ignoring grandchild" wait_for 5 dead "$gpid"
+check "and the child" wait_for 5 dead "$pid"
+rmdir "$P"
+P=$M/$X/grand2
+mk "$P" "$GRAND"
+pid=$(pid_of "$P"); gpid=$(child_of "$pid")
+check "rmdir of a process with a grandchild" rmdir "$P"
+check "rmdir killed the grandchild" wait_for 5 dead "$gpid"
+P=$M/$X/orphan
+mk "$P" '{"Path":"/bin/sh","Args":["-c","sleep 1000 & echo $!"]}'
+gpid=$(first_line "$P/stdout")
+expect_eq "the child exited, its background sleep lives on" "$(json_field "$P/wait" ExitCode)" "0"
+check "the sleep runs" grep -q '^sleep' /proc/"$gpid"/comm
+check "scrub after the child exited" wr "$P/ctl" "scrub"
+check "killed the group it left behind" wait_for 5 dead "$gpid"
+rmdir "$P"
+
 # --- Scrub: true removes the element at exit ---
 P=$M/$X/once
 mk "$P" '{"Path":"/bin/sh","Args":["-c","read x; echo bye $x"],"Scrub":true}'
@@ -229,4 +265,14 @@ expect_eq "the output is still all there" "$(timeout 5 cat "$P/stdout" | wc -c)"
 rmdir "$P"
 
 check "server still healthy" server_healthy A
+
+# --- shutdown kills every process group and reaps the children ---
+start_server S
+mkdir "$S_MNT/$S_ID/g"; wr "$S_MNT/$S_ID/g/ctl" "mkproc $GRAND"
+pid=$(json_field "$S_MNT/$S_ID/g/peek" Pid); gpid=$(child_of "$pid")
+check "a grandchild runs under server S" grep -q '^sleep' /proc/"$gpid"/comm
+check "S stops on SIGTERM" stop_server S
+check "its grandchild is gone" wait_for 5 dead "$gpid"
+check "its child is gone" wait_for 5 dead "$pid"
+check "S reaped them in time" sh -c "! grep -q 'not reaped' '$S_ERR'"
 finish
