@@ -177,7 +177,8 @@ oplog(const char *client, const char *path, const char *verb, int rc, const char
 int
 oplog_open_file(const char *path)
 {
-	FILE *f = fopen(path, "a");
+	/* Close-on-exec: no child of a process element may inherit the log. */
+	FILE *f = fopen(path, "ae");
 
 	if (f == NULL)
 		return -errno;

@@ -113,6 +113,12 @@ pid=$(pid_of "$P")
 check "rmdir of a running process" rmdir "$P"
 check "rmdir killed and reaped it" wait_for 5 sh -c "! test -e /proc/$pid"
 
+# --- a child inherits none of the server's fds (the log of -var, sockets, FUSE...) ---
+P=$M/$X/fds
+mk "$P" '{"Path":"/bin/ls","Args":["/proc/self/fd"]}'
+expect_eq "the child has fds 0 1 2 (and 3, ls's own directory)" "$(timeout 5 cat "$P/stdout" | tr '\n' ' ')" "0 1 2 3 "
+rmdir "$P"
+
 # --- scrub, rmdir and shutdown kill the whole process group ---
 # dead PID: no such process, or a zombie waiting for whoever reaps orphans here
 dead() { ! test -e /proc/"$1" || grep -q '^State:[[:space:]]*Z' /proc/"$1"/status 2>/dev/null; }
