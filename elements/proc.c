@@ -1,8 +1,8 @@
 /* proc.c - the process element: uv_spawn, stdio pipes, bounded output, wait, signal.
  *
  * Lifetime.  The anchor holds one reference, every open stream one, and the element
- * holds its own while any of its five uv handles (process, exec report, stdin, stdout,
- * stderr pipes) is open; the last close callback drops it.  The process handle closes in
+ * holds its own while any of its five uv handles (process, exec report pipe, stdin
+ * poll, stdout and stderr pipes) is open; the last close callback drops it.  The process handle closes in
  * exit_cb, so the child is always reaped; stdin closes at exit, on the release of its
  * last stream or at scrub; an output pipe closes at EOF, or at scrub when no stream
  * is open on it (otherwise when its last stream goes, so readers drain to EOF).
@@ -187,6 +187,7 @@ proc_make(struct anchor *a, const char *arg, struct op *op)
 	elem_init(&p->elem, &proc_kind);
 	TAILQ_INIT(&p->waiters);
 	TAILQ_INIT(&p->writes);
+	p->infd = -1;
 	for (i = 0; i < 3; i++)
 		TAILQ_INIT(&p->streams[i]);
 	for (i = 0; i < 2; i++) {

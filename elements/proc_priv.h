@@ -16,7 +16,7 @@
 #define proc_container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
 
 enum proc_state { PROC_RUNNING, PROC_EXITED };
-enum in_state { IN_OPEN, IN_SHUTTING, IN_CLOSED };	/* CLOSED: uv_close called */
+enum in_state { IN_OPEN, IN_SHUTTING, IN_CLOSED };	/* CLOSED: infd closed */
 enum out_state { OUT_READING, OUT_PAUSED, OUT_CLOSED };	/* CLOSED: uv_close called */
 
 struct proc;
@@ -41,13 +41,13 @@ struct outbuf {
 	struct op_queue readers;	/* parked reads, FIFO */
 };
 
-/* One stdin write in flight; its op is NULL once cancelled or answered. */
+/* One stdin write queued: bytes [off, len) of buf are still to go.  Its op is NULL
+ * once answered early (the stream was released: the bytes still go). */
 struct wreq {
-	uv_write_t req;
 	struct proc *p;
 	struct op *op;
 	char *buf;
-	size_t len;
+	size_t len, off;
 	TAILQ_ENTRY(wreq) link;
 };
 
@@ -64,9 +64,9 @@ struct proc {
 	char word[8];
 	size_t nword;
 	struct op *start_op;		/* the mkproc waiting for the exec, or NULL */
-	uv_pipe_t in;
+	int infd;			/* our end of the child's stdin (non-blocking) */
+	uv_poll_t inpoll;		/* writability of infd while writes are queued */
 	enum in_state in_state;
-	uv_shutdown_t shutdown;
 	struct outbuf out[2];		/* stdout, stderr */
 	int nhandles;			/* initialised and not yet closed */
 	struct op_queue waiters;	/* parked `wait` reads */
@@ -102,7 +102,8 @@ void proc_out_start(struct outbuf *ob);
 /* Close an output pipe: buffered bytes stay readable, then EOF. */
 void proc_out_close(struct outbuf *ob);
 
-/* Close the child's stdin: gracefully (after queued writes) or at once. */
+/* Close the child's stdin: gracefully (after queued writes) or at once (queued writes
+ * fail with EPIPE, or answer the count they got through). */
 void proc_in_close(struct proc *p, int graceful);
 
 /* Tell every stream open on fd of p that its readiness may have changed. */

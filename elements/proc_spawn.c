@@ -161,12 +161,33 @@ cancel_start(struct op *op)
 	elem_scrub(&p->elem);
 }
 
+/* Make a pipe for the child's stdin: fds[0] the child's end, fds[1] ours (non-blocking),
+ * both close-on-exec; ours watched by p->inpoll. */
+static int
+stdin_pipe(struct proc *p, int fds[2])
+{
+	int rc;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	if (fcntl(fds[1], F_SETFL, O_NONBLOCK) < 0 ||
+	    (errno = -uv_poll_init(g_server.loop, &p->inpoll, fds[1])) != 0) {
+		rc = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return rc;
+	}
+	p->inpoll.data = p;
+	p->infd = fds[1];
+	return 0;
+}
+
 int
 proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize)
 {
 	uv_process_options_t o;
 	uv_stdio_container_t stdio[4];
-	int rc, i, fds[2];
+	int rc, i, fds[2], infds[2];
 	char **argv;
 
 	argv = helper_argv(&p->cmd);
@@ -180,13 +201,17 @@ proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize)
 		snprintf(err, errsize, "mkproc: pipe: %s", strerror(-rc));
 		return rc;
 	}
+	if ((rc = stdin_pipe(p, infds)) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		free(argv);
+		snprintf(err, errsize, "mkproc: pipe: %s", strerror(-rc));
+		return rc;
+	}
 	elem_ref(&p->elem);	/* ours, until the last handle is closed */
-	p->nhandles = 0;
+	p->nhandles = 1;	/* inpoll */
 	uv_pipe_init(g_server.loop, &p->report, 0);
 	p->report.data = p;
-	p->nhandles++;
-	uv_pipe_init(g_server.loop, &p->in, 0);
-	p->in.data = p;
 	p->nhandles++;
 	for (i = 0; i < 2; i++) {
 		uv_pipe_init(g_server.loop, &p->out[i].pipe, 0);
@@ -203,8 +228,8 @@ proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize)
 	o.env = p->cmd.env;
 	o.stdio_count = 4;
 	o.stdio = stdio;
-	stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
-	stdio[0].data.stream = (uv_stream_t *)&p->in;
+	stdio[0].flags = UV_INHERIT_FD;
+	stdio[0].data.fd = infds[0];
 	for (i = 1; i < 3; i++) {
 		stdio[i].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 		stdio[i].data.stream = (uv_stream_t *)&p->out[i - 1].pipe;
@@ -216,6 +241,7 @@ proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize)
 	p->nhandles++;		/* uv_spawn initialises the handle even when it fails */
 	free(argv);
 	close(fds[1]);
+	close(infds[0]);
 	if (rc == 0)
 		rc = uv_pipe_open(&p->report, fds[0]);
 	else
@@ -245,8 +271,7 @@ fail_handles:
 		uv_close((uv_handle_t *)&p->process, proc_on_close);
 	}
 	uv_close((uv_handle_t *)&p->report, proc_on_close);
-	p->in_state = IN_CLOSED;
-	uv_close((uv_handle_t *)&p->in, proc_on_close);
+	proc_in_close(p, 0);
 	for (i = 0; i < 2; i++) {
 		p->out[i].state = OUT_CLOSED;
 		uv_close((uv_handle_t *)&p->out[i].pipe, proc_on_close);

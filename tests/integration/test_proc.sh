@@ -253,6 +253,37 @@ expect_eq "it ran in that anchor" "$(timeout 5 cat "$P/stdout")" "/$X/hop3 chann
 rmdir "$P"
 check "server healthy after the paths through the mount" server_healthy A
 
+# --- an interrupted stdin write answers the bytes the pipe took: never sent twice ---
+# The child reads nothing until the gate file exists, so writes block; a timer
+# interrupts them every 20 ms and opens the gate at the 10th.  The writer loops on
+# short counts as every writer does (Python retries a write that failed with EINTR).
+head -c 1500000 /dev/urandom >"$T_TMP/intr.in"
+P=$M/$X/intr
+printf 'for i in $(seq 600); do [ -e %s ] && break; sleep 0.05; done; exec cat\n' "$T_TMP/gate" >"$T_TMP/gated.sh"
+mk "$P" "{\"Path\":\"/bin/sh\",\"Args\":[\"$T_TMP/gated.sh\"]}"
+timeout 30 cat "$P/stdout" >"$T_TMP/intr.out" & r=$!
+expect_eq "a writer interrupted 10 times while blocked" "$(timeout 30 python3 -c '
+import os, signal, sys
+hits = 0
+def on_alarm(sig, frame):
+    global hits
+    hits += 1
+    if hits == 10:
+        open(sys.argv[3], "w").close()
+signal.signal(signal.SIGALRM, on_alarm)
+data = open(sys.argv[2], "rb").read()
+fd = os.open(sys.argv[1], os.O_WRONLY)
+signal.setitimer(signal.ITIMER_REAL, 0.02, 0.02)
+off = 0
+while off < len(data):
+    off += os.write(fd, data[off:off + 262144])
+signal.setitimer(signal.ITIMER_REAL, 0, 0)
+os.close(fd)
+print("interrupted" if hits >= 10 else "only %d interrupts" % hits)' "$P/stdin" "$T_TMP/intr.in" "$T_TMP/gate")" "interrupted"
+wait_pid 30 $r
+check "the child got every byte exactly once" cmp "$T_TMP/intr.in" "$T_TMP/intr.out"
+rmdir "$P"
+
 # --- back-pressure: big output waits in the process, nothing dropped ---
 head -c 2000000 /dev/urandom >"$T_TMP/2m"
 P=$M/$X/bulk

@@ -814,26 +814,73 @@ Test(proc, no_fd_leak, .timeout = 120)
 
 Test(proc, stdin_back_pressure_and_cancel)
 {
-	struct stream *in;
+	struct stream *in, *out;
 	struct op *op;
-	struct res r;
-	size_t big = 4 << 20;
+	struct res r, r2;
+	size_t big = 4 << 20, n;
+	char *pat, *got;
+	int taken;
 
-	mkproc("i", "{\"Path\":\"/bin/sleep\",\"Args\":[\"100\"]}");
+	/* cat does not read stdin while its stdout is full: the write blocks. */
+	mkproc("i", "{\"Path\":\"/bin/cat\"}");
 	in = must_open("i", "stdin", OP_WRONLY);
+	pat = malloc(big);
+	for (size_t i = 0; i < big; i++)
+		pat[i] = (char)(i % 251);
+	op = start(OP_WRITE, NULL, &r);
+	op->stream = in;
+	op->data = malloc(big);
+	memcpy(op->data, pat, big);
+	op->len = big;
+	op_start(op);
+	run_for(300);
+	cr_assert(!r.done, "a write the child does not read waits");
+	cr_assert_eq(in->ops->poll(in), 0, "stdin is not writable while a write waits");
+	/* Interrupted: it answers the bytes the pipe took, which the child gets once. */
+	op_cancel(op);
+	cr_assert(run_until(&r.done, 1000));
+	taken = r.rc;
+	cr_assert(taken > 0 && (size_t)taken < big, "interrupted write answered %d", taken);
+	op = start(OP_WRITE, NULL, &r2);
+	op->stream = in;
+	op->data = strdup("END\n");
+	op->len = 4;
+	op_start(op);
+	release(in);
+	cr_assert(run_until(&r2.done, 1000));
+	cr_assert_eq(r2.rc, 4);
+	out = must_open("i", "stdout", OP_RDONLY);
+	got = read_all(out, &n);
+	release(out);
+	cr_assert_eq(n, (size_t)taken + 4, "the child got %zu bytes, %d + 4 were taken", n, taken);
+	cr_assert(memcmp(got, pat, (size_t)taken) == 0, "the bytes taken, in order, once");
+	cr_assert(memcmp(got + taken, "END\n", 4) == 0);
+	free(got);
+	free(pat);
+
+	/* A write the pipe took nothing of is interrupted with EINTR. */
+	mkproc("j", "{\"Path\":\"/bin/sleep\",\"Args\":[\"100\"]}");
+	in = must_open("j", "stdin", OP_WRONLY);
 	op = start(OP_WRITE, NULL, &r);
 	op->stream = in;
 	op->data = calloc(1, big);
 	op->len = big;
 	op_start(op);
 	run_for(100);
-	cr_assert(!r.done, "a write the child does not read waits");
-	cr_assert_eq(in->ops->poll(in), 0, "stdin is not writable while a write waits");
+	op = start(OP_WRITE, NULL, &r2);
+	op->stream = in;
+	op->data = strdup("x");
+	op->len = 1;
+	op_start(op);
+	run_for(100);
+	cr_assert(!r2.done, "queued behind the first");
 	op_cancel(op);
-	cr_assert(run_until(&r.done, 1000));
-	cr_assert_eq(r.rc, -EINTR);
+	cr_assert(run_until(&r2.done, 1000));
+	cr_assert_eq(r2.rc, -EINTR);
 	release(in);
+	cr_assert(run_until(&r.done, 1000));
 	cr_assert_eq(ctl("i", "scrub").rc, 0);
+	cr_assert_eq(ctl("j", "scrub").rc, 0);
 	settle();
 }
 
