@@ -17,12 +17,14 @@
 #include "cmd/cmd.h"
 #include "cmd/flag.h"
 #include "elements/anchor.h"
+#include "elements/dkr.h"
 #include "elements/log.h"
 #include "elements/op.h"
 #include "elements/proc.h"
 #include "elements/server.h"
 #include "fs/fs.h"
 #include "net/net.h"
+#include "net/discover.h"
 #include "net/url.h"
 
 static uv_loop_t *loop;
@@ -61,8 +63,8 @@ static const struct flag start_flags[NFLAGS] = {
 	[F_VAR] = { "var", NULL, required_argument, "DIR",
 	  "state directory: the operation log is appended to DIR/log" },
 	[F_DISCOVER] = { "discover", NULL, optional_argument, "MCAST:PORT",
-	  "find other servers by UDP multicast (default 228.8.8.8:8822;\n"
-	  "not in this build yet)" },
+	  "find other servers by UDP multicast (default $CIRCUIT_DISCOVER,\n"
+	  "else 228.8.8.8:8822), on the -if interface if given" },
 	[F_HMAC] = { "hmac", NULL, required_argument, "FILE",
 	  "cluster key file (see circuit keygen; not in this build yet)" },
 	[F_DOCKER] = { "docker", NULL, no_argument, NULL,
@@ -207,6 +209,7 @@ int
 cmd_start(int argc, char **argv)
 {
 	const char *addr = NULL, *iface = NULL, *mnt = NULL, *var = NULL, *join = NULL;
+	const char *discover = NULL;
 	char host[256] = "127.0.0.1", ifbuf[64], *msg = NULL, *v;
 	const char *badflag;
 	struct flag_parser fp;
@@ -241,8 +244,18 @@ cmd_start(int argc, char **argv)
 			}
 			break;
 		}
+		case F_DISCOVER: {
+			char h[64];
+			int p;
+			discover = v != NULL ? v : "";
+			if (discover_parse(discover, h, sizeof h, &p) < 0) {
+				fprintf(stderr, "circuit start: -discover %s: want MCAST:PORT "
+				    "(numeric IPv4 multicast address)\n", discover);
+				return 2;
+			}
+			break;
+		}
 		case F_HMAC:
-		case F_DISCOVER:
 			fprintf(stderr, "circuit start: -%s: not supported by this build yet\n",
 			    start_flags[f].name);
 			return 2;
@@ -310,6 +323,8 @@ cmd_start(int argc, char **argv)
 		return 1;
 	}
 	g_server.stop = request_stop;
+	if (g_server.docker)
+		dkr_sweep();	/* containers a crashed server of this host left */
 	if ((rc = net_init(loop)) < 0) {
 		fprintf(stderr, "circuit start: cluster layer: %s\n", strerror(-rc));
 		return 1;
@@ -338,6 +353,14 @@ cmd_start(int argc, char **argv)
 			return 1;
 		}
 		g_server.mountpoint = strdup(realpath(mnt, real) != NULL ? real : mnt);
+	}
+	if (discover != NULL &&
+	    (rc = discover_start(loop, discover, iface != NULL ? host : NULL)) < 0) {
+		fprintf(stderr, "circuit start: -discover %s: %s\n", *discover ? discover :
+		    "(default)", rc == -EINVAL ? "want a multicast MCAST:PORT" : uv_strerror(rc));
+		shutdown_server(1);
+		uv_run(loop, UV_RUN_DEFAULT);
+		return 1;
 	}
 	if (join != NULL) {
 		if ((rc = net_join(join, on_joined, (void *)(uintptr_t)join)) < 0) {

@@ -27,7 +27,7 @@
 #include "elements/log.h"
 #include "elements/proc_priv.h"
 
-static const struct op_file proc_files[] = {
+const struct op_file proc_files[] = {
 	{ "stdin", OPF_WRITE | OPF_STREAM },
 	{ "stdout", OPF_READ | OPF_STREAM },
 	{ "stderr", OPF_READ | OPF_STREAM },
@@ -165,26 +165,18 @@ proc_on_exit(uv_process_t *h, int64_t status, int sig)
 			op_done_data(op, text, len);
 	}
 	proc_notify(p, 0);
+	if (p->on_exit != NULL)
+		p->on_exit(p);
 	if (p->cmd.scrub)
 		elem_scrub(&p->elem);
 }
 
-static void
-proc_make(struct anchor *a, const char *arg, struct op *op)
+void
+proc_init(struct proc *p, const struct elem_kind *k)
 {
-	char err[512];
-	struct proc *p;
-	int rc, i;
+	int i;
 
-	p = calloc(1, sizeof *p);
-	if (p == NULL) {
-		op_fail(op, -ENOMEM, "%s: mkproc: out of memory", a->path);
-		return;
-	}
-	rc = cmd_parse(arg, &p->cmd, err, sizeof err);
-	if (rc < 0)
-		goto fail_free;
-	elem_init(&p->elem, &proc_kind);
+	elem_init(&p->elem, k);
 	TAILQ_INIT(&p->waiters);
 	TAILQ_INIT(&p->writes);
 	p->infd = -1;
@@ -195,20 +187,43 @@ proc_make(struct anchor *a, const char *arg, struct op *op)
 		p->out[i].fd = i + 1;
 		TAILQ_INIT(&p->out[i].readers);
 	}
+}
+
+int
+proc_start(struct proc *p, char *err, size_t errsize)
+{
+	return proc_spawn(p, NULL, err, errsize);
+}
+
+static void
+proc_make(struct anchor *a, const char *arg, struct op *op)
+{
+	char err[512];
+	struct proc *p;
+	int rc;
+
+	p = calloc(1, sizeof *p);
+	if (p == NULL) {
+		op_fail(op, -ENOMEM, "%s: mkproc: out of memory", a->path);
+		return;
+	}
+	rc = cmd_parse(arg, &p->cmd, err, sizeof err);
+	if (rc < 0) {
+		free(p);
+		op_fail(op, rc, "%s: %s", a->path, err);
+		return;
+	}
+	proc_init(p, &proc_kind);
 	rc = proc_spawn(p, op, err, sizeof err);
 	if (rc < 0) {
 		op_fail(op, rc, "%s: %s", a->path, err);
-		elem_unref(&p->elem);	/* the close callbacks free p */
+		/* If a spawn failed, its handles' close callbacks free p; else we do. */
+		elem_unref(&p->elem);
 		return;
 	}
 	/* Attached now, so no second mkproc races for the anchor; op answers once the
 	 * program is exec'd (proc_spawn.c). */
 	anchor_attach(a, &p->elem);
-	return;
-
-fail_free:
-	free(p);
-	op_fail(op, rc, "%s: %s", a->path, err);
 }
 /* ---- verbs and snapshot files ---- */
 

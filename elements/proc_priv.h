@@ -3,6 +3,8 @@
  * proc.c reaps, answers verbs and snapshot files and scrubs; proc_spawn.c starts the
  * child; proc_stream.c owns the stdio pipes: the bounded output buffers and their
  * readers, stdin writes.
+ * The container element (dkr.c) embeds a struct proc that runs the docker client
+ * attached to its container, and so reuses all of the stdio machinery.
  */
 #ifndef CIRCUIT_PROC_PRIV_H
 #define CIRCUIT_PROC_PRIV_H
@@ -73,9 +75,20 @@ struct proc {
 	TAILQ_HEAD(, wreq) writes;
 	struct pstream_list streams[3];
 	int nstreams[3];
+	/* Called when the child has been reaped, before a Scrub: true scrub (may be NULL). */
+	void (*on_exit)(struct proc *p);
 };
 
 /* proc.c */
+
+/* Initialise a zeroed p (its cmd filled in or not yet) as an element of kind k. */
+void proc_init(struct proc *p, const struct elem_kind *k);
+
+/* Spawn p->cmd with stdio pipes: 0, or -errno with a message in err.  On failure
+ * nothing runs; handles the spawn made close and drop their own reference.  A Dir or
+ * program the exec helper cannot use shows as exit status 127 and a log line (mkproc
+ * waits for the exec instead: proc_spawn). */
+int proc_start(struct proc *p, char *err, size_t errsize);
 
 /* Close callback of every handle of p: the last one drops the element's own reference. */
 void proc_on_close(uv_handle_t *h);
@@ -88,8 +101,9 @@ void proc_on_exit(uv_process_t *h, int64_t status, int sig);
 
 /* proc_spawn.c */
 
-/* Spawn p's child through the exec helper; on success op (the mkproc) is parked until
- * the program is exec'd, and answered then.  On failure -errno and a message in err. */
+/* Spawn p's child through the exec helper; on success op (the mkproc, or NULL) is
+ * parked until the program is exec'd, and answered then.  On failure -errno and a
+ * message in err. */
 int proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize);
 
 /* proc_stream.c */

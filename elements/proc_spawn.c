@@ -103,8 +103,13 @@ start_done(struct proc *p, int err, int step)
 	struct op *op = p->start_op;
 
 	uv_close((uv_handle_t *)&p->report, proc_on_close);
-	if (op == NULL)
-		return;		/* interrupted: answered already */
+	if (op == NULL) {
+		/* Interrupted (answered already), or a start without an op (proc_start). */
+		if (err != 0 && !p->scrubbed)
+			log_warnx("%s: exec %s: %s", elem_path(&p->elem), step == 'D' ?
+			    p->cmd.dir : p->cmd.path, strerror(err));
+		return;
+	}
 	p->start_op = NULL;
 	if (err == 0) {
 		op_done(op, 0);
@@ -255,7 +260,8 @@ proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize)
 	p->pid = p->process.pid;
 	proc_started(p);
 	p->start_op = op;
-	op_park(op, cancel_start, p);
+	if (op != NULL)
+		op_park(op, cancel_start, p);
 	for (i = 0; i < 2; i++)
 		proc_out_start(&p->out[i]);
 	return 0;

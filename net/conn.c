@@ -26,14 +26,16 @@
 #define SOCKBUF			(4 << 20)
 #define WQUEUE_HIGH		(16u << 20)
 #define WQUEUE_LOW		(4u << 20)
+#define TRIM_IDLE_MS		1000
 
 enum { PAUSE_WRITE = 2 };
 
 struct conn_list conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
 static uv_loop_t *loop;
 static const struct conn_events *events;
+static uv_timer_t trim_timer;
 
-struct wreq {
+struct conn_write {
 	uv_write_t req;
 	struct conn *c;
 	void *a, *b;
@@ -49,10 +51,26 @@ conn_init(uv_loop_t *l, const struct conn_events *ev)
 	 * a high rate.  glibc would map each from fresh zeroed pages (mmap, or a heap top
 	 * trimmed after every burst): a page fault per 4 KiB, a third of the CPU of a
 	 * transfer.  Keep them in the heap, and up to 32 MiB of freed heap in reserve
-	 * (memory is bounded by the windows anyway: docs/protocol.md). */
+	 * while data flows (memory is bounded by the windows anyway: docs/protocol.md);
+	 * once the connections have been quiet for TRIM_IDLE_MS, give it all back. */
 	mallopt(M_MMAP_THRESHOLD, 2 * FRAME_MAX);
 	mallopt(M_TRIM_THRESHOLD, 32 << 20);
+	uv_timer_init(loop, &trim_timer);
+	uv_unref((uv_handle_t *)&trim_timer);	/* never what keeps the loop alive */
 	TAILQ_INIT(&conn_all);
+}
+
+static void
+on_quiet(uv_timer_t *t)
+{
+	malloc_trim(0);
+}
+
+/* Bytes moved: trim the heap once everything has been quiet for a while. */
+static void
+trim_later(void)
+{
+	uv_timer_start(&trim_timer, on_quiet, TRIM_IDLE_MS, 0);
 }
 
 static struct conn *
@@ -117,13 +135,14 @@ update_reading(struct conn *c);
 static void
 on_written(uv_write_t *req, int status)
 {
-	struct wreq *w = (struct wreq *)req;
+	struct conn_write *w = (struct conn_write *)req;
 	struct conn *c = w->c;
 
 	c->wqueued -= w->len;
 	free(w->a);
 	free(w->b);
 	free(w);
+	trim_later();
 	if (c->state == CONN_CLOSED)
 		return;
 	if (status < 0) {
@@ -140,7 +159,7 @@ on_written(uv_write_t *req, int status)
 void
 conn_send2(struct conn *c, void *a, size_t alen, void *b, size_t blen)
 {
-	struct wreq *w;
+	struct conn_write *w;
 	uv_buf_t bufs[2];
 	int n = 0, rc;
 
@@ -441,6 +460,7 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		conn_close(c, -ENOMEM);
 		return;
 	}
+	trim_later();
 	if (c->rbody != NULL) {
 		c->rbody_got += (size_t)nread;
 		if (c->rbody_got == c->rbody_len)

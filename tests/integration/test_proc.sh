@@ -157,6 +157,7 @@ rmdir "$P"
 
 # --- Scrub: true removes the element at exit ---
 P=$M/$X/once
+# (it waits for a line on stdin, not for a time: a loaded machine may take seconds)
 mk "$P" '{"Path":"/bin/sh","Args":["-c","read x; echo bye $x"],"Scrub":true}'
 expect_eq "Scrub:true shows in the Cmd" "$(json_field "$P/peek" Cmd)" '{"Path": "/bin/sh", "Args": ["-c", "read x; echo bye $x"], "Env": null, "Dir": "", "Scrub": true}'
 exec 8<"$P/stdout"
@@ -190,7 +191,7 @@ check "mkproc with Dir inside the mount" mk "$P" "{\"Path\":\"/bin/sh\",\"Args\"
 expect_eq "server answers while the child starts in the mount" "$(timeout 3 cat "$M/$X/peek" >/dev/null && echo alive)" "alive"
 expect_eq "the child ran in that anchor" "$(timeout 5 cat "$P/stdout")" "$BOX
 /$X/box channel
-{\"Cap\": 1, \"Closed\": false, \"Aborted\": false, \"NumSend\": 1, \"NumRecv\": 0}"
+{\"Cap\": 1, \"Closed\": false, \"Aborted\": false, \"NumSend\": 1, \"NumRecv\": 0, \"NumAborted\": 0}"
 expect_eq "it exited 0" "$(timeout 5 cat "$P/wait" | python3 -c 'import json,sys; print(json.load(sys.stdin)["ExitCode"])')" "0"
 expect_eq "its message is in the channel" "$(timeout 5 cat "$BOX/recv")" "from-inside"
 rmdir "$P"
