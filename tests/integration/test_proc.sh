@@ -304,6 +304,20 @@ rmdir "$P"
 
 check "server still healthy" server_healthy A
 
+# --- at the fd limit mkproc fails with EMFILE, the errno the log names, not EIO ---
+if [ -z "${A_OWNMNT:-}" ]; then	# (the owner is another server in the cross run)
+	P=$M/$X/fdlimit; mkdir "$P"
+	n=$(ls /proc/"$A_PID"/fd | wc -l)
+	soft=$(prlimit --pid "$A_PID" --nofile --raw --noheadings -o SOFT)
+	hard=$(prlimit --pid "$A_PID" --nofile --raw --noheadings -o HARD)
+	prlimit --pid "$A_PID" --nofile=$((n + 2)):"$hard"
+	expect_fail "mkproc at the fd limit" "Too many open files" wr "$P/ctl" 'mkproc {"Path":"/bin/true"}'
+	prlimit --pid "$A_PID" --nofile="$soft":"$hard"
+	check "the log names EMFILE" grep -q "/$X/fdlimit mkproc error EMFILE" "$M/$X/log"
+	check "with the limit back, mkproc works" wr "$P/ctl" 'mkproc {"Path":"/bin/true"}'
+	rmdir "$P"
+fi
+
 # --- shutdown kills every process group and reaps the children ---
 start_server S
 mkdir "$S_MNT/$S_ID/g"; wr "$S_MNT/$S_ID/g/ctl" "mkproc $GRAND"
