@@ -21,6 +21,7 @@
 #include "elements/dkr.h"
 #include "elements/log.h"
 #include "elements/op.h"
+#include "elements/proc.h"
 #include "elements/server.h"
 #include "fs/fs.h"
 #include "net/net.h"
@@ -29,7 +30,10 @@
 
 static uv_loop_t *loop;
 static uv_signal_t sigint, sigterm, sighup;
-static uv_timer_t stop_timer;
+static uv_timer_t stop_timer, reap_timer;
+static int reap_ticks;
+#define REAP_TICK_MS	10
+#define REAP_MAX_MS	5000
 static int stopping, stop_requested, exit_status;
 
 /* The flags of `circuit start`: one table parses them and prints the usage.  To add a
@@ -103,7 +107,21 @@ on_closed_walk(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
-/* Stop everything: answer pending requests, unmount, scrub elements, close handles. */
+/* The scrub killed every child; close the handles once they are all reaped (so none
+ * stays a zombie, and every exit callback runs), or after REAP_MAX_MS. */
+static void
+on_reap_timer(uv_timer_t *t)
+{
+	if (proc_running() > 0 && ++reap_ticks * REAP_TICK_MS < REAP_MAX_MS)
+		return;
+	if (proc_running() > 0)
+		log_warnx("%d killed children not reaped after %d ms", proc_running(), REAP_MAX_MS);
+	uv_timer_stop(t);
+	uv_walk(loop, on_closed_walk, NULL);
+}
+
+/* Stop everything: answer pending requests, unmount, scrub elements (which kills
+ * every process group), reap the children, close handles. */
 static void
 shutdown_server(int status)
 {
@@ -119,7 +137,8 @@ shutdown_server(int status)
 	op_drain();
 	net_stop();
 	op_drain();
-	uv_walk(loop, on_closed_walk, NULL);
+	uv_timer_init(loop, &reap_timer);
+	uv_timer_start(&reap_timer, on_reap_timer, 0, REAP_TICK_MS);
 }
 
 static void
