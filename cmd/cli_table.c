@@ -80,11 +80,16 @@ static const struct cli_cmd cmds[] = {
 	  "send standard input as one message to the channel",
 	  "Blocks until a receiver takes the message or the buffer has room.  A buffered\n"
 	  "message holds at most 32 KiB; one handed to a waiting receiver has no limit.\n"
+	  "If this command is killed mid-message, its receiver gets an error\n"
+	  "(Software caused connection abort), never a clean end.  (A writer process\n"
+	  "killed by a signal while writing to a mounted send file cannot be told from\n"
+	  "one that closed it: what it wrote is a whole message.)\n"
 	  "\nExample:\n  circuit send " X "/this/is/charlie < some_file\n" },
 	{ "recv", "PATH", 1, 1, 0, 1, cli_recv,
 	  "receive one message from the channel on standard output",
 	  "Blocks until there is a message; fails with Broken pipe on a closed, drained\n"
-	  "channel.  Also takes the next event of a @join or @leave subscription.\n"
+	  "channel, and with Software caused connection abort if its sender vanished\n"
+	  "mid-message.  Also takes the next event of a @join or @leave subscription.\n"
 	  "\nExample:\n  circuit recv " X "/this/is/charlie\n" },
 	{ "close", "PATH", 1, 1, 0, 1, cli_close,
 	  "close the channel (receivers drain it, then get Broken pipe)",
