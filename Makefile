@@ -50,7 +50,8 @@ $(BUILD)/%.o: %.c
 
 # The client library (net/client.h): what a C program needs to dial a server.  The
 # examples link against it, so it is proven to stand alone.
-CLIENT_OBJ = $(BUILD)/net/client.o $(BUILD)/net/frame.o $(BUILD)/net/url.o
+CLIENT_OBJ = $(BUILD)/net/client.o $(BUILD)/net/frame.o $(BUILD)/net/url.o \
+	     $(BUILD)/net/key.o $(BUILD)/net/secure.o
 $(BUILD)/libcircuit-client.a: $(CLIENT_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -70,7 +71,7 @@ $(BIN)/circuit-sim: $(SIM_OBJ) $(LIB_OBJ)
 
 $(BIN)/example-%: $(BUILD)/examples/%.o $(BUILD)/libcircuit-client.a
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs jansson)
+	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs jansson libsodium)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)

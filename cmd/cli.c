@@ -96,6 +96,8 @@ parse(int argc, char **argv, struct cli *c, char **pos, int *npos, int *help,
 		} else if (strcmp(name, "hmac") == 0) {
 			if (flag_value(argc, argv, &i, eq, &c->hmac) < 0)
 				return -1;
+		} else if (strcmp(name, "insecure") == 0 && eq == NULL) {
+			c->insecure = 1;
 		} else if (strcmp(name, "discover") == 0) {
 			c->discover = 1;
 			if (eq == NULL && i + 1 < argc && looks_like_addr(argv[i + 1]))
@@ -250,7 +252,8 @@ cli_conn(struct cli *c)
 	} else {
 		keyfile = NULL;
 	}
-	rc = circuit_dial(url, keyfile, &c->conn, &msg);
+	rc = c->insecure ? circuit_dial_key(url, NULL, &c->conn, &msg) :
+	    circuit_dial(url, keyfile, &c->conn, &msg);
 	if (rc < 0) {
 		c->conn = NULL;
 		snprintf(what, sizeof what, "dial %s", url);

@@ -40,6 +40,7 @@ struct cli {
 	int nargs;
 	const char *url;		/* -d URL */
 	const char *hmac;		/* -hmac FILE */
+	int insecure;			/* -insecure: no key (the server runs without) */
 	int discover;			/* -discover was given */
 	int long_list;			/* -l */
 	struct circuit *conn;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <net/if.h>
 
 #include "cmd/cmd.h"
@@ -20,6 +21,8 @@
 #include "elements/op.h"
 #include "elements/server.h"
 #include "fs/fs.h"
+#include "net/conn.h"
+#include "net/key.h"
 #include "net/net.h"
 #include "net/url.h"
 
@@ -30,7 +33,7 @@ static int stopping, stop_requested, exit_status;
 
 static const char start_usage[] =
 "usage: circuit start [-a HOST:PORT | -if IFACE] [-j URL] [-m DIR] [-var DIR]\n"
-"                     [-discover [MCAST:PORT]] [-hmac FILE] [-docker] [-v]\n"
+"                     [-discover [MCAST:PORT]] [-hmac FILE | -insecure] [-docker] [-v]\n"
 "\n"
 "Run a circuit server in the foreground.  Its URL (circuit://HOST:PORT/XID) is the\n"
 "first line of stdout.  SIGINT or SIGTERM stop it cleanly (the mount goes too).\n"
@@ -41,7 +44,11 @@ static const char start_usage[] =
 "  -m DIR         mount the whole tree at DIR (FUSE)\n"
 "  -var DIR       state directory: the operation log is appended to DIR/log\n"
 "  -discover [ADDR]  find other servers by UDP multicast (default 228.8.8.8:8822)\n"
-"  -hmac FILE     cluster key file (see circuit keygen)\n"
+"  -hmac FILE     cluster key file (see circuit keygen); without it, $CIRCUIT_HMAC,\n"
+"                 else your own key ~/.circuit/key (made once, mode 0600): every\n"
+"                 connection is authenticated and encrypted with the key\n"
+"  -insecure      no key: plaintext, as the seed (anyone who reaches the port can\n"
+"                 run processes as this user)\n"
 "  -docker        enable container elements (mkdkr)\n"
 "  -v             print every operation on stderr\n";
 
@@ -145,8 +152,10 @@ int
 cmd_start(int argc, char **argv)
 {
 	const char *addr = NULL, *iface = NULL, *mnt = NULL, *var = NULL, *join = NULL;
-	char host[256] = "127.0.0.1", ifbuf[64], *msg = NULL;
-	int port = 0, bound = 0, verbose = 0, rc;
+	const char *hmac = NULL;
+	char host[256] = "127.0.0.1", ifbuf[64], *msg = NULL, keymsg[512];
+	uint8_t key[KEY_LEN];
+	int port = 0, bound = 0, verbose = 0, insecure = 0, have_key, rc;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -172,8 +181,9 @@ cmd_start(int argc, char **argv)
 				return 2;
 			}
 		} else if (strcmp(a, "-hmac") == 0 && i + 1 < argc) {
-			fprintf(stderr, "circuit start: %s: not supported by this build yet\n", a);
-			return 2;
+			hmac = argv[++i];
+		} else if (strcmp(a, "-insecure") == 0) {
+			insecure = 1;
 		} else if (strcmp(a, "-discover") == 0) {
 			fprintf(stderr, "circuit start: -discover: not supported by this build yet\n");
 			return 2;
@@ -187,6 +197,14 @@ cmd_start(int argc, char **argv)
 		}
 	}
 	log_init("circuit", verbose);
+	if (hmac != NULL && insecure) {
+		fprintf(stderr, "circuit start: -hmac and -insecure exclude each other\n");
+		return 2;
+	}
+	if (key_find(hmac, insecure, key, &have_key, keymsg, sizeof keymsg) < 0) {
+		fprintf(stderr, "circuit start: %s\n", keymsg);
+		return 1;
+	}
 	if (addr != NULL) {
 		const char *colon = strrchr(addr, ':');
 		size_t hl = colon != NULL ? (size_t)(colon - addr) : strlen(addr);
@@ -234,6 +252,13 @@ cmd_start(int argc, char **argv)
 		return 1;
 	}
 	g_server.stop = request_stop;
+	g_server.secure = have_key;
+	rc = conn_set_key(have_key ? key : NULL, g_server.id);
+	sodium_memzero(key, sizeof key);
+	if (rc < 0) {
+		fprintf(stderr, "circuit start: libsodium does not initialise\n");
+		return 1;
+	}
 	if ((rc = net_init(loop)) < 0) {
 		fprintf(stderr, "circuit start: cluster layer: %s\n", strerror(-rc));
 		return 1;
@@ -251,9 +276,9 @@ cmd_start(int argc, char **argv)
 			free(logpath);
 		}
 	}
-	if (strcmp(host, "127.0.0.1") != 0 && strcmp(host, "::1") != 0 && strncmp(host, "127.", 4) != 0)
-		log_warnx("listening on %s without a key: traffic is plaintext and anyone who reaches "
-		    "this port can run processes as this user", host);
+	if (!have_key && strcmp(host, "::1") != 0 && strncmp(host, "127.", 4) != 0)
+		log_warnx("WARNING: -insecure and listening on %s: traffic is plaintext and anyone "
+		    "who reaches this port can run processes as this user", host);
 	if (mnt != NULL) {
 		char real[4096];
 		if ((rc = fs_mount(loop, mnt, on_mount_gone, &msg)) < 0) {

@@ -18,6 +18,8 @@
 
 #include "elements/log.h"
 #include "net/conn.h"
+#include "net/key.h"
+#include "net/secure.h"
 
 #define DIAL_TIMEOUT_MS		3000
 #define HELLO_TIMEOUT_MS	10000
@@ -26,12 +28,19 @@
 #define SOCKBUF			(4 << 20)
 #define WQUEUE_HIGH		(16u << 20)
 #define WQUEUE_LOW		(4u << 20)
+/* Before the HELLO is in, the other side is a stranger: its first frame (and, with a
+ * key, each record) may be this big, and it gets a read buffer of about this size. */
+#define PRE_MAX			4096
+#define PRE_BUF			(PRE_MAX + SECURE_AUTH_MAX + SECURE_REC_OVER)
 
 enum { PAUSE_WRITE = 2 };
 
 struct conn_list conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
 static uv_loop_t *loop;
 static const struct conn_events *events;
+static uint8_t ckey[KEY_LEN];
+static int have_key;
+static char self_xid[URL_ID_LEN + 1];
 
 struct wreq {
 	uv_write_t req;
@@ -53,6 +62,26 @@ conn_init(uv_loop_t *l, const struct conn_events *ev)
 	mallopt(M_MMAP_THRESHOLD, 2 * FRAME_MAX);
 	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 	TAILQ_INIT(&conn_all);
+}
+
+int
+conn_set_key(const uint8_t *key, const char *self_id)
+{
+	if (secure_init() < 0)
+		return -EIO;
+	have_key = key != NULL;
+	if (key != NULL)
+		memcpy(ckey, key, KEY_LEN);
+	else
+		sodium_memzero(ckey, sizeof ckey);
+	snprintf(self_xid, sizeof self_xid, "%s", self_id != NULL ? self_id : "");
+	return 0;
+}
+
+int
+conn_secure(void)
+{
+	return have_key;
 }
 
 static struct conn *
@@ -85,6 +114,15 @@ on_handle_closed(uv_handle_t *h)
 	if (--c->handles_open == 0) {
 		free(c->rbuf);
 		free(c->rbody);
+		free(c->cbuf);
+		if (c->sec != NULL) {
+			secure_wipe(c->sec);
+			free(c->sec);
+		}
+		if (c->hs != NULL) {
+			secure_hs_wipe(c->hs);
+			free(c->hs);
+		}
 		free(c);
 	}
 }
@@ -144,7 +182,7 @@ conn_send2(struct conn *c, void *a, size_t alen, void *b, size_t blen)
 	uv_buf_t bufs[2];
 	int n = 0, rc;
 
-	if (c->state != CONN_HELLO && c->state != CONN_UP) {
+	if (c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP) {
 		free(a);
 		free(b);
 		return;
@@ -155,6 +193,29 @@ conn_send2(struct conn *c, void *a, size_t alen, void *b, size_t blen)
 		free(b);
 		conn_close(c, -ENOMEM);
 		return;
+	}
+	if (c->sec != NULL) {
+		/* Sealed into records, the head's and the body's apart: one buffer. */
+		size_t sl = (alen > 0 ? secure_sealed_len(alen) : 0) +
+		    (blen > 0 ? secure_sealed_len(blen) : 0), o = 0;
+		uint8_t *sealed = malloc(sl);
+		if (sealed == NULL) {
+			free(a);
+			free(b);
+			free(w);
+			conn_close(c, -ENOMEM);
+			return;
+		}
+		if (alen > 0)
+			o = secure_seal(&c->sec->tx, a, alen, sealed);
+		if (blen > 0)
+			secure_seal(&c->sec->tx, b, blen, sealed + o);
+		free(a);
+		free(b);
+		a = sealed;
+		alen = sl;
+		b = NULL;
+		blen = 0;
 	}
 	w->c = c;
 	w->a = a;
@@ -215,14 +276,21 @@ int
 conn_send_now(struct conn *c, const void *buf, size_t len)
 {
 	uv_buf_t b = uv_buf_init((char *)(uintptr_t)buf, (unsigned)len);
+	uint8_t *sealed = NULL;
 	int rc;
 
-	if (c->state != CONN_HELLO && c->state != CONN_UP)
+	if (c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP)
 		return -ENOTCONN;
+	if (c->sec != NULL) {
+		if ((sealed = malloc(secure_sealed_len(len))) == NULL)
+			return -ENOMEM;
+		b = uv_buf_init((char *)sealed, (unsigned)secure_seal(&c->sec->tx, buf, len, sealed));
+	}
 	rc = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	free(sealed);
 	if (rc < 0)
 		return rc;
-	return (size_t)rc == len ? 0 : -EAGAIN;
+	return (unsigned)rc == b.len ? 0 : -EAGAIN;
 }
 
 /* Send a REFUSE at once (best effort: it may not fit) and drop the connection. */
@@ -273,11 +341,12 @@ apart_prefix(const struct conn *c, const uint8_t *buf, size_t have)
 	return FRAME_HDR + 4 + hlen;
 }
 
+/* Where the next plaintext bytes go: the body being received apart, or rbuf. */
 static void
-on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+plain_room(struct conn *c, uv_buf_t *buf)
 {
-	struct conn *c = h->data;
-	size_t want = c->rlen + RBUF_MIN;
+	size_t min = c->state == CONN_UP ? RBUF_MIN : FRAME_HDR + PRE_MAX;
+	size_t want = c->rlen + min;
 	long need;
 
 	if (c->rbody != NULL) {
@@ -288,12 +357,12 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	}
 	/* Reserve room for the whole frame being received, once its header is in, unless
 	 * its body will be received apart. */
-	if (c->rlen >= FRAME_HDR && (need = frame_need(c->rbuf, c->rlen)) > 0 &&
-	    (size_t)need > want && !(c->state == CONN_UP &&
-	    (c->rbuf[1] == FRAME_REQ || c->rbuf[1] == FRAME_REP) &&
+	if (c->state == CONN_UP && c->rlen >= FRAME_HDR &&
+	    (need = frame_need(c->rbuf, c->rlen)) > 0 && (size_t)need > want &&
+	    !((c->rbuf[1] == FRAME_REQ || c->rbuf[1] == FRAME_REP) &&
 	    (size_t)need >= FRAME_HDR + 4 + BODY_APART))
 		want = (size_t)need;
-	else if (c->rcap - c->rlen >= RBUF_MIN / 2)
+	else if (c->rcap - c->rlen >= min / 2)
 		want = c->rcap;		/* room enough: no realloc for a few bytes */
 	if (want > c->rcap) {
 		uint8_t *nb = realloc(c->rbuf, want);
@@ -307,6 +376,32 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	}
 	buf->base = (char *)c->rbuf + c->rlen;
 	buf->len = c->rcap - c->rlen;
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+	size_t want;
+
+	if (c->state != CONN_AUTH && c->sec == NULL) {
+		plain_room(c, buf);
+		return;
+	}
+	/* With a key, bytes wait in cbuf for a whole record: a small one from a stranger. */
+	want = c->state == CONN_UP ? SECURE_REC_MAX + SECURE_REC_OVER : PRE_BUF;
+	if (want > c->ccap) {
+		uint8_t *nb = realloc(c->cbuf, want);
+		if (nb == NULL) {
+			buf->base = NULL;
+			buf->len = 0;
+			return;
+		}
+		c->cbuf = nb;
+		c->ccap = want;
+	}
+	buf->base = (char *)c->cbuf + c->clen;
+	buf->len = c->ccap - c->clen;
 }
 
 const uint8_t *
@@ -342,6 +437,11 @@ handle_hello(struct conn *c, const struct frame *f)
 		json_decref(head);
 		conn_close(c, -ECONNREFUSED);
 		return -ECONNREFUSED;
+	}
+	if (f->type == FRAME_AUTH) {
+		refuse(c, -EACCES, "%s", "this server runs without a key (-insecure): "
+		    "connect to it without one");
+		return -EACCES;
 	}
 	if (f->type != FRAME_HELLO) {
 		refuse(c, -EPROTO, "%s frame before HELLO", frame_type_name(f->type));
@@ -421,34 +521,28 @@ deliver_apart(struct conn *c)
 	c->rlen = 0;
 }
 
+/* nread more plaintext bytes are in, where plain_room said: decode what is whole. */
 static void
-on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+received(struct conn *c, size_t nread)
 {
-	struct conn *c = s->data;
 	struct frame f;
 	size_t off = 0, pre;
 	long n;
 
-	if (c->state == CONN_CLOSED)
-		return;
-	if (nread < 0) {
-		if (nread != UV_EOF)
-			log_debug("connection %s: read: %s", c->name, uv_strerror((int)nread));
-		conn_close(c, nread == UV_EOF ? -ECONNRESET : (int)nread);
-		return;
-	}
-	if (nread == 0 && buf->base == NULL) {
-		conn_close(c, -ENOMEM);
-		return;
-	}
 	if (c->rbody != NULL) {
-		c->rbody_got += (size_t)nread;
+		c->rbody_got += nread;
 		if (c->rbody_got == c->rbody_len)
 			deliver_apart(c);
 		return;
 	}
-	c->rlen += (size_t)nread;
+	c->rlen += nread;
 	while (c->state != CONN_CLOSED) {
+		/* A stranger's first frame is small (the HELLO) or refused. */
+		if (c->state == CONN_HELLO && c->rlen - off >= FRAME_HDR &&
+		    frame_need(c->rbuf + off, c->rlen - off) > (long)(FRAME_HDR + PRE_MAX)) {
+			refuse(c, -EMSGSIZE, "oversized frame before HELLO (limit %s bytes)", "4096");
+			return;
+		}
 		n = frame_decode(c->rbuf + off, c->rlen - off, &f);
 		if (n < 0) {
 			refuse_header(c, c->rbuf + off, n);
@@ -491,10 +585,162 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 }
 
+/* Hand opened plaintext to the frame decoder, as if it came from the socket. */
+static void
+feed(struct conn *c, const uint8_t *p, size_t n)
+{
+	uv_buf_t b;
+
+	while (n > 0 && c->state != CONN_CLOSED) {
+		size_t k;
+		plain_room(c, &b);
+		if (b.base == NULL) {
+			conn_close(c, -ENOMEM);
+			return;
+		}
+		k = n < b.len ? n : b.len;
+		memcpy(b.base, p, k);
+		received(c, k);
+		p += k;
+		n -= k;
+	}
+}
+
+static void send_hello(struct conn *c);
+
+/* The other's AUTH frame at p (have bytes): the bytes it took, 0 if incomplete, -1 if
+ * the connection is closed. */
+static long
+auth_received(struct conn *c, const uint8_t *p, size_t have)
+{
+	const uint8_t *body;
+	size_t blen;
+	json_t *head;
+	long need;
+	int rc;
+
+	if (have < FRAME_HDR)
+		return 0;
+	need = frame_need(p, have);
+	if (p[0] == FRAME_VERSION && p[1] == FRAME_REFUSE && need > 0) {
+		const char *m = NULL;
+		if ((size_t)need > have)
+			return (size_t)need > PRE_BUF ? (refuse(c, -EMSGSIZE, "%s",
+			    "oversized REFUSE"), -1) : 0;
+		if (frame_msg_parse(p + FRAME_HDR, (size_t)need - FRAME_HDR, &head, &body,
+		    &blen) == 0)
+			m = json_string_value(json_object_get(head, "msg"));
+		log_warnx("connection %s: refused by the other side: %s", c->name,
+		    m != NULL ? m : "(no reason)");
+		json_decref(head);
+		conn_close(c, -ECONNREFUSED);
+		return -1;
+	}
+	if (p[0] == FRAME_VERSION && p[1] == FRAME_HELLO) {
+		refuse(c, -EACCES, "%s", "no key handshake: this server requires the cluster "
+		    "key (-hmac FILE, or the user's own ~/.circuit/key)");
+		return -1;
+	}
+	if (need < 0) {
+		refuse_header(c, p, need);
+		return -1;
+	}
+	if (p[1] != FRAME_AUTH || need < (long)SECURE_AUTH_MIN || need > (long)SECURE_AUTH_MAX) {
+		refuse(c, -EPROTO, "%s frame instead of the key handshake", frame_type_name(p[1]));
+		return -1;
+	}
+	if ((size_t)need > have)
+		return 0;
+	if ((c->sec = malloc(sizeof *c->sec)) == NULL) {
+		conn_close(c, -ENOMEM);
+		return -1;
+	}
+	rc = secure_hs_finish(c->hs, p, (size_t)need, c->sec, c->auth_id);
+	free(c->hs);
+	c->hs = NULL;
+	if (rc < 0) {
+		free(c->sec);
+		c->sec = NULL;
+		refuse(c, rc, "%s", "malformed key handshake");
+		return -1;
+	}
+	c->state = CONN_HELLO;
+	send_hello(c);
+	return c->state == CONN_CLOSED ? -1 : need;
+}
+
+/* nread more bytes are in cbuf: open every whole record, feed its plaintext on. */
+static void
+secure_received(struct conn *c, size_t nread)
+{
+	size_t off = 0, plen;
+	uint8_t *plain;
+	long n;
+
+	c->clen += nread;
+	while (c->state != CONN_CLOSED && off < c->clen) {
+		if (c->state == CONN_AUTH) {
+			n = auth_received(c, c->cbuf + off, c->clen - off);
+		} else {
+			n = secure_open(&c->sec->rx, c->cbuf + off, c->clen - off,
+			    c->state == CONN_UP ? SECURE_REC_MAX : PRE_MAX, &plain, &plen);
+			if (n == -EMSGSIZE) {
+				refuse(c, -EMSGSIZE, "%s", "oversized record");
+				return;
+			}
+			if (n < 0) {
+				/* The other side cannot read a REFUSE from us either. */
+				log_warnx("connection %s: %s: dropped", c->name, c->sec->rx.seq == 0 ?
+				    "the key handshake failed (a wrong cluster key?)" :
+				    "a record does not authenticate (tampered, replayed or reordered)");
+				conn_close(c, -EACCES);
+				return;
+			}
+			if (n > 0)
+				feed(c, plain, plen);
+		}
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	if (c->state == CONN_CLOSED)
+		return;
+	memmove(c->cbuf, c->cbuf + off, c->clen - off);
+	c->clen -= off;
+	if (c->clen == 0 && c->state == CONN_UP) {
+		free(c->cbuf);
+		c->cbuf = NULL;
+		c->ccap = 0;
+	}
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = s->data;
+
+	if (c->state == CONN_CLOSED)
+		return;
+	if (nread < 0) {
+		if (nread != UV_EOF)
+			log_debug("connection %s: read: %s", c->name, uv_strerror((int)nread));
+		conn_close(c, nread == UV_EOF ? -ECONNRESET : (int)nread);
+		return;
+	}
+	if (nread == 0 && buf->base == NULL) {
+		conn_close(c, -ENOMEM);
+		return;
+	}
+	if (c->state == CONN_AUTH || c->sec != NULL)
+		secure_received(c, (size_t)nread);
+	else
+		received(c, (size_t)nread);
+}
+
 static void
 update_reading(struct conn *c)
 {
-	if (c->state != CONN_HELLO && c->state != CONN_UP)
+	if (c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP)
 		return;
 	if (c->paused)
 		uv_read_stop((uv_stream_t *)&c->tcp);
@@ -509,16 +755,29 @@ on_timeout(uv_timer_t *t)
 {
 	struct conn *c = t->data;
 
-	log_warnx("connection %s: %s timed out", c->name,
-	    c->state == CONN_DIALING ? "connect" : "HELLO");
+	log_warnx("connection %s: %s timed out: dropped", c->name,
+	    c->state == CONN_DIALING ? "connect" : c->state == CONN_AUTH ? "key handshake" :
+	    "HELLO");
 	conn_close(c, -ETIMEDOUT);
 }
 
-/* Connected: say HELLO and wait for the other's. */
+static void
+send_hello(struct conn *c)
+{
+	json_t *head = events->hello();
+
+	if (head == NULL || conn_send_msg(c, FRAME_HELLO, 0, head, NULL, 0) < 0)
+		conn_close(c, -ENOMEM);
+	json_decref(head);
+}
+
+/* Connected: with a key, send our AUTH frame and wait for the other's; without, say
+ * HELLO and wait for the other's. */
 static void
 start(struct conn *c)
 {
-	json_t *head = events->hello();
+	uint8_t *auth;
+	size_t alen;
 	int sz;
 
 	/* Small frames (requests, CANCEL) go at once; stream data in socket buffers of a
@@ -529,13 +788,23 @@ start(struct conn *c)
 	uv_send_buffer_size((uv_handle_t *)&c->tcp, &sz);
 	sz = SOCKBUF;
 	uv_recv_buffer_size((uv_handle_t *)&c->tcp, &sz);
-	c->state = CONN_HELLO;
-	if (head == NULL || conn_send_msg(c, FRAME_HELLO, 0, head, NULL, 0) < 0) {
-		json_decref(head);
-		conn_close(c, -ENOMEM);
-		return;
+	if (have_key) {
+		c->state = CONN_AUTH;
+		c->hs = malloc(sizeof *c->hs);
+		auth = malloc(SECURE_AUTH_MAX);
+		if (c->hs == NULL || auth == NULL ||
+		    secure_hs_start(c->hs, ckey, c->outgoing, self_xid, auth, &alen) < 0) {
+			free(auth);
+			conn_close(c, -ENOMEM);
+			return;
+		}
+		conn_send(c, auth, alen);
+	} else {
+		c->state = CONN_HELLO;
+		send_hello(c);
 	}
-	json_decref(head);
+	if (c->state == CONN_CLOSED)
+		return;
 	uv_timer_start(&c->timer, on_timeout, HELLO_TIMEOUT_MS, 0);
 	update_reading(c);
 }

@@ -38,10 +38,13 @@ peer_check_hello(struct conn *c, json_t *head)
 	struct url u;
 
 	if (id == NULL && json_object_get(head, "client") != NULL && !c->outgoing)
-		return 0;
+		return c->sec != NULL && c->auth_id[0] != '\0' ? -EPERM : 0;
 	if (id == NULL || url == NULL || !url_is_xid(id) || url_parse(url, &u, 1) < 0 ||
 	    strcmp(u.id, id) != 0)
 		return -EINVAL;
+	/* With a key, the XID is the one the handshake proved. */
+	if (c->sec != NULL && strcmp(c->auth_id, id) != 0)
+		return -EPERM;
 	if (strcmp(id, g_server.id) == 0)
 		return -ELOOP;			/* dialed ourselves */
 	if (c->want_id[0] != '\0' && strcmp(c->want_id, id) != 0)
