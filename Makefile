@@ -41,7 +41,7 @@ PROGS    = $(BIN)/circuit $(BIN)/mount.circuit $(BUILD)/libcircuit-client.a \
            $(if $(SIM_OBJ),$(BIN)/circuit-sim) $(EX_BIN)
 
 .SECONDARY:
-.PHONY: all test unit sim-test integration asan bench fuzz run install clean deps
+.PHONY: all test suites unit sim-test integration asan bench fuzz run install clean deps
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -91,7 +91,13 @@ integration: all
 	@bash tests/integration/run.sh $(wildcard tests/integration/test_*.sh)
 	@CIRCUIT_CROSS=1 bash tests/integration/run.sh $(CROSS_TESTS)
 
-test: all unit sim-test integration
+# `make test` and `make run` must work alone on a fresh machine: .ci/deps installs the
+# libraries first, then a second make reads their pkg-config flags (this make computed
+# CFLAGS before they existed) and builds.
+test: deps
+	@$(MAKE) --no-print-directory suites
+
+suites: all unit sim-test integration
 
 # The same suites under AddressSanitizer + UBSan, in a separate build tree.  Servers
 # started by the integration tests write their reports to build-asan/reports: any
@@ -122,7 +128,8 @@ bench: all
 deps:
 	@bash .ci/deps
 
-run: deps all
+run: deps
+	@$(MAKE) --no-print-directory all
 	@bash tests/run-server.sh
 
 install: all

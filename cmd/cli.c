@@ -13,38 +13,11 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/flag.h"
 #include "net/client.h"
 
 /* A URL file is one short line; anything longer is not a URL file. */
 #define URL_FILE_MAX 4096
-
-/* A flag's value: "-d=URL" carries it, "-d URL" takes the next argument. */
-static int
-flag_value(int argc, char **argv, int *i, const char *eq, const char **out)
-{
-	if (eq != NULL) {
-		*out = eq + 1;
-		return 0;
-	}
-	if (*i + 1 >= argc)
-		return -1;
-	*out = argv[++*i];
-	return 0;
-}
-
-/* "-9" is an argument (a signal number), not a flag. */
-static int
-is_number(const char *a)
-{
-	if (*a == '-')
-		a++;
-	if (*a == '\0')
-		return 0;
-	for (; *a != '\0'; a++)
-		if (*a < '0' || *a > '9')
-			return 0;
-	return 1;
-}
 
 /* An optional -discover value looks like MCAST:PORT, never like an anchor path. */
 static int
@@ -60,50 +33,38 @@ static int
 parse(int argc, char **argv, struct cli *c, char **pos, int *npos, int *help,
     const char **bad, const char **why)
 {
-	int i, flags_done = 0;
+	struct flag_parser p;
+	char *v;
+	int f;
 
-	for (i = 1; i < argc; i++) {
-		char *a = argv[i], name[32];
-		const char *eq, *n;
-		size_t len;
-
-		if (flags_done || a[0] != '-' || a[1] == '\0' || is_number(a)) {
-			pos[(*npos)++] = a;
-			continue;
-		}
-		if (strcmp(a, "--") == 0) {
-			flags_done = 1;
-			continue;
-		}
-		/* Go's flag package, which the seed used, takes -flag and --flag alike. */
-		n = a[1] == '-' ? a + 2 : a + 1;
-		eq = strchr(n, '=');
-		len = eq != NULL ? (size_t)(eq - n) : strlen(n);
-		*bad = a;
-		*why = "unknown flag";
-		if (len >= sizeof name)
-			return -1;
-		memcpy(name, n, len);
-		name[len] = '\0';
-		*why = "needs a value";
-		if (strcmp(name, "h") == 0 || strcmp(name, "help") == 0) {
+	if (flag_init(&p, cli_flags, CLI_NFLAGS, argc, argv) < 0)
+		abort();
+	while ((f = flag_next(&p, &v, bad, looks_like_addr)) != FLAG_END) {
+		switch (f) {
+		case FLAG_ARG:
+			pos[(*npos)++] = v;
+			break;
+		case CLI_F_HELP:
 			*help = 1;
-		} else if (strcmp(name, "l") == 0 || strcmp(name, "long") == 0) {
+			break;
+		case CLI_F_LONG:
 			c->long_list = 1;
-		} else if (strcmp(name, "d") == 0 || strcmp(name, "dial") == 0) {
-			if (flag_value(argc, argv, &i, eq, &c->url) < 0)
-				return -1;
-		} else if (strcmp(name, "hmac") == 0) {
-			if (flag_value(argc, argv, &i, eq, &c->hmac) < 0)
-				return -1;
-		} else if (strcmp(name, "insecure") == 0 && eq == NULL) {
+			break;
+		case CLI_F_DIAL:
+			c->url = v;
+			break;
+		case CLI_F_HMAC:
+			c->hmac = v;
+			break;
+		case CLI_F_INSECURE:
 			c->insecure = 1;
-		} else if (strcmp(name, "discover") == 0) {
+			break;
+		case CLI_F_DISCOVER:
 			c->discover = 1;
-			if (eq == NULL && i + 1 < argc && looks_like_addr(argv[i + 1]))
-				i++;
-		} else {
-			*why = "unknown flag";
+			c->discover_addr = v;
+			break;
+		default:
+			*why = flag_why(f);
 			return -1;
 		}
 	}

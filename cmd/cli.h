@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cmd/flag.h"
+
 struct circuit;
 struct circuit_stream;
 struct cli;
@@ -21,6 +23,19 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 /* Flags a command accepts beyond the dial-in ones (-d, -hmac, -discover, -h). */
 enum { CLI_FLAG_LONG = 1 };
+
+/* The flags of every client command, indexes into cli_flags (cli_table.c): the one
+ * table that both parses the command line and prints the Flags section of the help. */
+enum {
+	CLI_F_DIAL,
+	CLI_F_DISCOVER,
+	CLI_F_HMAC,
+	CLI_F_INSECURE,
+	CLI_F_LONG,
+	CLI_F_HELP,
+	CLI_NFLAGS
+};
+extern const struct flag cli_flags[CLI_NFLAGS];
 
 struct cli_cmd {
 	const char *name;
@@ -42,6 +57,7 @@ struct cli {
 	const char *hmac;		/* -hmac FILE */
 	int insecure;			/* -insecure: no key (the server runs without) */
 	int discover;			/* -discover was given */
+	const char *discover_addr;	/* its MCAST:PORT, or NULL for the default */
 	int long_list;			/* -l */
 	struct circuit *conn;
 };

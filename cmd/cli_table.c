@@ -8,6 +8,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
+#include "cmd/flag.h"
 
 #define X "/X88550014d4c82e4d"
 
@@ -120,20 +121,37 @@ static const struct cli_cmd cmds[] = {
 	  "\nExample:\n  circuit help mkproc\n" },
 };
 
-static const char flags_help[] =
-"Flags (before or after the command):\n"
-"  -d URL        dial in to the server at URL (circuit://HOST:PORT/XID); any server\n"
-"                of the cluster will do\n"
-"  -discover     find a server by UDP multicast (not available yet)\n"
-"  -hmac FILE    cluster key file (see keygen); without it, $CIRCUIT_HMAC, else your\n"
-"                own key ~/.circuit/key, which your servers on this host use too\n"
-"  -insecure     no key: plaintext, for a server started with -insecure\n"
-"  -h            explain the command, with an example\n"
-"\n"
+const struct flag cli_flags[CLI_NFLAGS] = {
+	[CLI_F_DIAL] = { "d", "dial", required_argument, "URL",
+	  "dial in to the server at URL (circuit://HOST:PORT/XID); any server\n"
+	  "of the cluster will do" },
+	[CLI_F_DISCOVER] = { "discover", NULL, optional_argument, "MCAST:PORT",
+	  "find a server by UDP multicast (not available yet)" },
+	[CLI_F_HMAC] = { "hmac", NULL, required_argument, "FILE",
+	  "cluster key file (see keygen); without it, $CIRCUIT_HMAC, else your\n"
+	  "own key ~/.circuit/key, which your servers on this host use too" },
+	[CLI_F_INSECURE] = { "insecure", NULL, no_argument, NULL,
+	  "no key: plaintext, for a server started with -insecure" },
+	[CLI_F_LONG] = { "l", "long", no_argument, NULL,
+	  "ls: start each line with the kind of element" },
+	[CLI_F_HELP] = { "h", "help", no_argument, NULL,
+	  "explain the command, with an example" },
+};
+
+static const char env_help[] =
 "Environment:\n"
 "  CIRCUIT       file that holds the dial-in URL, when there is no -d (a leading ~ is\n"
 "                your home): echo URL > ~/.circuit; export CIRCUIT=~/.circuit\n"
 "  CIRCUIT_HMAC  cluster key file, when there is no -hmac\n";
+
+/* The Flags and Environment sections of the help. */
+static void
+flags_help(FILE *f)
+{
+	fputs("Flags (before or after the command; -flag, --flag and -flag=VALUE alike):\n", f);
+	flag_usage(f, cli_flags, CLI_NFLAGS);
+	fprintf(f, "\n%s", env_help);
+}
 
 const struct cli_cmd *
 cli_find(const char *name)
@@ -154,7 +172,9 @@ cli_help_all(FILE *f)
 		snprintf(head, sizeof head, "%s %s", cmds[i].name, cmds[i].args);
 		fprintf(f, "  %-19s %s\n", head, cmds[i].summary);
 	}
-	fprintf(f, "\n%s\n", flags_help);
+	fputc('\n', f);
+	flags_help(f);
+	fputc('\n', f);
 	fputs("Exit status: 0 on success, 1 when an operation fails, 2 on a usage error.\n"
 	    "An anchor path is /XID/name/...: `circuit ls /` lists the servers (XIDs).\n"
 	    "The cluster is also a file system: `circuit start -m DIR`, then read DIR/help.\n"
@@ -170,8 +190,10 @@ cli_help_cmd(const struct cli_cmd *cmd)
 	if (cmd->help[0] != '\n')
 		fputc('\n', stdout);
 	fputs(cmd->help, stdout);
-	if (cmd->dials)
-		printf("\n%s", flags_help);
+	if (cmd->dials) {
+		fputc('\n', stdout);
+		flags_help(stdout);
+	}
 }
 
 int

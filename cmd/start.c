@@ -16,6 +16,7 @@
 #include <net/if.h>
 
 #include "cmd/cmd.h"
+#include "cmd/flag.h"
 #include "elements/anchor.h"
 #include "elements/log.h"
 #include "elements/op.h"
@@ -31,26 +32,70 @@ static uv_signal_t sigint, sigterm, sighup;
 static uv_timer_t stop_timer;
 static int stopping, stop_requested, exit_status;
 
-static const char start_usage[] =
-"usage: circuit start [-a HOST:PORT | -if IFACE] [-j URL] [-m DIR] [-var DIR]\n"
-"                     [-discover [MCAST:PORT]] [-hmac FILE | -insecure] [-docker] [-v]\n"
-"\n"
-"Run a circuit server in the foreground.  Its URL (circuit://HOST:PORT/XID) is the\n"
-"first line of stdout.  SIGINT or SIGTERM stop it cleanly (the mount goes too).\n"
-"\n"
-"  -a HOST:PORT   listen address (port 0: any free port; default 127.0.0.1:0)\n"
-"  -if IFACE      listen on the first IPv4 address of that interface\n"
-"  -j URL         join the cluster of the server at URL\n"
-"  -m DIR         mount the whole tree at DIR (FUSE)\n"
-"  -var DIR       state directory: the operation log is appended to DIR/log\n"
-"  -discover [ADDR]  find other servers by UDP multicast (default 228.8.8.8:8822)\n"
-"  -hmac FILE     cluster key file (see circuit keygen); without it, $CIRCUIT_HMAC,\n"
-"                 else your own key ~/.circuit/key (made once, mode 0600): every\n"
-"                 connection is authenticated and encrypted with the key\n"
-"  -insecure      no key: plaintext, as the seed (anyone who reaches the port can\n"
-"                 run processes as this user)\n"
-"  -docker        enable container elements (mkdkr)\n"
-"  -v             print every operation on stderr\n";
+/* The flags of `circuit start`: one table parses them and prints the usage.  To add a
+ * flag, add its enum value, its row and its case in cmd_start. */
+enum {
+	F_ADDR,
+	F_IFACE,
+	F_JOIN,
+	F_MOUNT,
+	F_VAR,
+	F_DISCOVER,
+	F_HMAC,
+	F_INSECURE,
+	F_DOCKER,
+	F_VERBOSE,
+	F_HELP,
+	NFLAGS
+};
+
+static const struct flag start_flags[NFLAGS] = {
+	[F_ADDR] = { "a", NULL, required_argument, "HOST:PORT",
+	  "listen address (port 0: any free port; default 127.0.0.1:0)" },
+	[F_IFACE] = { "if", NULL, required_argument, "IFACE",
+	  "listen on the first IPv4 address of that interface" },
+	[F_JOIN] = { "j", NULL, required_argument, "URL",
+	  "join the cluster of the server at URL" },
+	[F_MOUNT] = { "m", NULL, required_argument, "DIR",
+	  "mount the whole tree at DIR (FUSE)" },
+	[F_VAR] = { "var", NULL, required_argument, "DIR",
+	  "state directory: the operation log is appended to DIR/log" },
+	[F_DISCOVER] = { "discover", NULL, optional_argument, "MCAST:PORT",
+	  "find other servers by UDP multicast (default 228.8.8.8:8822;\n"
+	  "not in this build yet)" },
+	[F_HMAC] = { "hmac", NULL, required_argument, "FILE",
+	  "cluster key file (see circuit keygen); without it, $CIRCUIT_HMAC,\n"
+	  "else your own key ~/.circuit/key (made once, mode 0600): every\n"
+	  "connection is authenticated and encrypted with the key" },
+	[F_INSECURE] = { "insecure", NULL, no_argument, NULL,
+	  "no key: plaintext, as the seed (anyone who reaches the port can\n"
+	  "run processes as this user)" },
+	[F_DOCKER] = { "docker", NULL, no_argument, NULL,
+	  "enable container elements (mkdkr)" },
+	[F_VERBOSE] = { "v", NULL, no_argument, NULL,
+	  "print every operation on stderr" },
+	[F_HELP] = { "h", "help", no_argument, NULL,
+	  "print this help" },
+};
+
+static void
+start_usage(FILE *f)
+{
+	flag_synopsis(f, "usage: circuit start", start_flags, NFLAGS);
+	fputs("\n"
+	    "Run a circuit server in the foreground.  Its URL (circuit://HOST:PORT/XID) is the\n"
+	    "first line of stdout.  SIGINT or SIGTERM stop it cleanly (the mount goes too).\n"
+	    "Flags may be written -flag, --flag, -flag VALUE or -flag=VALUE.\n"
+	    "\n", f);
+	flag_usage(f, start_flags, NFLAGS);
+}
+
+/* An optional -discover value is MCAST:PORT; start takes no other words. */
+static int
+looks_like_addr(const char *a)
+{
+	return a[0] != '-' && strchr(a, ':') != NULL;
+}
 
 static void
 on_closed_walk(uv_handle_t *h, void *arg)
@@ -153,46 +198,64 @@ cmd_start(int argc, char **argv)
 {
 	const char *addr = NULL, *iface = NULL, *mnt = NULL, *var = NULL, *join = NULL;
 	const char *hmac = NULL;
-	char host[256] = "127.0.0.1", ifbuf[64], *msg = NULL, keymsg[512];
+	char host[256] = "127.0.0.1", ifbuf[64], *msg = NULL, *v, keymsg[512];
+	const char *badflag;
+	struct flag_parser fp;
 	uint8_t key[KEY_LEN];
-	int port = 0, bound = 0, verbose = 0, insecure = 0, have_key, rc;
+	int port = 0, bound = 0, verbose = 0, insecure = 0, have_key, rc, f;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (a[0] == '-' && a[1] == '-')
-			a++;
-		if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) {
-			fputs(start_usage, stdout);
+	if (flag_init(&fp, start_flags, NFLAGS, argc, argv) < 0)
+		abort();
+	while ((f = flag_next(&fp, &v, &badflag, looks_like_addr)) != FLAG_END) {
+		switch (f) {
+		case F_HELP:
+			start_usage(stdout);
 			return 0;
-		} else if (strcmp(a, "-a") == 0 && i + 1 < argc) {
-			addr = argv[++i];
-		} else if (strcmp(a, "-if") == 0 && i + 1 < argc) {
-			iface = argv[++i];
-		} else if (strcmp(a, "-m") == 0 && i + 1 < argc) {
-			mnt = argv[++i];
-		} else if (strcmp(a, "-var") == 0 && i + 1 < argc) {
-			var = argv[++i];
-		} else if (strcmp(a, "-j") == 0 && i + 1 < argc) {
+		case F_ADDR:
+			addr = v;
+			break;
+		case F_IFACE:
+			iface = v;
+			break;
+		case F_MOUNT:
+			mnt = v;
+			break;
+		case F_VAR:
+			var = v;
+			break;
+		case F_JOIN: {
 			struct url u;
-			join = argv[++i];
+			join = v;
 			if (url_parse(join, &u, 0) < 0) {
 				fprintf(stderr, "circuit start: -j %s: want circuit://HOST:PORT/XID "
 				    "(HOST numeric)\n", join);
 				return 2;
 			}
-		} else if (strcmp(a, "-hmac") == 0 && i + 1 < argc) {
-			hmac = argv[++i];
-		} else if (strcmp(a, "-insecure") == 0) {
+			break;
+		}
+		case F_HMAC:
+			hmac = v;
+			break;
+		case F_INSECURE:
 			insecure = 1;
-		} else if (strcmp(a, "-discover") == 0) {
-			fprintf(stderr, "circuit start: -discover: not supported by this build yet\n");
+			break;
+		case F_DISCOVER:
+			fprintf(stderr, "circuit start: -%s: not supported by this build yet\n",
+			    start_flags[f].name);
 			return 2;
-		} else if (strcmp(a, "-docker") == 0) {
+		case F_DOCKER:
 			g_server.docker = 1;
-		} else if (strcmp(a, "-v") == 0) {
+			break;
+		case F_VERBOSE:
 			verbose = 1;
-		} else {
-			fprintf(stderr, "circuit start: unknown or incomplete flag %s\n%s", argv[i], start_usage);
+			break;
+		case FLAG_ARG:
+			fprintf(stderr, "circuit start: unexpected argument %s (circuit start -h "
+			    "lists the flags)\n", v);
+			return 2;
+		default:
+			fprintf(stderr, "circuit start: %s: %s (circuit start -h lists the flags)\n",
+			    badflag, flag_why(f));
 			return 2;
 		}
 	}

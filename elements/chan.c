@@ -458,7 +458,12 @@ chan_destroy(struct element *e)
 	free(c);
 }
 
-static const char *const chan_files[] = { "send", "recv", "peek", NULL };
+static const struct op_file chan_files[] = {
+	{ "send", OPF_WRITE | OPF_STREAM },
+	{ "recv", OPF_READ | OPF_STREAM },
+	{ "peek", OPF_READ },
+	{ NULL, 0 },
+};
 
 static const char chan_help[] =
 "A channel: like a Go channel whose messages are byte streams (made by `mkchan N`,\n"

@@ -18,7 +18,10 @@ struct element;
 struct elem_kind {
 	const char *name;		/* "process", "channel", ...: shown by ctl and ls -l */
 	const char *make_verb;		/* the ctl verb that makes one: "mkproc", "mkchan" */
-	const char *const *files;	/* NULL-terminated file names beyond ctl, help, error */
+	/* The kind's files beyond ctl, help and error, ended by {NULL}: e.g.
+	 * { "stdout", OPF_READ | OPF_STREAM }, { "peek", OPF_READ }.  The operation layer
+	 * checks every open, read and write against this table before the kind sees it. */
+	const struct op_file *files;
 	const char *help;		/* the help file of an anchor holding this kind */
 
 	/* Make an element on anchor a (which has none) from the verb's argument; on

@@ -69,54 +69,60 @@ local_is_remote_path(const char *path)
 	    (path[n + 1] == '\0' || path[n + 1] == '/'));
 }
 
-/* The file names an anchor shows: ctl help error + the element's. */
+/* The file names an anchor shows: ctl help error + the element's listed ones. */
 static json_t *
 files_of(const struct anchor *a)
 {
 	json_t *files = json_pack("[sss]", "ctl", "help", "error");
 
 	if (a->elem != NULL)
-		for (const char *const *f = a->elem->kind->files; *f != NULL; f++)
-			json_array_append_new(files, json_string(*f));
+		for (const struct op_file *f = a->elem->kind->files; f->name != NULL; f++)
+			if (!(f->flags & OPF_HIDDEN))
+				json_array_append_new(files, json_string(f->name));
 	return files;
 }
 
-static int
-has_file(const struct element *e, const char *file)
+/* The file called name on anchor a (always-present or its element's), or NULL. */
+static const struct op_file *
+anchor_file(const struct anchor *a, const char *name)
 {
-	if (e == NULL)
-		return 0;
-	for (const char *const *f = e->kind->files; *f != NULL; f++)
-		if (strcmp(*f, file) == 0)
-			return 1;
-	return 0;
+	const struct op_file *f = op_file_find(name);
+
+	if (f == NULL || strcmp(name, "ctl") == 0 || strcmp(name, "help") == 0 ||
+	    strcmp(name, "error") == 0)
+		return f;
+	if (a->elem == NULL)
+		return NULL;
+	for (f = a->elem->kind->files; f->name != NULL; f++)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	return NULL;
 }
 
-/* Which way a file goes: 'r' read-only, 'w' write-only, 'b' both (ctl). */
-static int
-direction(const char *file)
+/* Check op (SNAP or OPEN) against the file's declaration: ENOENT if a has no such
+ * file, EINVAL if it is the other class (snapshot or stream), EACCES against its
+ * direction.  Returns the file, or NULL after failing op. */
+static const struct op_file *
+file_ok(struct op *op, const struct anchor *a)
 {
-	static const char *const wo[] = { "stdin", "send", NULL };
+	const struct op_file *f = anchor_file(a, op->file);
+	int stream = op->type == OP_OPEN;
 
-	if (strcmp(file, "ctl") == 0)
-		return 'b';
-	for (const char *const *w = wo; *w != NULL; w++)
-		if (strcmp(*w, file) == 0)
-			return 'w';
-	return 'r';
-}
-
-/* Refuse an open against the file's direction with EACCES and a message. */
-static int
-mode_ok(struct op *op)
-{
-	int d = direction(op->file);
-
-	if (d == 'b' || (d == 'r' && op->mode == OP_RDONLY) || (d == 'w' && op->mode == OP_WRONLY))
-		return 1;
-	op_fail(op, -EACCES, "%s: %s is %s", op->path, op->file,
-	    d == 'r' ? "read-only" : "write-only");
-	return 0;
+	if (f == NULL) {
+		op_fail(op, -ENOENT, "%s: no file %s here", op->path, op->file);
+		return NULL;
+	}
+	if (!(f->flags & OPF_STREAM) != !stream) {
+		op_fail(op, -EINVAL, "%s: %s is a %s", op->path, op->file,
+		    stream ? "snapshot, not a stream" : "stream, not a snapshot");
+		return NULL;
+	}
+	if (!op_file_mode_ok(f, op->mode)) {
+		op_fail(op, -EACCES, "%s: %s is %s", op->path, op->file,
+		    (f->flags & OPF_WRITE) ? "write-only" : "read-only");
+		return NULL;
+	}
+	return f;
 }
 
 static void
@@ -290,11 +296,11 @@ snap_ctl(struct op *op, struct anchor *a)
 static void
 run_snap(struct op *op, struct anchor *a)
 {
-	const char *file = op->file != NULL ? op->file : "";
+	const char *file = op->file;
 	char *text;
 	int n;
 
-	if (op->file != NULL && !mode_ok(op))
+	if (file_ok(op, a) == NULL)
 		return;
 	if (strcmp(file, "ctl") == 0) {
 		snap_ctl(op, a);
@@ -311,12 +317,8 @@ run_snap(struct op *op, struct anchor *a)
 			op_fail(op, -ENOMEM, "out of memory");
 		else
 			op_done_data(op, text, (size_t)n);
-	} else if (has_file(a->elem, file) ||
-	    (strcmp(file, "stk") == 0 && a->elem != NULL && a->elem->kind == &server_kind)) {
-		/* stk is the server's debugging dump: reachable by the CLI, not listed. */
-		a->elem->kind->snap(a->elem, file, op);
 	} else {
-		op_fail(op, -ENOENT, "%s: no file %s here", op->path, file);
+		a->elem->kind->snap(a->elem, file, op);
 	}
 }
 
@@ -365,12 +367,7 @@ local_run(struct op *op)
 		run_snap(op, a);
 		break;
 	case OP_OPEN:
-		if (op->file == NULL || !has_file(a->elem, op->file)) {
-			op_fail(op, -ENOENT, "%s: no file %s here", op->path,
-			    op->file != NULL ? op->file : "");
-			return;
-		}
-		if (!mode_ok(op))
+		if (file_ok(op, a) == NULL)
 			return;
 		a->elem->kind->open(a->elem, op->file, op->mode, op);
 		break;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "elements/op.h"
+#include "elements/element.h"
 #include "elements/local.h"
 #include "elements/log.h"
 
@@ -110,6 +111,118 @@ op_free(struct op *op)
 	free(op);
 }
 
+/* The files every anchor has, whatever it holds. */
+static const struct op_file common_files[] = {
+	{ "ctl", OPF_READ | OPF_WRITE },
+	{ "help", OPF_READ },
+	{ "error", OPF_READ },
+	{ NULL, 0 },
+};
+
+static const struct op_file *
+find_in(const struct op_file *table, const char *name)
+{
+	for (const struct op_file *f = table; f != NULL && f->name != NULL; f++)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	return NULL;
+}
+
+const struct op_file *
+op_file_find(const char *name)
+{
+	const struct op_file *f;
+
+	if (name == NULL)
+		return NULL;
+	if ((f = find_in(common_files, name)) != NULL)
+		return f;
+	for (size_t i = 0; i < ELEM_NKINDS; i++)
+		if (elem_kinds[i] != NULL && (f = find_in(elem_kinds[i]->files, name)) != NULL)
+			return f;
+	return NULL;
+}
+
+int
+op_file_mode_ok(const struct op_file *f, int mode)
+{
+	switch (mode) {
+	case OP_RDONLY:
+		return (f->flags & OPF_READ) != 0;
+	case OP_WRONLY:
+		return (f->flags & OPF_WRITE) != 0;
+	case OP_RDWR:
+		return (f->flags & (OPF_READ | OPF_WRITE)) == (OPF_READ | OPF_WRITE);
+	default:
+		return 0;
+	}
+}
+
+/* The preconditions of every operation, checked here once for every caller (FUSE,
+ * a TCP client, the CLI) before anything is dispatched, as lib9p checks a fid's open
+ * mode: a request that fails one completes with an error and reaches no backend. */
+static int
+check(struct op *op)
+{
+	const char *name = op_type_name(op->type);
+	struct stream *s = op->stream;
+
+	switch (op->type) {
+	case OP_READ:
+		if (s == NULL)
+			break;
+		if (s->mode == OP_WRONLY || s->ops->read == NULL) {
+			op_fail(op, -EBADF, "read: the stream is open for writing only");
+			return -1;
+		}
+		if (op->max > OP_READ_MAX) {
+			op_fail(op, -EINVAL, "read: %zu bytes asked, at most %u", op->max,
+			    OP_READ_MAX);
+			return -1;
+		}
+		return 0;
+	case OP_WRITE:
+		if (s == NULL)
+			break;
+		if (s->mode == OP_RDONLY || s->ops->write == NULL) {
+			op_fail(op, -EBADF, "write: the stream is open for reading only");
+			return -1;
+		}
+		if (op->data == NULL && op->len > 0) {
+			op_fail(op, -EINVAL, "write: no data");
+			return -1;
+		}
+		return 0;
+	case OP_STAT: case OP_LIST: case OP_MKDIR: case OP_RMDIR: case OP_CTL:
+	case OP_SNAP: case OP_OPEN:
+		if (op->path == NULL || op->path[0] != '/') {
+			op_fail(op, -EINVAL, "%s: bad anchor path", name);
+			return -1;
+		}
+		if ((op->type == OP_SNAP || op->type == OP_OPEN) &&
+		    (op->file == NULL || op->file[0] == '\0' || strchr(op->file, '/') != NULL)) {
+			op_fail(op, -EINVAL, "%s: %s: bad or missing file name", op->path, name);
+			return -1;
+		}
+		if ((op->type == OP_SNAP || op->type == OP_OPEN) && op->mode != OP_RDONLY &&
+		    op->mode != OP_WRONLY && op->mode != OP_RDWR) {
+			op_fail(op, -EINVAL, "%s: %s: bad open mode %d", op->path, name, op->mode);
+			return -1;
+		}
+		if (op->type == OP_CTL && op->data == NULL) {
+			op_fail(op, -EINVAL, "%s: empty or malformed command (write 'VERB ARG')",
+			    op->path);
+			return -1;
+		}
+		return 0;
+	default:
+		op_fail(op, -EINVAL, "bad operation %d", (int)op->type);
+		return -1;
+	}
+	op_fail(op, -EBADF, "%s: no stream", name);
+	return -1;
+}
+
 /* Is path's first component this server's XID?  "/" belongs to everyone. */
 static int
 is_remote(const struct op *op)
@@ -128,19 +241,14 @@ op_start(struct op *op)
 	if (op->state != OPS_NEW)
 		fatalx("op_start: op %p started twice", (void *)op);
 	op->state = OPS_RUNNING;
-	if (op->type == OP_READ || op->type == OP_WRITE) {
-		if (op->stream == NULL) {
-			op_fail(op, -EBADF, "%s: no stream", op_type_name(op->type));
-			return;
-		}
-		if (op->type == OP_READ)
-			op->stream->ops->read(op->stream, op);
-		else
-			op->stream->ops->write(op->stream, op);
+	if (check(op) < 0)
+		return;
+	if (op->type == OP_READ) {
+		op->stream->ops->read(op->stream, op);
 		return;
 	}
-	if (op->path == NULL || op->path[0] != '/') {
-		op_fail(op, -EINVAL, "bad anchor path");
+	if (op->type == OP_WRITE) {
+		op->stream->ops->write(op->stream, op);
 		return;
 	}
 	if (is_remote(op)) {
@@ -188,6 +296,9 @@ op_done(struct op *op, int rc)
 	op->rc = rc;
 	op->cancel = NULL;
 	op->state = OPS_DONE;
+	/* The stream remembers its open mode: READ and WRITE are checked against it. */
+	if (op->type == OP_OPEN && rc >= 0 && op->stream != NULL)
+		op->stream->mode = op->mode;
 	if (rc < 0 && op->msg == NULL) {
 		const char *what = op->path != NULL ? op->path : op_type_name(op->type);
 		if (asprintf(&op->msg, "%s: %s", what, strerror(-rc)) < 0)

@@ -37,6 +37,25 @@ enum op_type {
 /* Open modes of OP_OPEN and OP_SNAP (checked against the file's direction). */
 enum { OP_RDONLY = 0, OP_WRONLY = 1, OP_RDWR = 2 };
 
+/* The most bytes one OP_READ may ask for (a FUSE read and an RPC frame are smaller). */
+#define OP_READ_MAX	(1u << 20)
+
+/* How a file of an anchor behaves: its direction, and whether it is a stream (OP_OPEN,
+ * then OP_READ/OP_WRITE on the stream) or a snapshot (OP_SNAP: the bytes are taken
+ * once, at open). */
+enum {
+	OPF_READ = 1,		/* may be opened for reading */
+	OPF_WRITE = 2,		/* may be opened for writing; both bits: any mode (ctl) */
+	OPF_STREAM = 4,		/* a stream; without it a snapshot */
+	OPF_HIDDEN = 8,		/* reachable by name but not listed (the server's stk) */
+};
+
+/* One file as an element kind declares it (struct elem_kind's files table). */
+struct op_file {
+	const char *name;
+	unsigned flags;		/* OPF_* */
+};
+
 enum op_state { OPS_NEW, OPS_RUNNING, OPS_PARKED, OPS_DONE, OPS_CALLED };
 
 struct op;
@@ -98,10 +117,20 @@ struct stream {
 	const struct stream_ops *ops;
 	void *priv;			/* the element's per-open state */
 	struct element *elem;		/* the local element (stream_new), NULL for remote */
+	int mode;			/* how it was opened (set by the op layer when OP_OPEN
+					 * completes): READ and WRITE are checked against it */
 	/* Set by the opener: called from the loop when readiness may have changed. */
 	void (*notify)(struct stream *s, void *arg);
 	void *notify_arg;
 };
+
+/* The file called name: one every anchor has (ctl, help, error) or one an element kind
+ * declares.  A name means the same thing in every kind that has it, so fs/ and the
+ * client need not know which kind an anchor holds; NULL if no kind has such a file. */
+const struct op_file *op_file_find(const char *name);
+
+/* Does f's direction allow opening it with mode (OP_RDONLY, OP_WRONLY, OP_RDWR)? */
+int op_file_mode_ok(const struct op_file *f, int mode);
 
 /* Allocate an operation of the given type that will complete through cb(arg). */
 struct op *op_new(enum op_type type, op_cb cb, void *arg);

@@ -27,7 +27,14 @@
 #include "elements/proc_priv.h"
 #include "elements/server.h"
 
-static const char *const proc_files[] = { "stdin", "stdout", "stderr", "wait", "peek", NULL };
+static const struct op_file proc_files[] = {
+	{ "stdin", OPF_WRITE | OPF_STREAM },
+	{ "stdout", OPF_READ | OPF_STREAM },
+	{ "stderr", OPF_READ | OPF_STREAM },
+	{ "wait", OPF_READ },
+	{ "peek", OPF_READ },
+	{ NULL, 0 },
+};
 
 /* ---- stat JSON and signals ---- */
 

@@ -39,7 +39,13 @@ server_set_stk(json_t *(*fn)(void))
 	stk_fn = fn;
 }
 
-static const char *const server_files[] = { "peek", "log", NULL };
+/* stk is the server's debugging dump: reachable by the CLI, not listed. */
+static const struct op_file server_files[] = {
+	{ "peek", OPF_READ },
+	{ "log", OPF_READ | OPF_STREAM },
+	{ "stk", OPF_READ | OPF_HIDDEN },
+	{ NULL, 0 },
+};
 
 static const char server_help[] =
 "A server anchor (/XID): the server element of one circuit server.\n"

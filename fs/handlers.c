@@ -52,17 +52,27 @@ static int npending;
 
 /* ---- attributes ---- */
 
+/* Is f (a control file's name) a stream, as its element kind declares it? */
 static int
-is_stream_file(const char *f)
+is_stream_file(const char *name)
 {
-	return strcmp(f, "stdin") == 0 || strcmp(f, "stdout") == 0 || strcmp(f, "stderr") == 0 ||
-	    strcmp(f, "send") == 0 || strcmp(f, "recv") == 0 || strcmp(f, "log") == 0;
+	const struct op_file *f = op_file_find(name);
+
+	return f != NULL && (f->flags & OPF_STREAM);
 }
 
-static int
-is_write_only(const char *f)
+/* The permission bits of a control file: its declared direction. */
+static mode_t
+file_perm(const char *name)
 {
-	return strcmp(f, "stdin") == 0 || strcmp(f, "send") == 0;
+	const struct op_file *f = op_file_find(name);
+	mode_t m = 0;
+
+	if (f != NULL && (f->flags & OPF_READ))
+		m |= 0400;
+	if (f != NULL && (f->flags & OPF_WRITE))
+		m |= 0200;
+	return m;
 }
 
 static void
@@ -79,12 +89,7 @@ fill_attr(const struct inode *in, struct stat *st)
 		return;
 	}
 	st->st_nlink = 1;
-	if (strcmp(in->file, "ctl") == 0)
-		st->st_mode = S_IFREG | 0600;
-	else if (is_write_only(in->file))
-		st->st_mode = S_IFREG | 0200;
-	else
-		st->st_mode = S_IFREG | 0400;
+	st->st_mode = S_IFREG | file_perm(in->file);
 	if (is_stream_file(in->file))
 		st->st_blksize = STREAM_BLKSIZE;
 	/* The log's size grows with it, so that `tail -f` sees it change.  Another

@@ -359,16 +359,23 @@ mb__hot(const struct mb *mb)
 	return !TAILQ_EMPTY(&mb->bq);
 }
 
+/* Take updates for `o`, fewest-sent first: hot ones, then (unless
+ * `hot_only`) lazy ones.  A record is on exactly one list and its lazy flag
+ * says which: once lazy it stays lazy, even if the retransmit limit grows
+ * with the member count (moving it back to the hot list with the flag set
+ * corrupted both lists).  Sent records wait on local lists so that none is
+ * taken twice for one datagram. */
 static void
 piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 {
-	struct bcastq done;
+	struct bcastq hot_done, lazy_done;
 	struct bcast *b;
 	struct member *m;
 	size_t room = MB_MAX_PAYLOAD - mb_header_size(o), sz;
 	int limit, lazy;
 
-	TAILQ_INIT(&done);
+	TAILQ_INIT(&hot_done);
+	TAILQ_INIT(&lazy_done);
 	for (lazy = 0; lazy < 2 && !(lazy && hot_only); lazy++) {
 		struct bcastq *qu = lazy ? &mb->lq : &mb->bq;
 
@@ -382,20 +389,20 @@ piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 			TAILQ_REMOVE(qu, b, q);
 			limit = hot_limit(mb, b);
 			b->transmits++;
-			if (b->transmits < limit) {
-				TAILQ_INSERT_TAIL(&done, b, q);
-				continue;
-			}
-			if (b->u.id == mb->id && b->u.kind == MB_UPD_LEFT)
-				mb->leave_sent = 1;
-			if (!b->lazy)
+			if (!b->lazy) {
+				if (b->transmits < limit) {
+					TAILQ_INSERT_TAIL(&hot_done, b, q);
+					continue;
+				}
+				if (b->u.id == mb->id &&
+				    b->u.kind == MB_UPD_LEFT)
+					mb->leave_sent = 1;
+				b->lazy = 1;
 				b->lazy_until = mb->now + LAZY_MS;
+			}
 			if (b->transmits < LAZY * limit &&
 			    mb->now < b->lazy_until) {
-				b->lazy = 1;
-				TAILQ_INSERT_TAIL(&mb->lq, b, q);
-				if (lazy)
-					break;	/* do not send it twice */
+				TAILQ_INSERT_TAIL(&lazy_done, b, q);
 				continue;
 			}
 			mb->nbq--;
@@ -404,7 +411,37 @@ piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 			free(b);
 		}
 	}
-	TAILQ_CONCAT(&mb->bq, &done, q);
+	TAILQ_CONCAT(&mb->bq, &hot_done, q);
+	TAILQ_CONCAT(&mb->lq, &lazy_done, q);
+}
+
+/* Check the broadcast lists and the member table against each other: every
+ * record on the list its flag names, each owned by exactly its member. */
+int
+mb_check(const struct mb *mb)
+{
+	const struct bcast *b;
+	const struct member *m;
+	size_t n = 0, i, owned = 0;
+	int lazy;
+
+	for (lazy = 0; lazy < 2; lazy++)
+		TAILQ_FOREACH(b, lazy ? &mb->lq : &mb->bq, q) {
+			if (b->lazy != lazy)
+				return -EFAULT;
+			m = mb__find((struct mb *)(uintptr_t)mb, b->u.id);
+			if (m == NULL || m->bc != b)
+				return -EFAULT;
+			if (++n > mb->nbq)
+				return -EFAULT;
+		}
+	for (i = 0; i < mb->n; i++)
+		owned += mb->m[i].bc != NULL;
+	if (n != mb->nbq || owned != n)
+		return -EFAULT;
+	for (i = n = 0; i < mb->n; i++)
+		n += mb__listed(&mb->m[i]) && mb->m[i].id != mb->id;
+	return n == mb->listed ? 0 : -EFAULT;
 }
 
 void

@@ -160,6 +160,10 @@ int	mb_member_at(const struct mb *mb, size_t i, struct mb_member_info *out);
 /* Look a member up by ID; 0 or -ENOENT. */
 int	mb_lookup(const struct mb *mb, uint64_t id, struct mb_member_info *out);
 
+/* Check the core's internal invariants (broadcast lists, member table);
+ * 0 or -EFAULT.  O(N): for tests and the simulator. */
+int	mb_check(const struct mb *mb);
+
 /* Return this core's incarnation number. */
 uint32_t mb_incarnation(const struct mb *mb);
 

@@ -558,3 +558,64 @@ Test(membership, id_string)
 
 	cr_assert_str_eq(mb_id_str(0x00ab, b), "X00000000000000ab");
 }
+
+/* A dead update goes lazy under a retransmit limit of 4 (8 listed), then two
+ * newcomers raise the limit to 8 while it still rides on pings.  The old
+ * piggyback() put it back on the hot list with its lazy flag set, and a later
+ * unlink from the lazy list corrupted both lists (in the simulator a heap
+ * use-after-free under ASan, "corrupted double-linked list" without).  The
+ * crash itself needs a long run; mb_check() sees the broken invariant at
+ * once (the old code fails it at step 41), and the churn afterwards keeps
+ * renewing and unlinking the record under ASan in `make asan`. */
+Test(membership, lazy_record_survives_growing_limit)
+{
+	struct tnode *a, *b;
+	mb_addr x;
+	int i, j;
+
+	a = mknode(1);
+	b = mknode(2);
+	inject(a, b, MB_UPD_ALIVE, b->id, 1, &b->addr, 0);
+	for (i = 0; i < 7; i++) {
+		mkaddr(10 + i, &x);
+		inject(a, b, MB_UPD_ALIVE, 0x10000 + (uint64_t)i, 1, &x, 0);
+	}
+	cr_assert_eq(mb_listed(a->mb), 9);
+	/* Let the announcements go lazy (12 copies, three gossip datagrams
+	 * of all of them every 100 ms); nothing is delivered. */
+	for (j = 0; j < 60; j++) {
+		now += 10;
+		if (mb_next_deadline(a->mb) <= now)
+			mb_tick(a->mb, now);
+		nq = 0;
+	}
+	cr_assert_eq(mb_check(a->mb), 0);
+	mkaddr(16, &x);
+	inject(a, b, MB_UPD_DEAD, 0x10006, 1, &x, 0);
+	cr_assert_eq(mb_listed(a->mb), 8);
+	/* Two gossip rounds of three send it its 4 hot copies. */
+	for (j = 0; j < 30; j++) {
+		now += 10;
+		if (mb_next_deadline(a->mb) <= now)
+			mb_tick(a->mb, now);
+		nq = 0;
+		cr_assert_eq(mb_check(a->mb), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		mkaddr(20 + i, &x);
+		inject(a, b, MB_UPD_ALIVE, 0x20000 + (uint64_t)i, 1, &x, 0);
+	}
+	cr_assert_eq(mb_listed(a->mb), 10);
+	/* Pings carry the lazy record under the new limit of 8; then the
+	 * member's record is renewed and the lists are walked again. */
+	for (j = 0; j < 2000; j++) {
+		now += 10;
+		if (mb_next_deadline(a->mb) <= now)
+			mb_tick(a->mb, now);
+		nq = 0;
+		cr_assert_eq(mb_check(a->mb), 0, "broken at step %d", j);
+		if (j % 10 == 5)
+			inject(a, b, j % 20 == 5 ? MB_UPD_ALIVE :
+			    MB_UPD_DEAD, 0x10006, 2 + (uint32_t)j / 10, &x, 0);
+	}
+}
