@@ -32,6 +32,14 @@
  * key, each record) may be this big, and it gets a read buffer of about this size. */
 #define PRE_MAX			4096
 #define PRE_BUF			(PRE_MAX + SECURE_AUTH_MAX + SECURE_REC_OVER)
+/* Accepted connections: in all and from one address.  Past these a new one is turned
+ * away.  Strangers (accepted, handshake or HELLO not done) are bounded tighter, and a
+ * new one pushes out the oldest instead of being turned away: a flood of silent
+ * connections cannot lock out a client that completes its handshake at once. */
+#define CONN_MAX		1024
+#define CONN_PER_SOURCE		256
+#define STRANGER_MAX		128
+#define STRANGER_PER_SOURCE	32
 
 enum { PAUSE_WRITE = 2 };
 
@@ -827,6 +835,45 @@ name_from(struct conn *c, const struct sockaddr_storage *ss)
 	snprintf(c->name, sizeof c->name, "%s:%d", ip, port);
 }
 
+/* Make room for the connection just accepted from src (c, not counted): 0, or -EMFILE
+ * if it must go.  The oldest stranger from src, or of all, is pushed out if need be. */
+static int
+admit(struct conn *nc)
+{
+	struct conn *c, *old_src = NULL, *old_any = NULL;
+	int all = 0, from = 0, strangers = 0, strangers_from = 0;
+
+	TAILQ_FOREACH(c, &conn_all, link) {
+		int same = strcmp(c->src, nc->src) == 0;
+		if (c == nc || c->outgoing)
+			continue;
+		all++;
+		from += same;
+		if (c->state == CONN_UP)
+			continue;
+		strangers++;
+		strangers_from += same;
+		if (old_any == NULL)
+			old_any = c;
+		if (same && old_src == NULL)
+			old_src = c;
+	}
+	if (strangers_from >= STRANGER_PER_SOURCE || strangers >= STRANGER_MAX) {
+		c = strangers_from >= STRANGER_PER_SOURCE ? old_src : old_any;
+		log_warnx("connection %s: dropped: too many connections still in their "
+		    "handshake (%d from %s, %d in all): the oldest goes", c->name,
+		    strangers_from, nc->src, strangers);
+		conn_close(c, -ETIMEDOUT);
+		return 0;
+	}
+	if (from >= CONN_PER_SOURCE || all >= CONN_MAX) {
+		log_warnx("connection %s: dropped: too many connections (%d from %s, %d in all)",
+		    nc->name, from, nc->src, all);
+		return -EMFILE;
+	}
+	return 0;
+}
+
 int
 conn_accept(uv_stream_t *listener)
 {
@@ -843,6 +890,11 @@ conn_accept(uv_stream_t *listener)
 	memset(&ss, 0, sizeof ss);
 	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len);
 	name_from(c, &ss);
+	snprintf(c->src, sizeof c->src, "%.*s", (int)(strrchr(c->name, ':') - c->name), c->name);
+	if (admit(c) < 0) {
+		conn_close(c, -EMFILE);
+		return 0;
+	}
 	start(c);
 	return 0;
 }

@@ -45,6 +45,7 @@ struct conn {
 	char peer_id[URL_ID_LEN + 1];	/* the other server's XID; "" for a client */
 	char peer_url[URL_MAX];
 	char want_id[URL_ID_LEN + 1];	/* dialed for this XID ("" for any) */
+	char src[48];			/* accepted: the other's IP address */
 
 	uv_tcp_t tcp;
 	uv_connect_t connect;
@@ -84,6 +85,9 @@ struct conn {
 	size_t inreq_bytes;
 
 	struct member *member;		/* the member this is the connection of, if any */
+	/* New members this peer told us of in the current 10 s window (peer.c). */
+	unsigned members_new;
+	uint64_t members_window;
 	TAILQ_ENTRY(conn) link;		/* all connections */
 };
 
