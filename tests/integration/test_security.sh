@@ -1,0 +1,126 @@
+# The cluster key and untrusted peers (issue 10, SPEC section 5): a keyed cluster of
+# three works end to end; servers and clients without the key, or with another, are
+# refused with a clear message and a log line; another local user cannot act through
+# the port; a key file others may read is refused; spoofed HELLO and DEAD frames evict
+# no one; a flood of silent connections leaves the server serving.
+source "$(dirname "$0")/cluster.sh"
+source "$(dirname "$0")/lib_more.sh"
+
+K=$T_TMP/key
+"$CIRCUIT" keygen >"$K" && chmod 600 "$K"
+expect_eq "keygen prints 64 hex digits" "$(grep -cE '^[0-9a-f]{64}$' "$K")" 1
+K2=$T_TMP/key2
+"$CIRCUIT" keygen >"$K2" && chmod 600 "$K2"
+cp "$K" "$T_TMP/key644" && chmod 644 "$T_TMP/key644"
+expect_fail "the server refuses a key file others may read" \
+	"key file $T_TMP/key644: other users may read it (mode 0644): chmod 600 $T_TMP/key644" \
+	timeout 10 "$CIRCUIT" start -hmac "$T_TMP/key644"
+expect_fail "so does the CLI" "other users may read it (mode 0644)" \
+	"$CIRCUIT" ls -hmac "$T_TMP/key644" -d circuit://127.0.0.1:1/X0000000000000001 /
+
+# A cluster of three with the key.
+T_SERVER_FLAGS="-hmac $K"
+start_cluster 3 || exit 1
+expect_eq "peek says Secure" "$(jget "$S1_MNT/$S1_ID/peek" Secure)" true
+expect_eq "the CLI with the key lists the three" \
+	"$("$CIRCUIT" ls -hmac "$K" -d "$S2_URL" / | sort)" "$(ids_of S1 S2 S3 | sed 's|^|/|')"
+expect_eq "CIRCUIT_HMAC works as -hmac" \
+	"$(CIRCUIT_HMAC=$K "$CIRCUIT" ls -d "$S2_URL" / | wc -l)" 3
+
+# 100 MB through a rendezvous channel owned by S3: S1's mount writes, S2's reads.
+A=$S1_MNT/$S3_ID; B=$S2_MNT/$S3_ID
+mkdir "$A/bulk" && wr "$A/bulk/ctl" "mkchan 0"
+head -c 100000000 /dev/urandom >"$T_TMP/100m"
+want=$(sha256sum <"$T_TMP/100m")
+timeout 60 bash -c "cat '$T_TMP/100m' > '$A/bulk/send'" & s=$!
+got=$(timeout 60 cat "$B/bulk/recv" | sha256sum)
+wait_pid 60 $s; expect_eq "the 100 MB sender is done" "$?" 0
+expect_eq "100 MB across keyed servers, sha256" "$got" "$want"
+rm -f "$T_TMP/100m"
+
+# Clients without the key.
+run() { OUT=$("$@" 2>"$T_TMP/run.err"); RC=$?; ERR=$(cat "$T_TMP/run.err"); }
+run "$CIRCUIT" ls -hmac "$K2" -d "$S1_URL" /
+expect_eq "the CLI with another key is refused" "$RC:$ERR" "1:circuit ls: $S1_URL: refused: \
+the key handshake failed (the server holds another cluster key) (Permission denied)"
+run "$CIRCUIT" ls -insecure -d "$S1_URL" /
+expect_eq "the CLI without a key is refused" "$RC:$ERR" "1:circuit ls: $S1_URL: refused: \
+that server requires a cluster key (-hmac FILE, or your own key without -insecure) (Permission denied)"
+check "the server logs the wrong key" wait_for 5 grep -q \
+	"the key handshake failed (a wrong cluster key?): dropped" "$S1_ERR"
+check "and the missing one" wait_for 5 grep -q \
+	"no key handshake: this server requires the cluster key" "$S1_ERR"
+
+# Servers without the key cannot join.
+for how in "-insecure" "-hmac $K2"; do
+	timeout 20 "$CIRCUIT" start -a 127.0.0.1:0 $how -j "$S1_URL" >"$T_TMP/j.out" 2>"$T_TMP/j.err"
+	expect_eq "a server started with $how cannot join (exit 1, no URL)" \
+		"$?:$(cat "$T_TMP/j.out")" "1:"
+done
+check "the cluster is still the three" roots_are "$(ids_of S1 S2 S3)" S1 S2 S3
+
+# Another local user cannot act through the port of a server that runs with the
+# default (its user's own) key: the issue's reproduction.
+T_SERVER_FLAGS=
+start_server R
+chmod 755 "$T_TMP"
+cp "$CIRCUIT" "$T_TMP/circuit" && chmod 755 "$T_TMP/circuit"
+for home in /nonexistent "$HOME"; do
+	out=$(echo '{"Path": "/usr/bin/id"}' | timeout 20 su nobody -s /bin/sh -c \
+		"HOME=$home '$T_TMP/circuit' mkproc -d '$R_URL' /$R_ID/p$RANDOM" 2>&1)
+	rc=$?
+	expect_eq "nobody (HOME=$home) cannot mkproc as root: refused" \
+		"$rc:$(grep -c 'circuit mkproc: ' <<<"$out")" "1:1"
+done
+out=$(echo '{"Path": "/usr/bin/id"}' | timeout 20 su nobody -s /bin/sh -c \
+	"'$T_TMP/circuit' mkproc -insecure -d '$R_URL' /$R_ID/p" 2>&1)
+expect_eq "nor without a key" "$?:$out" "1:circuit mkproc: $R_URL: refused: that server \
+requires a cluster key (-hmac FILE, or your own key without -insecure) (Permission denied)"
+expect_eq "no process was made" "$(ls "$R_MNT/$R_ID" | grep -cE '^p[0-9]*$')" 0
+check "root's own CLI works with no flag" "$CIRCUIT" mkchan -d "$R_URL" "/$R_ID/mine" 1
+
+# A flood of silent connections: pushed out oldest first, the server keeps serving.
+python3 - "${R_URL#circuit://}" >"$T_TMP/flood.out" 2>&1 <<'PY' &
+import socket, sys, time
+host, port = sys.argv[1].split("/")[0].rsplit(":", 1)
+socks = []
+for i in range(1000):
+    s = socket.socket(); s.connect((host, int(port))); socks.append(s)
+print("open", flush=True)
+time.sleep(4)
+PY
+T_PIDS+=($!)
+check "1,000 silent connections opened" wait_for 30 grep -q open "$T_TMP/flood.out"
+expect_eq "the CLI still works during the flood" \
+	"$("$CIRCUIT" peek -d "$R_URL" "/$R_ID/mine" | grep -c '"Cap": 1')" 1
+check "the server is healthy" server_healthy R
+check "and logged why it dropped them" grep -q \
+	"too many connections still in their handshake" "$R_ERR"
+
+# Spoofed HELLO and DEAD on a plaintext cluster: anyone may talk, nobody is evicted.
+T_SERVER_FLAGS=-insecure
+start_cluster 2 star P || exit 1
+python3 - "$P1_URL" "$P2_URL" "$P2_ID" >"$T_TMP/spoof.out" 2>&1 <<'PY'
+import json, socket, struct, sys, time
+HDR = struct.Struct(">BBHII")
+def msg(t, head):
+    h = json.dumps(head).encode()
+    p = struct.pack(">I", len(h)) + h
+    return HDR.pack(1, t, 0, 0, len(p)) + p
+p1, p2, p2id = sys.argv[1:4]
+addr1 = p1[len("circuit://"):].split("/")[0]
+addr2 = p2[len("circuit://"):].split("/")[0]
+host, port = addr1.rsplit(":", 1)
+c = socket.create_connection((host, int(port)))
+fake = "X00000000000000ee"
+c.sendall(msg(1, {"id": fake, "url": "circuit://%s/%s" % (addr2, fake)}))
+c.sendall(msg(8, {"id": p2id}))
+time.sleep(2)
+print("sent", flush=True)
+PY
+expect_eq "the spoofer ran" "$(cat "$T_TMP/spoof.out")" sent
+check "P2 is still a member of P1" wait_for 5 sh -c "ls '$P1_MNT' | grep -q $P2_ID"
+check "P1 checked P2 instead of believing" grep -q "member $P2_ID .*checking" "$P1_ERR"
+check "P2 is healthy" server_healthy P2
+check "ops flow P1 -> P2" mkdir "$P1_MNT/$P2_ID/after-spoof"
+finish
