@@ -32,6 +32,9 @@
  * key, each record) may be this big, and it gets a read buffer of about this size. */
 #define PRE_MAX			4096
 #define PRE_BUF			(PRE_MAX + SECURE_AUTH_MAX + SECURE_REC_OVER)
+/* With a key, what one read may bring once the HELLO is in: a few records, so a
+ * stream costs no more reads than in plaintext (where a body is read whole). */
+#define CBUF_UP			(4 * (SECURE_REC_MAX + SECURE_REC_OVER))
 /* Accepted connections: in all and from one address.  Past these a new one is turned
  * away.  Strangers (accepted, handshake or HELLO not done) are bounded tighter, and a
  * new one pushes out the oldest instead of being turned away: a flood of silent
@@ -397,7 +400,7 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 		return;
 	}
 	/* With a key, bytes wait in cbuf for a whole record: a small one from a stranger. */
-	want = c->state == CONN_UP ? SECURE_REC_MAX + SECURE_REC_OVER : PRE_BUF;
+	want = c->state == CONN_UP ? CBUF_UP : PRE_BUF;
 	if (want > c->ccap) {
 		uint8_t *nb = realloc(c->cbuf, want);
 		if (nb == NULL) {
