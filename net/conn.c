@@ -39,6 +39,12 @@
  * away.  Strangers (accepted, handshake or HELLO not done) are bounded tighter, and a
  * new one pushes out the oldest instead of being turned away: a flood of silent
  * connections cannot lock out a client that completes its handshake at once. */
+/* A frame half received must progress: no byte for this long in the middle of one
+ * drops the connection (reading not paused by us). */
+#define STALL_TIMEOUT_MS	30000
+/* Bodies received apart reserve their whole size when their head is in: at most this
+ * much in all, past which a body is received through rbuf, which grows as bytes come. */
+#define APART_BUDGET		(256u << 20)
 #define CONN_MAX		1024
 #define CONN_PER_SOURCE		256
 #define STRANGER_MAX		128
@@ -52,6 +58,7 @@ static const struct conn_events *events;
 static uint8_t ckey[KEY_LEN];
 static int have_key;
 static char self_xid[URL_ID_LEN + 1];
+static size_t apart_total;		/* bytes reserved by bodies received apart */
 
 struct wreq {
 	uv_write_t req;
@@ -124,6 +131,8 @@ on_handle_closed(uv_handle_t *h)
 
 	if (--c->handles_open == 0) {
 		free(c->rbuf);
+		if (c->rbody != NULL)
+			apart_total -= c->rbody_len;
 		free(c->rbody);
 		free(c->cbuf);
 		if (c->sec != NULL) {
@@ -366,13 +375,16 @@ plain_room(struct conn *c, uv_buf_t *buf)
 		buf->len = c->rbody_len - c->rbody_got;
 		return;
 	}
-	/* Reserve room for the whole frame being received, once its header is in, unless
-	 * its body will be received apart. */
+	/* Room for the frame being received, once its header is in, unless its body will
+	 * be received apart: doubling as its bytes come, not reserved at once (a header
+	 * alone must not make us hold a frame's worth). */
 	if (c->state == CONN_UP && c->rlen >= FRAME_HDR &&
 	    (need = frame_need(c->rbuf, c->rlen)) > 0 && (size_t)need > want &&
-	    !((c->rbuf[1] == FRAME_REQ || c->rbuf[1] == FRAME_REP) &&
-	    (size_t)need >= FRAME_HDR + 4 + BODY_APART))
-		want = (size_t)need;
+	    (!((c->rbuf[1] == FRAME_REQ || c->rbuf[1] == FRAME_REP) &&
+	    (size_t)need >= FRAME_HDR + 4 + BODY_APART) || apart_total + (size_t)need >
+	    APART_BUDGET))
+		want = (size_t)need < 2 * c->rlen ? (size_t)need :
+		    2 * c->rlen > want ? 2 * c->rlen : want;
 	else if (c->rcap - c->rlen >= min / 2)
 		want = c->rcap;		/* room enough: no realloc for a few bytes */
 	if (want > c->rcap) {
@@ -427,6 +439,8 @@ conn_take_body(struct conn *c)
 {
 	char *b = (char *)c->rbody;
 
+	if (b != NULL)
+		apart_total -= c->rbody_len;
 	c->rbody = NULL;
 	return b;
 }
@@ -525,11 +539,27 @@ deliver_apart(struct conn *c)
 	f.len = (uint32_t)(c->rlen - FRAME_HDR);
 	f.payload = c->rbuf + FRAME_HDR;
 	rc = deliver(c, &f);
+	if (c->rbody != NULL)
+		apart_total -= c->rbody_len;
 	free(c->rbody);
 	c->rbody = NULL;
 	if (rc < 0)
 		return;
 	c->rlen = 0;
+}
+
+static void on_timeout(uv_timer_t *t);
+
+/* Once up, the timer watches a frame (or record) half received: it must progress. */
+static void
+watch_stall(struct conn *c)
+{
+	if (c->state != CONN_UP)
+		return;			/* the handshake's deadline runs */
+	if (!c->paused && (c->rlen > 0 || c->rbody != NULL || c->clen > 0))
+		uv_timer_start(&c->timer, on_timeout, STALL_TIMEOUT_MS, 0);
+	else
+		uv_timer_stop(&c->timer);
 }
 
 /* nread more plaintext bytes are in, where plain_room said: decode what is whole. */
@@ -564,10 +594,12 @@ received(struct conn *c, size_t nread)
 			 * already here first (at most what one read brought). */
 			uint8_t *h = c->rbuf + off;
 			size_t have = c->rlen - off;
-			if ((pre = apart_prefix(c, h, have)) > 0 && have >= pre) {
+			if ((pre = apart_prefix(c, h, have)) > 0 && have >= pre &&
+			    apart_total + (size_t)frame_need(h, have) <= APART_BUDGET) {
 				size_t blen = (size_t)frame_need(h, have) - pre;
 				uint8_t *b = malloc(blen + 1);
 				if (b != NULL) {
+					apart_total += blen;
 					memcpy(b, h + pre, have - pre);
 					c->rbody = b;
 					c->rbody_len = blen;
@@ -746,6 +778,7 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		secure_received(c, (size_t)nread);
 	else
 		received(c, (size_t)nread);
+	watch_stall(c);
 }
 
 static void
@@ -757,6 +790,7 @@ update_reading(struct conn *c)
 		uv_read_stop((uv_stream_t *)&c->tcp);
 	else
 		uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	watch_stall(c);
 }
 
 /* ---- setting up ---- */
@@ -768,7 +802,7 @@ on_timeout(uv_timer_t *t)
 
 	log_warnx("connection %s: %s timed out: dropped", c->name,
 	    c->state == CONN_DIALING ? "connect" : c->state == CONN_AUTH ? "key handshake" :
-	    "HELLO");
+	    c->state == CONN_HELLO ? "HELLO" : "a frame half received (no byte for 30 s)");
 	conn_close(c, -ETIMEDOUT);
 }
 

@@ -123,4 +123,47 @@ check "P2 is still a member of P1" wait_for 5 sh -c "ls '$P1_MNT' | grep -q $P2_
 check "P1 checked P2 instead of believing" grep -q "member $P2_ID .*checking" "$P1_ERR"
 check "P2 is healthy" server_healthy P2
 check "ops flow P1 -> P2" mkdir "$P1_MNT/$P2_ID/after-spoof"
+
+# Half-sent frames: 300 connections each say HELLO, then a header of a 1 MiB frame and
+# a few bytes of it.  The server holds what came, not a frame's worth each.
+rss() { awk '/^VmRSS/ { print int($2 / 1024) }' "/proc/$1/status"; }
+before=$(rss "$P1_PID")
+python3 - "${P1_URL#circuit://}" >"$T_TMP/half.out" 2>&1 <<'PY' &
+import json, socket, struct, sys, time
+host, port = sys.argv[1].split("/")[0].rsplit(":", 1)
+h = json.dumps({"client": "half"}).encode()
+hello = struct.pack(">BBHII", 1, 1, 0, 0, 4 + len(h)) + struct.pack(">I", len(h)) + h
+socks = []
+for i in range(300):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(hello + struct.pack(">BBHII", 1, 2, 0, 1, 1 << 20) + b"\0" * 100)
+    socks.append(s)
+print("sent", flush=True)
+time.sleep(5)
+PY
+T_PIDS+=($!)
+check "300 half frames sent" wait_for 30 grep -q sent "$T_TMP/half.out"
+sleep 0.5
+after=$(rss "$P1_PID")
+check "the server holds little for them (RSS ${before} -> ${after} MiB)" test $((after - before)) -lt 64
+check "and serves meanwhile" server_healthy P1
+# Before its HELLO a stranger gets a small buffer: a larger first frame is refused.
+got=$(timeout 30 python3 - "${P1_URL#circuit://}" 2>&1 <<'PY'
+import socket, struct, sys
+host, port = sys.argv[1].split("/")[0].rsplit(":", 1)
+n = 0
+for i in range(20):
+    s = socket.create_connection((host, int(port))); s.settimeout(10)
+    s.sendall(struct.pack(">BBHII", 1, 1, 0, 0, 1 << 20) + b"\0" * 100)
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    n += b"oversized frame before HELLO (limit 4096 bytes)" in data
+print(n)
+PY
+)
+expect_eq "a 1 MiB first frame is refused at its header, 20 of 20" "$got" 20
 finish
