@@ -229,3 +229,52 @@ secure_open(struct secure_dir *d, uint8_t *buf, size_t len, size_t max,
 	*plen = n;
 	return need;
 }
+
+/* ---- Datagrams ---- */
+
+size_t
+secure_dgram_seal(const uint8_t key[SECURE_KEY_LEN], uint64_t now_ms,
+    const uint8_t *in, size_t n, uint8_t *out)
+{
+	uint8_t *nonce = out;
+
+	for (int i = 0; i < 8; i++)
+		nonce[i] = (uint8_t)(now_ms >> (56 - 8 * i));
+	randombytes_buf(nonce + 8, 16);
+	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(out + 24, out + 24 + n, NULL,
+	    in, n, NULL, 0, NULL, nonce, key);
+	return n + SECURE_DGRAM_OVER;
+}
+
+int
+secure_dgram_open(const uint8_t key[SECURE_KEY_LEN], struct secure_replay *r,
+    uint64_t now_ms, const uint8_t *in, size_t n, uint8_t *out, size_t *outlen)
+{
+	uint64_t t = 0;
+	size_t i, len;
+
+	if (n < SECURE_DGRAM_OVER)
+		return -EBADMSG;
+	len = n - SECURE_DGRAM_OVER;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(out, NULL, in + 24, len,
+	    in + 24 + len, NULL, 0, in, key) != 0)
+		return -EBADMSG;
+	for (i = 0; i < 8; i++)
+		t = t << 8 | in[i];
+	if (t + SECURE_DGRAM_WINDOW_MS < now_ms || t > now_ms + SECURE_DGRAM_WINDOW_MS ||
+	    t <= r->floor)
+		return -ESTALE;
+	for (i = 0; i < r->used; i++)
+		if (r->slot[i].t == t && memcmp(r->slot[i].r, in + 8, 16) == 0)
+			return -EALREADY;
+	/* Remember it; the slot overwritten raises the floor if it was still in time. */
+	if (r->used == SECURE_REPLAY_SLOTS && r->slot[r->next].t > r->floor)
+		r->floor = r->slot[r->next].t;
+	r->slot[r->next].t = t;
+	memcpy(r->slot[r->next].r, in + 8, 16);
+	r->next = (r->next + 1) % SECURE_REPLAY_SLOTS;
+	if (r->used < SECURE_REPLAY_SLOTS)
+		r->used++;
+	*outlen = len;
+	return 0;
+}

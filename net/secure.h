@@ -103,4 +103,38 @@ long secure_rec_need(const uint8_t *buf, size_t len, size_t max);
 long secure_open(struct secure_dir *d, uint8_t *buf, size_t len, size_t max,
     uint8_t **plain, size_t *plen);
 
+/* ---- Datagrams (membership gossip, discovery announcements) ----
+ *
+ * A datagram is sealed with the cluster key itself (there is no session):
+ *
+ *	nonce (24: sender's wall clock in ms, 8 BE | 16 random) | ciphertext | tag (16)
+ *
+ * with XChaCha20-Poly1305; the nonce is authenticated with the rest, so its time
+ * cannot be changed.  A receiver drops a datagram that does not open (forged or
+ * altered: -EBADMSG), whose time is more than SECURE_DGRAM_WINDOW_MS from its own
+ * clock (-ESTALE: hosts' clocks must agree that well, as NTP keeps them), or whose
+ * nonce it has seen within that window (-EALREADY: replayed). */
+#define SECURE_DGRAM_OVER	40	/* MB_TAG_ROOM in net/membership.h */
+#define SECURE_DGRAM_WINDOW_MS	30000
+#define SECURE_REPLAY_SLOTS	4096
+
+/* The nonces of datagrams accepted lately, oldest overwritten first; a datagram
+ * not newer than the newest overwritten one (floor) is refused, so that overwriting
+ * never lets a replay through.  Zero it to start. */
+struct secure_replay {
+	struct { uint64_t t; uint8_t r[16]; } slot[SECURE_REPLAY_SLOTS];
+	size_t next, used;
+	uint64_t floor;
+};
+
+/* Seal n bytes at in into out (n + SECURE_DGRAM_OVER bytes); now_ms is the wall
+ * clock (CLOCK_REALTIME) in ms.  Returns the sealed length. */
+size_t secure_dgram_seal(const uint8_t key[SECURE_KEY_LEN], uint64_t now_ms,
+    const uint8_t *in, size_t n, uint8_t *out);
+
+/* Open the datagram in (n bytes) into out (n - SECURE_DGRAM_OVER bytes, *outlen set),
+ * remembering its nonce in r.  Returns 0, -EBADMSG, -ESTALE or -EALREADY (above). */
+int secure_dgram_open(const uint8_t key[SECURE_KEY_LEN], struct secure_replay *r,
+    uint64_t now_ms, const uint8_t *in, size_t n, uint8_t *out, size_t *outlen);
+
 #endif

@@ -248,3 +248,42 @@ Test(secure, chacha_when_one_side_lacks_aes)
 	secure_wipe(&d);
 	secure_wipe(&a);
 }
+
+Test(secure, datagrams_sealed_replays_dropped)
+{
+	static struct secure_replay r;
+	uint8_t k[SECURE_KEY_LEN], k2[SECURE_KEY_LEN], d[64], d2[64], out[64];
+	uint64_t now = 1700000000000ull;
+	size_t n, ol;
+
+	memset(k, 1, sizeof k);
+	memset(k2, 2, sizeof k2);
+	n = secure_dgram_seal(k, now, (const uint8_t *)"ping", 4, d);
+	cr_assert_eq(n, 4 + SECURE_DGRAM_OVER);
+	cr_assert_eq(secure_dgram_open(k2, &r, now, d, n, out, &ol), -EBADMSG);
+	memcpy(d2, d, n);
+	d2[30] ^= 1;
+	cr_assert_eq(secure_dgram_open(k, &r, now, d2, n, out, &ol), -EBADMSG);
+	memcpy(d2, d, n);
+	d2[7] ^= 1;			/* the time in the nonce is authenticated too */
+	cr_assert_eq(secure_dgram_open(k, &r, now, d2, n, out, &ol), -EBADMSG);
+	cr_assert_eq(secure_dgram_open(k, &r, now, d, n - 1, out, &ol), -EBADMSG);
+	cr_assert_eq(secure_dgram_open(k, &r, now + 10, d, n, out, &ol), 0);
+	cr_assert_eq(ol, 4u);
+	cr_assert_eq(memcmp(out, "ping", 4), 0);
+	cr_assert_eq(secure_dgram_open(k, &r, now + 20, d, n, out, &ol), -EALREADY);
+	/* Too old or from the future. */
+	n = secure_dgram_seal(k, now - SECURE_DGRAM_WINDOW_MS - 1, (const uint8_t *)"x", 1, d);
+	cr_assert_eq(secure_dgram_open(k, &r, now, d, n, out, &ol), -ESTALE);
+	n = secure_dgram_seal(k, now + SECURE_DGRAM_WINDOW_MS + 1, (const uint8_t *)"x", 1, d);
+	cr_assert_eq(secure_dgram_open(k, &r, now, d, n, out, &ol), -ESTALE);
+	/* Past the cache's size, the floor keeps the oldest from coming back. */
+	n = secure_dgram_seal(k, now + 1, (const uint8_t *)"old", 3, d2);
+	cr_assert_eq(secure_dgram_open(k, &r, now, d2, n, out, &ol), 0);
+	for (int i = 0; i < SECURE_REPLAY_SLOTS; i++) {
+		n = secure_dgram_seal(k, now + 2, (const uint8_t *)"y", 1, d);
+		cr_assert_eq(secure_dgram_open(k, &r, now, d, n, out, &ol), 0);
+	}
+	n = 3 + SECURE_DGRAM_OVER;
+	cr_assert_eq(secure_dgram_open(k, &r, now, d2, n, out, &ol), -ESTALE);
+}
