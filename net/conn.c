@@ -464,8 +464,8 @@ handle_hello(struct conn *c, const struct frame *f)
 		return -ECONNREFUSED;
 	}
 	if (f->type == FRAME_AUTH) {
-		refuse(c, -EACCES, "%s", "this server runs without a key (-insecure): "
-		    "connect to it without one");
+		refuse(c, -EACCES, "%s", "the other side uses a cluster key and this server "
+		    "runs without one (-insecure)");
 		return -EACCES;
 	}
 	if (f->type != FRAME_HELLO) {
@@ -680,8 +680,9 @@ auth_received(struct conn *c, const uint8_t *p, size_t have)
 		return -1;
 	}
 	if (p[0] == FRAME_VERSION && p[1] == FRAME_HELLO) {
-		refuse(c, -EACCES, "%s", "no key handshake: this server requires the cluster "
-		    "key (-hmac FILE, or the user's own ~/.circuit/key)");
+		refuse(c, -EACCES, "%s", "no key handshake: the other side runs without a "
+		    "key, and this server requires the cluster key (-hmac FILE, or the user's "
+		    "own ~/.circuit/key)");
 		return -1;
 	}
 	if (need < 0) {

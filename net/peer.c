@@ -411,7 +411,9 @@ on_join_dialed(struct conn *c, int status, void *arg)
 		return;
 	}
 	j->cb(status, status == -ESTALE ? "another server answers at that address" :
-	    status == -ELOOP ? "that is this server" : strerror(-status), j->arg);
+	    status == -ELOOP ? "that is this server" : status == -EACCES ?
+	    "refused: the cluster keys differ, or one side has none (the log says which)" :
+	    strerror(-status), j->arg);
 	free(j);
 }
 

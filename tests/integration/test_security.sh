@@ -49,13 +49,15 @@ that server requires a cluster key (-hmac FILE, or your own key without -insecur
 check "the server logs the wrong key" wait_for 5 grep -q \
 	"the key handshake failed (a wrong cluster key?): dropped" "$S1_ERR"
 check "and the missing one" wait_for 5 grep -q \
-	"no key handshake: this server requires the cluster key" "$S1_ERR"
+	"no key handshake: the other side runs without a key, and this server requires" "$S1_ERR"
 
 # Servers without the key cannot join.
 for how in "-insecure" "-hmac $K2"; do
 	timeout 20 "$CIRCUIT" start -a 127.0.0.1:0 $how -j "$S1_URL" >"$T_TMP/j.out" 2>"$T_TMP/j.err"
 	expect_eq "a server started with $how cannot join (exit 1, no URL)" \
 		"$?:$(cat "$T_TMP/j.out")" "1:"
+	check "and says why" grep -q "circuit start: -j $S1_URL: refused: the cluster keys \
+differ, or one side has none" "$T_TMP/j.err"
 done
 check "the cluster is still the three" roots_are "$(ids_of S1 S2 S3)" S1 S2 S3
 
