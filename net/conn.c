@@ -64,6 +64,7 @@ struct wreq {
 	uv_write_t req;
 	struct conn *c;
 	void *a, *b;
+	uint8_t *side;			/* with a key: the records' lengths and tags */
 	size_t len;
 };
 
@@ -181,6 +182,7 @@ on_written(uv_write_t *req, int status)
 	c->wqueued -= w->len;
 	free(w->a);
 	free(w->b);
+	free(w->side);
 	free(w);
 	if (c->state == CONN_CLOSED)
 		return;
@@ -195,62 +197,79 @@ on_written(uv_write_t *req, int status)
 	}
 }
 
+/* With a key: seal a piece in place into records, their lengths and tags in side;
+ * the buffers to write go to v (three a record).  Returns the buffers added. */
+static unsigned
+seal_piece(struct conn *c, uint8_t *p, size_t len, uint8_t *side, uv_buf_t *v)
+{
+	size_t n = secure_seal_inplace(&c->sec->tx, p, len, side), i;
+
+	for (i = 0; i < n; i++, side += SECURE_REC_OVER) {
+		size_t k = i + 1 < n ? SECURE_REC_MAX : len - i * SECURE_REC_MAX;
+		v[3 * i] = uv_buf_init((char *)side, SECURE_REC_HDR);
+		v[3 * i + 1] = uv_buf_init((char *)p + i * SECURE_REC_MAX, (unsigned)k);
+		v[3 * i + 2] = uv_buf_init((char *)side + SECURE_REC_HDR, SECURE_REC_TAG);
+	}
+	return (unsigned)(3 * n);
+}
+
 void
 conn_send2(struct conn *c, void *a, size_t alen, void *b, size_t blen)
 {
 	struct wreq *w;
-	uv_buf_t bufs[2];
-	int n = 0, rc;
+	uv_buf_t small[2], *bufs = small;
+	size_t ra = 0, rb = 0;
+	unsigned n = 0;
+	int rc;
 
 	if (c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP) {
 		free(a);
 		free(b);
 		return;
 	}
-	w = malloc(sizeof *w);
-	if (w == NULL) {
+	w = calloc(1, sizeof *w);
+	if (c->sec != NULL && w != NULL) {
+		/* Sealed in place, record by record: no copy of a body. */
+		ra = alen > 0 ? secure_records(alen) : 0;
+		rb = blen > 0 ? secure_records(blen) : 0;
+		w->side = malloc((ra + rb) * SECURE_REC_OVER);
+		bufs = malloc(3 * (ra + rb) * sizeof *bufs);
+	}
+	if (w == NULL || (c->sec != NULL && (w->side == NULL || bufs == NULL))) {
+		if (w != NULL)
+			free(w->side);
+		if (bufs != small)
+			free(bufs);
 		free(a);
 		free(b);
+		free(w);
 		conn_close(c, -ENOMEM);
 		return;
-	}
-	if (c->sec != NULL) {
-		/* Sealed into records, the head's and the body's apart: one buffer. */
-		size_t sl = (alen > 0 ? secure_sealed_len(alen) : 0) +
-		    (blen > 0 ? secure_sealed_len(blen) : 0), o = 0;
-		uint8_t *sealed = malloc(sl);
-		if (sealed == NULL) {
-			free(a);
-			free(b);
-			free(w);
-			conn_close(c, -ENOMEM);
-			return;
-		}
-		if (alen > 0)
-			o = secure_seal(&c->sec->tx, a, alen, sealed);
-		if (blen > 0)
-			secure_seal(&c->sec->tx, b, blen, sealed + o);
-		free(a);
-		free(b);
-		a = sealed;
-		alen = sl;
-		b = NULL;
-		blen = 0;
 	}
 	w->c = c;
 	w->a = a;
 	w->b = b;
-	w->len = alen + blen;
-	if (alen > 0)
-		bufs[n++] = uv_buf_init(a, (unsigned)alen);
-	if (blen > 0)
-		bufs[n++] = uv_buf_init(b, (unsigned)blen);
+	w->len = alen + blen + (ra + rb) * SECURE_REC_OVER;
+	if (c->sec != NULL) {
+		if (alen > 0)
+			n += seal_piece(c, a, alen, w->side, bufs);
+		if (blen > 0)
+			n += seal_piece(c, b, blen, w->side + ra * SECURE_REC_OVER, bufs + n);
+	} else {
+		if (alen > 0)
+			bufs[n++] = uv_buf_init(a, (unsigned)alen);
+		if (blen > 0)
+			bufs[n++] = uv_buf_init(b, (unsigned)blen);
+	}
 	c->wqueued += w->len;
-	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, (unsigned)n, on_written);
+	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, n, on_written);
+	if (bufs != small)
+		free(bufs);		/* libuv keeps its own copy of the list */
 	if (rc < 0) {
 		c->wqueued -= w->len;
 		free(a);
 		free(b);
+		free(w->side);
 		free(w);
 		conn_close(c, rc);
 		return;
@@ -726,8 +745,26 @@ secure_received(struct conn *c, size_t nread)
 		if (c->state == CONN_AUTH) {
 			n = auth_received(c, c->cbuf + off, c->clen - off);
 		} else {
-			n = secure_open(&c->sec->rx, c->cbuf + off, c->clen - off,
-			    c->state == CONN_UP ? SECURE_REC_MAX : PRE_MAX, &plain, &plen);
+			size_t max = c->state == CONN_UP ? SECURE_REC_MAX : PRE_MAX;
+			uv_buf_t b;
+			n = secure_rec_need(c->cbuf + off, c->clen - off, max);
+			if (n > 0 && (size_t)n <= c->clen - off && c->state == CONN_UP) {
+				/* Straight to where the frame decoder wants the bytes, if the
+				 * record fits there: no copy. */
+				plain_room(c, &b);
+				if (b.base != NULL && b.len >= (size_t)n - SECURE_REC_OVER) {
+					n = secure_open_to(&c->sec->rx, c->cbuf + off, c->clen - off,
+					    max, (uint8_t *)b.base, &plen);
+					if (n > 0) {
+						received(c, plen);
+						off += (size_t)n;
+						continue;
+					}
+				}
+			}
+			if (n > 0)
+				n = secure_open(&c->sec->rx, c->cbuf + off, c->clen - off, max,
+				    &plain, &plen);
 			if (n == -EMSGSIZE) {
 				refuse(c, -EMSGSIZE, "%s", "oversized record");
 				return;

@@ -164,28 +164,58 @@ nonce_of(uint8_t nonce[12], uint64_t seq)
 		nonce[4 + i] = (uint8_t)(seq >> (8 * i));
 }
 
+/* Seal one record of k bytes: its length into hdr, in -> ct (may be the same), the
+ * tag into tag. */
+static void
+seal_one(struct secure_dir *d, const uint8_t *in, size_t k, uint8_t *hdr, uint8_t *ct,
+    uint8_t *tag)
+{
+	uint8_t nonce[12];
+
+	put32(hdr, (uint32_t)k);
+	nonce_of(nonce, d->seq++);
+	if (d->aes)
+		crypto_aead_aes256gcm_encrypt_detached_afternm(ct, tag, NULL, in, k, hdr,
+		    SECURE_REC_HDR, NULL, nonce, d->st);
+	else
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(ct, tag, NULL, in, k, hdr,
+		    SECURE_REC_HDR, NULL, nonce, d->key);
+}
+
 size_t
 secure_seal(struct secure_dir *d, const uint8_t *in, size_t n, uint8_t *out)
 {
-	uint8_t nonce[12], *o = out;
+	uint8_t *o = out;
 
 	while (n > 0) {
 		size_t k = n < SECURE_REC_MAX ? n : SECURE_REC_MAX;
-		put32(o, (uint32_t)k);
-		nonce_of(nonce, d->seq++);
-		if (d->aes)
-			crypto_aead_aes256gcm_encrypt_detached_afternm(o + SECURE_REC_HDR,
-			    o + SECURE_REC_HDR + k, NULL, in, k, o, SECURE_REC_HDR, NULL,
-			    nonce, d->st);
-		else
-			crypto_aead_chacha20poly1305_ietf_encrypt_detached(o + SECURE_REC_HDR,
-			    o + SECURE_REC_HDR + k, NULL, in, k, o, SECURE_REC_HDR, NULL,
-			    nonce, d->key);
+		seal_one(d, in, k, o, o + SECURE_REC_HDR, o + SECURE_REC_HDR + k);
 		o += SECURE_REC_OVER + k;
 		in += k;
 		n -= k;
 	}
 	return (size_t)(o - out);
+}
+
+size_t
+secure_records(size_t n)
+{
+	return (n + SECURE_REC_MAX - 1) / SECURE_REC_MAX;
+}
+
+size_t
+secure_seal_inplace(struct secure_dir *d, uint8_t *buf, size_t n, uint8_t *side)
+{
+	size_t i = 0;
+
+	for (; n > 0; i++) {
+		size_t k = n < SECURE_REC_MAX ? n : SECURE_REC_MAX;
+		uint8_t *s = side + i * SECURE_REC_OVER;
+		seal_one(d, buf, k, s, buf, s + SECURE_REC_HDR);
+		buf += k;
+		n -= k;
+	}
+	return i;
 }
 
 long
@@ -202,8 +232,8 @@ secure_rec_need(const uint8_t *buf, size_t len, size_t max)
 }
 
 long
-secure_open(struct secure_dir *d, uint8_t *buf, size_t len, size_t max,
-    uint8_t **plain, size_t *plen)
+secure_open_to(struct secure_dir *d, const uint8_t *buf, size_t len, size_t max,
+    uint8_t *out, size_t *plen)
 {
 	long need = secure_rec_need(buf, len, max);
 	uint8_t nonce[12];
@@ -215,19 +245,29 @@ secure_open(struct secure_dir *d, uint8_t *buf, size_t len, size_t max,
 	n = (size_t)need - SECURE_REC_OVER;
 	nonce_of(nonce, d->seq);
 	if (d->aes)
-		rc = crypto_aead_aes256gcm_decrypt_detached_afternm(buf + SECURE_REC_HDR, NULL,
+		rc = crypto_aead_aes256gcm_decrypt_detached_afternm(out, NULL,
 		    buf + SECURE_REC_HDR, n, buf + SECURE_REC_HDR + n, buf, SECURE_REC_HDR,
 		    nonce, d->st);
 	else
-		rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(buf + SECURE_REC_HDR,
-		    NULL, buf + SECURE_REC_HDR, n, buf + SECURE_REC_HDR + n, buf,
-		    SECURE_REC_HDR, nonce, d->key);
+		rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, NULL,
+		    buf + SECURE_REC_HDR, n, buf + SECURE_REC_HDR + n, buf, SECURE_REC_HDR,
+		    nonce, d->key);
 	if (rc != 0)
 		return -EBADMSG;
 	d->seq++;
-	*plain = buf + SECURE_REC_HDR;
 	*plen = n;
 	return need;
+}
+
+long
+secure_open(struct secure_dir *d, uint8_t *buf, size_t len, size_t max,
+    uint8_t **plain, size_t *plen)
+{
+	long r = secure_open_to(d, buf, len, max, buf + SECURE_REC_HDR, plen);
+
+	if (r > 0)
+		*plain = buf + SECURE_REC_HDR;
+	return r;
 }
 
 /* ---- Datagrams ---- */

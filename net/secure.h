@@ -92,6 +92,15 @@ size_t secure_sealed_len(size_t n);
  * must not overlap.  Returns the bytes written. */
 size_t secure_seal(struct secure_dir *d, const uint8_t *in, size_t n, uint8_t *out);
 
+/* Seal n bytes (n > 0) in place, as the records secure_seal makes, but with each
+ * record's length and tag apart, in side (SECURE_REC_OVER bytes a record: length
+ * then tag): record i is side[20i..+4], buf's bytes of it, side[20i+4..+16].  For a
+ * writev without a copy.  Returns the number of records. */
+size_t secure_seal_inplace(struct secure_dir *d, uint8_t *buf, size_t n, uint8_t *side);
+
+/* The number of records of n bytes. */
+size_t secure_records(size_t n);
+
 /* The total size of the record whose first bytes are buf (len of them): 0 if its
  * length is not in yet, -EMSGSIZE if its plaintext would exceed max (or is empty). */
 long secure_rec_need(const uint8_t *buf, size_t len, size_t max);
@@ -102,6 +111,11 @@ long secure_rec_need(const uint8_t *buf, size_t len, size_t max);
  * not authenticate: wrong key, tampered, replayed, reordered or truncated). */
 long secure_open(struct secure_dir *d, uint8_t *buf, size_t len, size_t max,
     uint8_t **plain, size_t *plen);
+
+/* The same, but the plaintext goes to out (room for the record's plaintext, which
+ * secure_rec_need tells), and buf is left as it was. */
+long secure_open_to(struct secure_dir *d, const uint8_t *buf, size_t len, size_t max,
+    uint8_t *out, size_t *plen);
 
 /* ---- Datagrams (membership gossip, discovery announcements) ----
  *

@@ -287,3 +287,41 @@ Test(secure, datagrams_sealed_replays_dropped)
 	n = 3 + SECURE_DGRAM_OVER;
 	cr_assert_eq(secure_dgram_open(k, &r, now, d2, n, out, &ol), -ESTALE);
 }
+
+Test(secure, sealed_in_place_opens_as_records)
+{
+	static uint8_t buf[150000], copy[150000], wire[150000 + 3 * SECURE_REC_OVER];
+	uint8_t side[3 * SECURE_REC_OVER], *plain;
+	size_t n = sizeof buf, recs, off = 0, got = 0, pl;
+	struct pair p;
+
+	handshake(&p, 6, 6, XD);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = copy[i] = (uint8_t)(i * 7);
+	recs = secure_seal_inplace(&p.d.tx, buf, n, side);
+	cr_assert_eq(recs, 3u);
+	cr_assert_eq(recs, secure_records(n));
+	/* Laid out as a writev would send it: length, bytes, tag, for each record. */
+	for (size_t i = 0; i < recs; i++) {
+		size_t k = i + 1 < recs ? SECURE_REC_MAX : n - i * SECURE_REC_MAX;
+		memcpy(wire + off, side + i * SECURE_REC_OVER, SECURE_REC_HDR);
+		memcpy(wire + off + SECURE_REC_HDR, buf + i * SECURE_REC_MAX, k);
+		memcpy(wire + off + SECURE_REC_HDR + k, side + i * SECURE_REC_OVER + SECURE_REC_HDR,
+		    SECURE_REC_TAG);
+		off += k + SECURE_REC_OVER;
+	}
+	cr_assert_eq(off, secure_sealed_len(n));
+	for (size_t o = 0; o < off;) {
+		long r = o == 0 ? secure_open_to(&p.a.rx, wire, off, SECURE_REC_MAX, buf, &pl) :
+		    secure_open(&p.a.rx, wire + o, off - o, SECURE_REC_MAX, &plain, &pl);
+		cr_assert(r > 0);
+		if (o != 0)
+			memcpy(buf + got, plain, pl);
+		got += pl;
+		o += (size_t)r;
+	}
+	cr_assert_eq(got, n);
+	cr_assert_eq(memcmp(buf, copy, n), 0);
+	secure_wipe(&p.d);
+	secure_wipe(&p.a);
+}
