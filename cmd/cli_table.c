@@ -129,7 +129,7 @@ const struct flag cli_flags[CLI_NFLAGS] = {
 	  "find a server by UDP multicast (not available yet)" },
 	[CLI_F_HMAC] = { "hmac", NULL, required_argument, "FILE",
 	  "cluster key file (see keygen); without it, $CIRCUIT_HMAC, else your\n"
-	  "own key ~/.circuit/key, which your servers on this host use too" },
+	  "own key ~/.circuit.key, which your servers on this host use too" },
 	[CLI_F_INSECURE] = { "insecure", NULL, no_argument, NULL,
 	  "no key: plaintext, for a server started with -insecure" },
 	[CLI_F_LONG] = { "l", "long", no_argument, NULL,

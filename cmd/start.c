@@ -65,7 +65,7 @@ static const struct flag start_flags[NFLAGS] = {
 	  "not in this build yet)" },
 	[F_HMAC] = { "hmac", NULL, required_argument, "FILE",
 	  "cluster key file (see circuit keygen); without it, $CIRCUIT_HMAC,\n"
-	  "else your own key ~/.circuit/key (made once, mode 0600): every\n"
+	  "else your own key ~/.circuit.key (made once, mode 0600): every\n"
 	  "connection is authenticated and encrypted with the key" },
 	[F_INSECURE] = { "insecure", NULL, no_argument, NULL,
 	  "no key: plaintext, as the seed (anyone who reaches the port can\n"

@@ -30,7 +30,7 @@ static const char usage[] =
 "  a=HOST:PORT  listen address (default 127.0.0.1:0)   if=IFACE  listen on IFACE\n"
 "  j=URL        join that server's cluster              discover[=MCAST:PORT]\n"
 "  hmac=FILE    cluster key file                        docker    enable containers\n"
-"  insecure     no key: plaintext (default: root's own key, /root/.circuit/key)\n"
+"  insecure     no key: plaintext (default: root's own key, /root/.circuit.key)\n"
 "  var=DIR      state directory (the log goes to DIR/log)\n"
 "  log=FILE     where the daemon's messages go (default /tmp/circuit-mount.log, or\n"
 "               VAR/server.log with var=)\n"

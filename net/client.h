@@ -22,7 +22,7 @@ enum { CIRCUIT_READ = 0, CIRCUIT_WRITE = 1 };
 
 /* Dial the server at url ("circuit://HOST:PORT/XID") with the cluster key in keyfile
  * (written by `circuit keygen`; refused if others may read it).  With keyfile NULL:
- * the file $CIRCUIT_HMAC names, else the user's own key ~/.circuit/key (created on
+ * the file $CIRCUIT_HMAC names, else the user's own key ~/.circuit.key (created on
  * first use), which the user's servers on this host use by default. */
 int circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **err);
 

@@ -701,7 +701,7 @@ auth_received(struct conn *c, const uint8_t *p, size_t have)
 	if (p[0] == FRAME_VERSION && p[1] == FRAME_HELLO) {
 		refuse(c, -EACCES, "%s", "no key handshake: the other side runs without a "
 		    "key, and this server requires the cluster key (-hmac FILE, or the user's "
-		    "own ~/.circuit/key)");
+		    "own ~/.circuit.key)");
 		return -1;
 	}
 	if (need < 0) {

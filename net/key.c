@@ -117,7 +117,7 @@ key_own(uint8_t key[KEY_LEN], char *path, size_t pathlen, char *msg, size_t msgl
 {
 	const char *home = getenv("HOME");
 	struct passwd *pw;
-	char dir[4096], file[4096 + 8];
+	char file[4096];
 	int rc;
 
 	if ((home == NULL || *home == '\0') && (pw = getpwuid(getuid())) != NULL)
@@ -126,20 +126,12 @@ key_own(uint8_t key[KEY_LEN], char *path, size_t pathlen, char *msg, size_t msgl
 		snprintf(msg, msglen, "no home directory for the default key: use -hmac FILE");
 		return -ENOENT;
 	}
-	snprintf(dir, sizeof dir, "%s/.circuit", home);
-	snprintf(file, sizeof file, "%s/key", dir);
+	/* Beside ~/.circuit, the seed's dial-in URL file, not in it. */
+	snprintf(file, sizeof file, "%s/.circuit.key", home);
 	if (path != NULL)
 		snprintf(path, pathlen, "%s", file);
-	if (access(file, F_OK) < 0 && errno == ENOENT) {
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			rc = -errno;
-			snprintf(msg, msglen, "cannot create %s for the default key: %s (use "
-			    "-hmac FILE)", dir, strerror(-rc));
-			return rc;
-		}
-		if ((rc = create_key(file, msg, msglen)) < 0)
-			return rc;
-	}
+	if (access(file, F_OK) < 0 && errno == ENOENT && (rc = create_key(file, msg, msglen)) < 0)
+		return rc;
 	return key_load(file, key, msg, msglen);
 }
 

@@ -19,7 +19,7 @@ T_TMP=$(mktemp -d /tmp/circuit-test.XXXXXX)
 T_PIDS=()
 # The key every server and CLI of a test uses by default: the user's own (net/key.h).
 # Tests that speak raw frames start their servers with T_SERVER_FLAGS=-insecure.
-T_KEY=${CIRCUIT_HMAC:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.circuit/key}
+T_KEY=${CIRCUIT_HMAC:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.circuit.key}
 T_MNTS=()
 T_FAILED=0
 T_PASSED=0

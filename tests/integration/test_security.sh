@@ -81,6 +81,16 @@ requires a cluster key (-hmac FILE, or your own key without -insecure) (Permissi
 expect_eq "no process was made" "$(ls "$R_MNT/$R_ID" | grep -cE '^p[0-9]*$')" 0
 check "root's own CLI works with no flag" "$CIRCUIT" mkchan -d "$R_URL" "/$R_ID/mine" 1
 
+# The own key lives beside the seed's ~/.circuit URL file (which stays a file).
+mkdir -p "$T_TMP/h" && echo "$R_URL" >"$T_TMP/h/.circuit"
+HOME=$T_TMP/h start_server H
+expect_eq "a new user's first server makes ~/.circuit.key, mode 600" \
+	"$(stat -c %a "$T_TMP/h/.circuit.key")" 600
+expect_eq "and that user's CLI uses it with no flag" \
+	"$(HOME=$T_TMP/h "$CIRCUIT" ls -d "$H_URL" / | sort)" "$(ids_of H | sed 's|^|/|')"
+run env HOME="$T_TMP/h" CIRCUIT="~/.circuit" "$CIRCUIT" ls /
+expect_eq "its key is not root's: root's server refuses it" "$RC" 1
+
 # A flood of silent connections: pushed out oldest first, the server keeps serving.
 python3 - "${R_URL#circuit://}" >"$T_TMP/flood.out" 2>&1 <<'PY' &
 import socket, sys, time
