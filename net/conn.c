@@ -2,8 +2,10 @@
  *
  * Reading: received bytes collect in rbuf until a whole frame is there; the header
  * is checked as soon as it is in (version, type, length), so an oversized length is
- * refused before any memory is reserved for it.  The buffer grows to at most one
- * frame and is given back when empty, so an idle connection costs a few hundred bytes.
+ * refused before any memory is reserved for it.  The buffer grows with the bytes of
+ * at most one frame and is given back when empty, so an idle connection costs a few
+ * hundred bytes.  With a cluster key (net/secure.h) bytes first collect in cbuf until
+ * a whole record is there, and its plaintext goes on as if read from the socket.
  *
  * Back-pressure: reading stops while rpc.c has too many of the other's requests in
  * flight, or while too many of our bytes wait to be written (the other does not read
@@ -35,16 +37,16 @@
 /* With a key, what one read may bring once the HELLO is in: a few records, so a
  * stream costs no more reads than in plaintext (where a body is read whole). */
 #define CBUF_UP			(4 * (SECURE_REC_MAX + SECURE_REC_OVER))
-/* Accepted connections: in all and from one address.  Past these a new one is turned
- * away.  Strangers (accepted, handshake or HELLO not done) are bounded tighter, and a
- * new one pushes out the oldest instead of being turned away: a flood of silent
- * connections cannot lock out a client that completes its handshake at once. */
 /* A frame half received must progress: no byte for this long in the middle of one
  * drops the connection (reading not paused by us). */
 #define STALL_TIMEOUT_MS	30000
 /* Bodies received apart reserve their whole size when their head is in: at most this
  * much in all, past which a body is received through rbuf, which grows as bytes come. */
 #define APART_BUDGET		(256u << 20)
+/* Accepted connections: in all and from one address.  Past these a new one is turned
+ * away.  Strangers (accepted, handshake or HELLO not done) are bounded tighter, and a
+ * new one pushes out the oldest instead of being turned away: a flood of silent
+ * connections cannot lock out a client that completes its handshake at once. */
 #define CONN_MAX		1024
 #define CONN_PER_SOURCE		256
 #define STRANGER_MAX		128
