@@ -81,8 +81,18 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ)
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2; done
 
-sim-test: all
-	@set -e; for t in $(wildcard tests/sim/test_*.sh); do echo "== $$t"; bash $$t; done
+# The simulator once more under AddressSanitizer + UBSan, from its own sources and the
+# membership core only (a few seconds to build), for a short run in sim-test.
+SIM_ASAN = $(BUILD)/circuit-sim-asan
+SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+$(SIM_ASAN): $(wildcard tests/sim/*.c tests/sim/*.h net/membership*.c net/membership*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O1 -g $(SAN) $(WARN) -I. -o $@ \
+	  $(wildcard tests/sim/*.c net/membership*.c) $(shell pkg-config --libs jansson) -lm
+
+sim-test: all $(SIM_ASAN)
+	@set -e; for t in $(wildcard tests/sim/test_*.sh); do echo "== $$t"; \
+	  CIRCUIT_SIM_ASAN=$(SIM_ASAN) bash $$t; done
 
 # The single-server suites that call start_target run twice: once on one server, once
 # across three (elements on the third, driven through the first one's mount).
@@ -109,6 +119,7 @@ asan:
 	$(ASAN_ENV) $(MAKE) BUILD=build-asan BIN=build-asan/bin \
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  all unit
+	$(ASAN_ENV) CIRCUIT_SIM_ASAN=build-asan/bin/circuit-sim bash tests/sim/test_membership_asan.sh
 	$(ASAN_ENV) ASAN_OPTIONS=log_path=$(CURDIR)/build-asan/reports/asan \
 	  CIRCUIT_BIN=$(CURDIR)/build-asan/bin \
 	  bash tests/integration/run.sh $(wildcard tests/integration/test_*.sh)

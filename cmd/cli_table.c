@@ -46,6 +46,9 @@ static const struct cli_cmd cmds[] = {
 	  "start a docker container at PATH (spec JSON on stdin)",
 	  "Like mkproc, for a container on a server started with -docker.  Spec fields:\n"
 	  "Image, Memory, CpuShares, Lxc, Volume, Dir, Entry, Env, Path, Args, Scrub.\n"
+	  "Only Image is required, a local one (nothing is pulled); Lxc is refused.\n"
+	  "stdin, stdout, stderr, signal and scrub work as for a process; peek and wait\n"
+	  "give the engine's inspect document (wait once it has stopped).\n"
 	  "\nExample:\n  circuit mkdkr " X "/docky <<EOF\n"
 	  "  {\"Image\": \"ubuntu\", \"Memory\": 1000000000, \"Path\": \"/bin/ls\", \"Args\": [\"/\"]}\n  EOF\n" },
 	{ "stdin", "PATH", 1, 1, 0, 1, cli_stdin,

@@ -18,6 +18,7 @@
 #include "cmd/cmd.h"
 #include "cmd/flag.h"
 #include "elements/anchor.h"
+#include "elements/dkr.h"
 #include "elements/log.h"
 #include "elements/op.h"
 #include "elements/server.h"
@@ -25,6 +26,7 @@
 #include "net/conn.h"
 #include "net/key.h"
 #include "net/net.h"
+#include "net/discover.h"
 #include "net/url.h"
 
 static uv_loop_t *loop;
@@ -61,8 +63,8 @@ static const struct flag start_flags[NFLAGS] = {
 	[F_VAR] = { "var", NULL, required_argument, "DIR",
 	  "state directory: the operation log is appended to DIR/log" },
 	[F_DISCOVER] = { "discover", NULL, optional_argument, "MCAST:PORT",
-	  "find other servers by UDP multicast (default 228.8.8.8:8822;\n"
-	  "not in this build yet)" },
+	  "find other servers by UDP multicast (default $CIRCUIT_DISCOVER,\n"
+	  "else 228.8.8.8:8822), on the -if interface if given" },
 	[F_HMAC] = { "hmac", NULL, required_argument, "FILE",
 	  "cluster key file (see circuit keygen); without it, $CIRCUIT_HMAC,\n"
 	  "else your own key ~/.circuit.key (made once, mode 0600): every\n"
@@ -197,7 +199,7 @@ int
 cmd_start(int argc, char **argv)
 {
 	const char *addr = NULL, *iface = NULL, *mnt = NULL, *var = NULL, *join = NULL;
-	const char *hmac = NULL;
+	const char *hmac = NULL, *discover = NULL;
 	char host[256] = "127.0.0.1", ifbuf[64], *msg = NULL, *v, keymsg[512];
 	const char *badflag;
 	struct flag_parser fp;
@@ -233,16 +235,23 @@ cmd_start(int argc, char **argv)
 			}
 			break;
 		}
+		case F_DISCOVER: {
+			char h[64];
+			int p;
+			discover = v != NULL ? v : "";
+			if (discover_parse(discover, h, sizeof h, &p) < 0) {
+				fprintf(stderr, "circuit start: -discover %s: want MCAST:PORT "
+				    "(numeric IPv4 multicast address)\n", discover);
+				return 2;
+			}
+			break;
+		}
 		case F_HMAC:
 			hmac = v;
 			break;
 		case F_INSECURE:
 			insecure = 1;
 			break;
-		case F_DISCOVER:
-			fprintf(stderr, "circuit start: -%s: not supported by this build yet\n",
-			    start_flags[f].name);
-			return 2;
 		case F_DOCKER:
 			g_server.docker = 1;
 			break;
@@ -322,6 +331,8 @@ cmd_start(int argc, char **argv)
 		fprintf(stderr, "circuit start: libsodium does not initialise\n");
 		return 1;
 	}
+	if (g_server.docker)
+		dkr_sweep();	/* containers a crashed server of this host left */
 	if ((rc = net_init(loop)) < 0) {
 		fprintf(stderr, "circuit start: cluster layer: %s\n", strerror(-rc));
 		return 1;
@@ -350,6 +361,14 @@ cmd_start(int argc, char **argv)
 			return 1;
 		}
 		g_server.mountpoint = strdup(realpath(mnt, real) != NULL ? real : mnt);
+	}
+	if (discover != NULL &&
+	    (rc = discover_start(loop, discover, iface != NULL ? host : NULL)) < 0) {
+		fprintf(stderr, "circuit start: -discover %s: %s\n", *discover ? discover :
+		    "(default)", rc == -EINVAL ? "want a multicast MCAST:PORT" : uv_strerror(rc));
+		shutdown_server(1);
+		uv_run(loop, UV_RUN_DEFAULT);
+		return 1;
 	}
 	if (join != NULL) {
 		if ((rc = net_join(join, on_joined, (void *)(uintptr_t)join)) < 0) {

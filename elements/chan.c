@@ -377,9 +377,10 @@ chan_snap(struct element *e, const char *file, struct op *op)
 		op_fail(op, -ENOENT, "%s: no file %s here", elem_path(e), file);
 		return;
 	}
-	j = json_pack("{s:i, s:b, s:b, s:I, s:I}", "Cap", c->cap,
+	j = json_pack("{s:i, s:b, s:b, s:I, s:I, s:I}", "Cap", c->cap,
 	    "Closed", c->state != CHAN_OPEN, "Aborted", c->state == CHAN_ABORTED,
-	    "NumSend", (json_int_t)c->nsend, "NumRecv", (json_int_t)c->nrecv);
+	    "NumSend", (json_int_t)c->nsend, "NumRecv", (json_int_t)c->nrecv,
+	    "NumAborted", (json_int_t)c->naborted);
 	op_done_json(op, j, JSON_PRESERVE_ORDER);
 }
 
@@ -477,7 +478,13 @@ static const char chan_help[] =
 "  recv   read-only.  Each open takes exactly one message, oldest first; read it to\n"
 "         EOF.  The open waits for a message; on a closed, drained channel it fails\n"
 "         with EPIPE.  Closing without reading a byte gives the message back.\n"
-"  peek   {\"Cap\", \"Closed\", \"Aborted\", \"NumSend\", \"NumRecv\"}\n"
+"         A message whose sender vanished mid-way (its server or its connection\n"
+"         lost, a `circuit send` killed) ends in ECONNABORTED, never in EOF, and\n"
+"         counts in NumAborted.  A writer process on this host killed by a signal\n"
+"         cannot be told from one that closed (the kernel closes its files the\n"
+"         same way): what it wrote is a whole message.\n"
+"  peek   {\"Cap\", \"Closed\", \"Aborted\" (scrubbed), \"NumSend\", \"NumRecv\",\n"
+"         \"NumAborted\"}\n"
 "\n"
 "Verbs (write to ctl):\n"
 "  close  no more sends; what is buffered or being sent still drains\n"

@@ -55,6 +55,7 @@ struct sender {
 	struct op_queue writes;		/* rendezvous writes waiting for readers */
 	size_t woff;			/* bytes of the first write already read */
 	int released;			/* the stream is gone: the message is complete */
+	int aborted;			/* ...or cut short: its writer vanished (BROKEN) */
 	int in_line;
 	TAILQ_ENTRY(sender) line;
 	TAILQ_ENTRY(sender) all;
@@ -80,7 +81,7 @@ struct chan {
 	enum chan_state state;
 	int cap;
 	int nslots;			/* slots held: queued + filling (may pass cap on put-back) */
-	uint64_t nsend, nrecv;
+	uint64_t nsend, nrecv, naborted;
 	struct msg_queue ready;
 	struct sender_list line;
 	struct op_queue recv_opens;

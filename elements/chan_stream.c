@@ -27,8 +27,12 @@ flow(struct receiver *r)
 	while ((rd = TAILQ_FIRST(&r->reads)) != NULL) {
 		if (s->state == SEND_BROKEN) {
 			TAILQ_REMOVE(&r->reads, rd, link);
-			op_fail(rd, -EPIPE, "%s: message torn: its sender's write was interrupted",
-			    elem_path(&r->c->e));
+			if (s->aborted)
+				op_fail(rd, -ECONNABORTED, "%s: message aborted: its sender's "
+				    "server or connection was lost mid-message", elem_path(&r->c->e));
+			else
+				op_fail(rd, -EPIPE, "%s: message torn: its sender's write was "
+				    "interrupted", elem_path(&r->c->e));
 			continue;
 		}
 		wr = TAILQ_FIRST(&s->writes);
@@ -153,6 +157,42 @@ send_write(struct stream *st, struct op *op)
 	op_fail(op, -EBADF, "send: stream not open");
 }
 
+/* The writer vanished mid-message (net/ marks its stream aborted before the release):
+ * the message must not pass for complete.  A buffered one is dropped; a streaming
+ * one's receiver gets ECONNABORTED instead of EOF (a bounced one, which nobody has
+ * read, leaves the line).  It counts as aborted, not as sent. */
+static void
+send_abort(struct sender *s)
+{
+	struct chan *c = s->c;
+
+	switch (s->state) {
+	case SEND_BUFFERED:
+		msg_free(s->msg);
+		s->msg = NULL;
+		s->state = SEND_ABANDONED;	/* its slot goes back at release */
+		break;
+	case SEND_BOUNCED:
+		if (s->in_line) {
+			TAILQ_REMOVE(&c->line, s, line);
+			s->in_line = 0;
+		}
+		s->state = SEND_BROKEN;
+		break;
+	case SEND_BOUND:
+		s->state = SEND_BROKEN;
+		break;
+	case SEND_BROKEN:
+		if (s->rcv == NULL)
+			return;		/* its receiver left: nobody to tell */
+		break;			/* a write torn by the loss itself */
+	default:
+		return;		/* nothing of it can reach a receiver anyway */
+	}
+	s->aborted = 1;
+	c->naborted++;
+}
+
 static void
 send_release(struct stream *st)
 {
@@ -162,6 +202,8 @@ send_release(struct stream *st)
 	/* The FUSE layer releases only when no write is in flight; a peer might not. */
 	fail_all(&s->writes, -EPIPE, "send: closed during the write");
 	s->woff = 0;
+	if (st->aborted && c->state != CHAN_ABORTED)
+		send_abort(s);
 	switch (s->state) {
 	case SEND_BUFFERED:
 		s->msg->state = MSG_QUEUED;
@@ -178,7 +220,7 @@ send_release(struct stream *st)
 		c->nsend++;
 		break;
 	case SEND_BROKEN:
-		if (c->state != CHAN_ABORTED)
+		if (c->state != CHAN_ABORTED && !s->aborted)
 			c->nsend++;
 		break;
 	case SEND_WAITING:
@@ -186,7 +228,7 @@ send_release(struct stream *st)
 	}
 	s->released = 1;
 	s->stream = NULL;
-	if (s->state == SEND_BOUND)
+	if ((s->state == SEND_BOUND || s->state == SEND_BROKEN) && s->rcv != NULL)
 		flow(s->rcv);
 	chan_pump(c);
 	chan_sender_put(s);

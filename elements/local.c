@@ -30,7 +30,13 @@ const char local_help_root[] =
 "  cat /circuit/XID/peek              the server's state; log: its operation log\n"
 "\n"
 "Every anchor has ctl (write a command, read the anchor's path and kind), help and\n"
-"error (the last failure on that anchor).  See help inside each directory.\n";
+"error (the last failure on that anchor).  See help inside each directory.\n"
+"\n"
+"Reading a file acts: cp -r, tar and grep -r of the tree take channel messages\n"
+"(recv), drain process output (stdout, stderr) and block on wait, recv and the log.\n"
+"To copy the tree's state safely, take only the snapshot files:\n"
+"  cd /circuit && find . -type f \\( -name peek -o -name ctl -o -name help \\\n"
+"      -o -name error \\) -exec cp --parents {} /tmp/snap/ \\;\n";
 
 const char local_help_anchor[] =
 "An anchor: a directory that may hold one element and any number of sub-anchors.\n"
@@ -69,17 +75,60 @@ local_is_remote_path(const char *path)
 	    (path[n + 1] == '\0' || path[n + 1] == '/'));
 }
 
-/* The file names an anchor shows: ctl help error + the element's listed ones. */
+/* The file names an anchor holding kind k (NULL: none) shows: ctl help error + the
+ * kind's listed ones. */
 static json_t *
-files_of(const struct anchor *a)
+files_of_kind(const struct elem_kind *k)
 {
 	json_t *files = json_pack("[sss]", "ctl", "help", "error");
 
-	if (a->elem != NULL)
-		for (const struct op_file *f = a->elem->kind->files; f->name != NULL; f++)
+	if (k != NULL)
+		for (const struct op_file *f = k->files; f->name != NULL; f++)
 			if (!(f->flags & OPF_HIDDEN))
 				json_array_append_new(files, json_string(f->name));
 	return files;
+}
+
+static json_t *
+files_of(const struct anchor *a)
+{
+	return files_of_kind(a->elem != NULL ? a->elem->kind : NULL);
+}
+
+/* Is id a live member (this server included)? */
+static int
+is_member(const char *id)
+{
+	json_t *members = members_fn != NULL ? members_fn() : json_pack("[s]", g_server.id), *v;
+	size_t i;
+	int found = 0;
+
+	json_array_foreach(members, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+			found = 1;
+	json_decref(members);
+	return found;
+}
+
+int
+local_answers_stat(const char *path)
+{
+	return path[0] == '/' && path[1] != '\0' && strchr(path + 1, '/') == NULL;
+}
+
+/* STAT of a server directory /XID, ours or another's: every server anchor holds the
+ * server element, so the answer comes from the member table here and never waits on
+ * that server (a frozen peer must not hold up `ls` of the root). */
+static void
+stat_server(struct op *op)
+{
+	if (!is_member(op->path + 1)) {
+		op_fail(op, -ENOENT, "%s: no such server", op->path);
+		return;
+	}
+	op->json = json_pack("{s:s, s:o}", "kind", server_kind.name, "files",
+	    files_of_kind(&server_kind));
+	op_done(op, op->json != NULL ? 0 : -ENOMEM);
 }
 
 /* The file called name on anchor a (always-present or its element's), or NULL. */
@@ -335,6 +384,10 @@ local_run(struct op *op)
 		run_mkdir(op);
 		return;
 	}
+	if (op->type == OP_STAT && local_answers_stat(op->path)) {
+		stat_server(op);
+		return;
+	}
 	a = anchor_lookup(g_server.root, op->path);
 	if (a == NULL) {
 		op_fail(op, -ENOENT, "%s: no such anchor", op->path);
@@ -399,9 +452,9 @@ local_note_done(struct op *op)
 
 	if (op->type == OP_STAT || op->type == OP_LIST)
 		return;
-	if (op->type == OP_READ || op->type == OP_WRITE) {
+	if (op->type == OP_READ || op->type == OP_WRITE || op->type == OP_FLUSH) {
 		/* Stream errors belong to the element's anchor (EFBIG, EPIPE, ...). */
-		if (op->rc < 0 && op->rc != -EINTR && op->stream != NULL) {
+		if (op->rc < 0 && op->rc != -EINTR && op->rc != -EAGAIN && op->stream != NULL) {
 			struct element *e = stream_elem(op->stream);
 			if (e != NULL && e->anchor != NULL) {
 				anchor_set_error(e->anchor, op->msg);
@@ -410,7 +463,7 @@ local_note_done(struct op *op)
 		}
 		return;
 	}
-	if (op->path == NULL || local_is_remote_path(op->path))
+	if (op->path == NULL)
 		return;
 	if (op->type == OP_CTL)
 		ctl_verb(op, verb, sizeof verb);

@@ -10,7 +10,12 @@ void local_run(struct op *op);
 /* Does path name an anchor of another server? */
 int local_is_remote_path(const char *path);
 
-/* Called as op completes: write the operation log and the anchor's error file. */
+/* Is a STAT of path answered here whoever owns it?  Yes for server directories
+ * ("/XID"): they come from the member table, so nothing waits on a slow peer. */
+int local_answers_stat(const char *path);
+
+/* The op layer's done hook (op_set_done_hook, installed by server_init): as an op
+ * that ran here completes, write the operation log and the anchor's error file. */
 void local_note_done(struct op *op);
 
 /* Split one ctl command "VERB ARG\n" in place: trailing newlines and blanks go, blanks

@@ -22,12 +22,14 @@ static uv_idle_t idle;
 static int idle_running;
 static struct op_queue doneq = TAILQ_HEAD_INITIALIZER(doneq);
 static op_remote_fn remote;
+static op_done_hook_fn done_hook;
 static long live_ops, parked_ops;
 
 static const char *const type_names[] = {
 	[OP_STAT] = "stat", [OP_LIST] = "list", [OP_MKDIR] = "mkdir",
 	[OP_RMDIR] = "rmdir", [OP_CTL] = "ctl", [OP_SNAP] = "read",
 	[OP_OPEN] = "open", [OP_READ] = "read", [OP_WRITE] = "write",
+	[OP_FLUSH] = "flush",
 };
 
 const char *
@@ -78,6 +80,12 @@ void
 op_set_remote(op_remote_fn fn)
 {
 	remote = fn;
+}
+
+void
+op_set_done_hook(op_done_hook_fn fn)
+{
+	done_hook = fn;
 }
 
 struct op *
@@ -193,6 +201,10 @@ check(struct op *op)
 			return -1;
 		}
 		return 0;
+	case OP_FLUSH:
+		if (s == NULL)
+			break;
+		return 0;
 	case OP_STAT: case OP_LIST: case OP_MKDIR: case OP_RMDIR: case OP_CTL:
 	case OP_SNAP: case OP_OPEN:
 		if (op->path == NULL || op->path[0] != '/') {
@@ -227,10 +239,14 @@ check(struct op *op)
 static int
 is_remote(const struct op *op)
 {
-	if (op->type == OP_READ || op->type == OP_WRITE || op->path == NULL)
+	if (op->type == OP_READ || op->type == OP_WRITE || op->type == OP_FLUSH ||
+	    op->path == NULL)
 		return 0;
 	/* mkdir of a server directory is refused here: the root holds only servers. */
 	if (op->type == OP_MKDIR && strchr(op->path + 1, '/') == NULL)
+		return 0;
+	/* Nor does a server directory's STAT: the member table answers it. */
+	if (op->type == OP_STAT && local_answers_stat(op->path))
 		return 0;
 	return local_is_remote_path(op->path);
 }
@@ -241,17 +257,37 @@ op_start(struct op *op)
 	if (op->state != OPS_NEW)
 		fatalx("op_start: op %p started twice", (void *)op);
 	op->state = OPS_RUNNING;
+	/* A stream of this server's element runs here, and so does a path op that is
+	 * not remote: set before the checks, so that a refused READ or WRITE on a local
+	 * stream is written in its anchor's error file like any other failure. */
+	if (op->type == OP_READ || op->type == OP_WRITE)
+		op->local = op->stream != NULL && op->stream->elem != NULL;
 	if (check(op) < 0)
 		return;
 	if (op->type == OP_READ) {
 		op->stream->ops->read(op->stream, op);
+		/* A read on an O_NONBLOCK file never waits, whatever the stream's poll said
+		 * a moment ago: one that parked is taken back (as a cancel does) at once. */
+		if (op->nonblock && op->state == OPS_PARKED) {
+			if (op->cancel != NULL)
+				op->cancel(op);
+			op_fail(op, -EAGAIN, "read: nothing to read yet");
+		}
 		return;
 	}
 	if (op->type == OP_WRITE) {
 		op->stream->ops->write(op->stream, op);
 		return;
 	}
-	if (is_remote(op)) {
+	if (op->type == OP_FLUSH) {
+		if (op->stream->ops->flush != NULL)
+			op->stream->ops->flush(op->stream, op);
+		else
+			op_done(op, 0);
+		return;
+	}
+	op->local = !is_remote(op);
+	if (!op->local) {
 		if (remote == NULL) {
 			op_fail(op, -ENOENT, "%s: no such server", op->path);
 			return;
@@ -304,7 +340,8 @@ op_done(struct op *op, int rc)
 		if (asprintf(&op->msg, "%s: %s", what, strerror(-rc)) < 0)
 			op->msg = NULL;
 	}
-	local_note_done(op);
+	if (op->local && done_hook != NULL)
+		done_hook(op);
 	TAILQ_INSERT_TAIL(&doneq, op, link);
 	if (!idle_running) {
 		idle_running = 1;

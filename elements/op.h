@@ -32,6 +32,7 @@ enum op_type {
 	OP_OPEN,	/* open a stream file (stdin, stdout, send, recv, log...): result stream */
 	OP_READ,	/* read up to max bytes from stream: result data/len, 0 bytes = EOF */
 	OP_WRITE,	/* write data/len to stream: result rc = bytes taken */
+	OP_FLUSH,	/* a close(2) of stream is coming: 0, or a deferred write error */
 };
 
 /* Open modes of OP_OPEN and OP_SNAP (checked against the file's direction). */
@@ -71,6 +72,7 @@ struct op {
 	char *file;		/* SNAP/OPEN: control file name */
 	int mode;		/* OPEN/SNAP: OP_RDONLY, OP_WRONLY or OP_RDWR */
 	size_t max;		/* READ: most bytes wanted */
+	int nonblock;		/* READ: fail with -EAGAIN rather than wait (O_NONBLOCK) */
 	struct stream *stream;	/* READ/WRITE: the stream; OPEN: the result */
 	char *client;		/* who asked, for the log ("fuse pid 123", "10.0.0.2:4000") */
 
@@ -79,6 +81,9 @@ struct op {
 	 * An element may take them over: set data to NULL after taking. */
 	char *data;
 	size_t len;
+
+	/* Set by op_start: the op runs on this server (its anchor or stream is here). */
+	int local;
 
 	/* The result. */
 	int rc;			/* 0 (or bytes for WRITE) on success, -errno on failure */
@@ -107,10 +112,11 @@ struct stream_ops {
 	void (*release)(struct stream *s);
 	/* Readiness now, as POLLIN/POLLOUT bits (may be NULL: always ready). */
 	int (*poll)(struct stream *s);
-	/* A close(2) is coming (FUSE FLUSH): return 0 or a deferred -errno of writes that
-	 * were acknowledged early (remote write-behind), at once, never blocking; each
-	 * error is reported once.  May be NULL: nothing deferred. */
-	int (*flush)(struct stream *s);
+	/* A close(2) is coming (FUSE FLUSH): complete op once every write acknowledged
+	 * early (remote write-behind) has been answered, with 0 or the first failure
+	 * (reported once), at once if none is outstanding; may park (interruptible).
+	 * May be NULL: nothing deferred, op_start answers 0. */
+	void (*flush)(struct stream *s, struct op *op);
 };
 
 struct stream {
@@ -119,6 +125,9 @@ struct stream {
 	struct element *elem;		/* the local element (stream_new), NULL for remote */
 	int mode;			/* how it was opened (set by the op layer when OP_OPEN
 					 * completes): READ and WRITE are checked against it */
+	int aborted;			/* set before release when the opener vanished (its
+					 * server or connection lost): what it wrote is cut short
+					 * and must end in an error, never pass for complete */
 	/* Set by the opener: called from the loop when readiness may have changed. */
 	void (*notify)(struct stream *s, void *arg);
 	void *notify_arg;
@@ -174,6 +183,13 @@ void stream_notify(struct stream *s);
 /* The remote backend: runs ops whose path names another server (installed by net/). */
 typedef void (*op_remote_fn)(struct op *op);
 void op_set_remote(op_remote_fn fn);
+
+/* Bookkeeping when an op that ran on this server completes (its log line, the
+ * anchor's error file), installed by the server; never called for ops that the
+ * remote backend ran, nor for ops that failed op_start's checks before dispatch
+ * with no anchor to blame.  Runs inside op_done, before the callback is queued. */
+typedef void (*op_done_hook_fn)(struct op *op);
+void op_set_done_hook(op_done_hook_fn fn);
 
 /* Bind the layer to the loop; must run before any op_start(). */
 int op_init(uv_loop_t *loop);

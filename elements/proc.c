@@ -27,7 +27,7 @@
 #include "elements/proc_priv.h"
 #include "elements/server.h"
 
-static const struct op_file proc_files[] = {
+const struct op_file proc_files[] = {
 	{ "stdin", OPF_WRITE | OPF_STREAM },
 	{ "stdout", OPF_READ | OPF_STREAM },
 	{ "stderr", OPF_READ | OPF_STREAM },
@@ -149,6 +149,8 @@ on_child_exit(uv_process_t *h, int64_t status, int sig)
 			op_done_data(op, text, len);
 	}
 	proc_notify(p, 0);
+	if (p->on_exit != NULL)
+		p->on_exit(p);
 	if (p->cmd.scrub)
 		elem_scrub(&p->elem);
 }
@@ -262,22 +264,12 @@ fail_handles:
 	return rc;
 }
 
-static void
-proc_make(struct anchor *a, const char *arg, struct op *op)
+void
+proc_init(struct proc *p, const struct elem_kind *k)
 {
-	char err[512];
-	struct proc *p;
-	int rc, i;
+	int i;
 
-	p = calloc(1, sizeof *p);
-	if (p == NULL) {
-		op_fail(op, -ENOMEM, "%s: mkproc: out of memory", a->path);
-		return;
-	}
-	rc = cmd_parse(arg, &p->cmd, err, sizeof err);
-	if (rc < 0)
-		goto fail_free;
-	elem_init(&p->elem, &proc_kind);
+	elem_init(&p->elem, k);
 	TAILQ_INIT(&p->waiters);
 	TAILQ_INIT(&p->writes);
 	for (i = 0; i < 3; i++)
@@ -287,24 +279,44 @@ proc_make(struct anchor *a, const char *arg, struct op *op)
 		p->out[i].fd = i + 1;
 		TAILQ_INIT(&p->out[i].readers);
 	}
-	rc = precheck(&p->cmd, err, sizeof err);
-	if (rc < 0)
-		goto fail_cmd;
-	rc = spawn(p, err, sizeof err);
+}
+
+int
+proc_start(struct proc *p, char *err, size_t errsize)
+{
+	int rc = precheck(&p->cmd, err, errsize);
+
+	return rc < 0 ? rc : spawn(p, err, errsize);
+}
+
+static void
+proc_make(struct anchor *a, const char *arg, struct op *op)
+{
+	char err[512];
+	struct proc *p;
+	int rc;
+
+	p = calloc(1, sizeof *p);
+	if (p == NULL) {
+		op_fail(op, -ENOMEM, "%s: mkproc: out of memory", a->path);
+		return;
+	}
+	rc = cmd_parse(arg, &p->cmd, err, sizeof err);
+	if (rc < 0) {
+		free(p);
+		op_fail(op, rc, "%s: %s", a->path, err);
+		return;
+	}
+	proc_init(p, &proc_kind);
+	rc = proc_start(p, err, sizeof err);
 	if (rc < 0) {
 		op_fail(op, rc, "%s: %s", a->path, err);
-		elem_unref(&p->elem);	/* the close callbacks free p */
+		/* If a spawn failed, its handles' close callbacks free p; else we do. */
+		elem_unref(&p->elem);
 		return;
 	}
 	anchor_attach(a, &p->elem);
 	op_done(op, 0);
-	return;
-
-fail_cmd:
-	cmd_free(&p->cmd);
-fail_free:
-	free(p);
-	op_fail(op, rc, "%s: %s", a->path, err);
 }
 /* ---- verbs and snapshot files ---- */
 

@@ -21,6 +21,9 @@
 
 extern const struct elem_kind proc_kind;
 
+/* The files of a process element (also a container element's). */
+extern const struct op_file proc_files[];
+
 /* The stat JSON line ("{...}\n", malloc'd, length in *len) of a process running
  * (exited == 0) or ended with libuv's exit status and terminating signal; NULL if out of memory. */
 char *proc_stat_text(const struct cmd *c, int pid, int exited, int64_t status, int sig,

@@ -2,6 +2,8 @@
  *
  * proc.c spawns, reaps, answers verbs and snapshot files and scrubs; proc_stream.c
  * owns the stdio pipes: the bounded output buffers and their readers, stdin writes.
+ * The container element (dkr.c) embeds a struct proc that runs the docker client
+ * attached to its container, and so reuses all of the stdio machinery.
  */
 #ifndef CIRCUIT_PROC_PRIV_H
 #define CIRCUIT_PROC_PRIV_H
@@ -68,9 +70,18 @@ struct proc {
 	TAILQ_HEAD(, wreq) writes;
 	struct pstream_list streams[3];
 	int nstreams[3];
+	/* Called when the child has been reaped, before a Scrub: true scrub (may be NULL). */
+	void (*on_exit)(struct proc *p);
 };
 
 /* proc.c */
+
+/* Initialise a zeroed p (its cmd filled in or not yet) as an element of kind k. */
+void proc_init(struct proc *p, const struct elem_kind *k);
+
+/* Check p->cmd and spawn it with stdio pipes: 0, or -errno with a message in err.
+ * On failure nothing runs; handles the spawn made close and drop their own reference. */
+int proc_start(struct proc *p, char *err, size_t errsize);
 
 /* Close callback of every handle of p: the last one drops the element's own reference. */
 void proc_on_close(uv_handle_t *h);

@@ -14,6 +14,7 @@
 
 #include "elements/anchor.h"
 #include "elements/element.h"
+#include "elements/local.h"
 #include "elements/log.h"
 #include "elements/server.h"
 
@@ -21,6 +22,7 @@ struct server g_server;
 
 struct log_reader {
 	size_t pos;
+	size_t origin;			/* where it started: oplog_start() at open */
 	int caught_up;			/* the one EOF was given */
 	struct op_queue parked;		/* reads waiting for new lines, in order */
 	struct stream *s;
@@ -32,6 +34,15 @@ static TAILQ_HEAD(, log_reader) readers = TAILQ_HEAD_INITIALIZER(readers);
 static int (*join_fn)(const char *url, char **msg);
 static json_t *(*members_fn)(void);
 static json_t *(*stk_fn)(void);
+static json_t *(*mb_stats_fn)(void);
+static json_t *(*mb_state_fn)(void);
+
+void
+server_set_membership(json_t *(*stats)(void), json_t *(*state)(void))
+{
+	mb_stats_fn = stats;
+	mb_state_fn = state;
+}
 
 void
 server_set_stk(json_t *(*fn)(void))
@@ -103,10 +114,12 @@ srv_peek(struct op *op)
 
 	gmtime_r(&g_server.joined, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:s*}", "ID", g_server.id, "URL", g_server.url,
-	    "Joined", when, "Members", members_fn != NULL ? members_fn() : json_pack("[s]", g_server.url),
+	j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:s*, s:o*}", "ID", g_server.id,
+	    "URL", g_server.url, "Joined", when,
+	    "Members", members_fn != NULL ? members_fn() : json_pack("[s]", g_server.url),
 	    "Elements", server_element_counts(), "Secure", g_server.secure,
-	    "Mount", g_server.mountpoint);
+	    "Mount", g_server.mountpoint,
+	    "Datagrams", mb_stats_fn != NULL ? mb_stats_fn() : NULL);
 	op_done_json(op, j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 }
 
@@ -132,13 +145,14 @@ srv_stk(struct op *op)
 
 	TAILQ_FOREACH(r, &readers, link)
 		nreaders++;
-	j = json_pack("{s:s, s:o, s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:o*}",
+	j = json_pack("{s:s, s:o, s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:o*, s:o*}",
 	    "ID", g_server.id, "Operations", op_stats(), "Anchors", count_anchors(g_server.root),
 	    "Elements", server_element_counts(),
 	    "Members", members_fn != NULL ? members_fn() : json_pack("[s]", g_server.url),
 	    "Log", "Bytes", (json_int_t)(oplog_end() - oplog_start()),
 	    "Total", (json_int_t)oplog_end(), "Readers", nreaders,
-	    "Extra", stk_fn != NULL ? stk_fn() : NULL);
+	    "Extra", stk_fn != NULL ? stk_fn() : NULL,
+	    "Membership", mb_state_fn != NULL ? mb_state_fn() : NULL);
 	text = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	if (text == NULL) {
@@ -190,6 +204,18 @@ srv_verb(struct element *e, const char *verb, const char *arg, struct op *op)
 	    elem_path(e), verb);
 }
 
+size_t
+server_log_size(void)
+{
+	size_t from = oplog_start();
+	struct log_reader *r;
+
+	TAILQ_FOREACH(r, &readers, link)
+		if (r->origin < from)
+			from = r->origin;
+	return oplog_end() - from;
+}
+
 /* Is there something for a read: bytes, or the one EOF? */
 static int
 ready(const struct log_reader *r)
@@ -206,6 +232,12 @@ serve(struct log_reader *r, struct op *op)
 	size_t n;
 
 	if (r->pos < oplog_end()) {
+		/* What is there, not what was asked: a 1 MiB read of one new line costs
+		 * one line. */
+		if (r->pos < oplog_start())
+			r->pos = oplog_start();
+		if (want > oplog_end() - r->pos)
+			want = oplog_end() - r->pos;
 		buf = malloc(want);
 		if (buf == NULL) {
 			op_fail(op, -ENOMEM, "out of memory");
@@ -244,12 +276,6 @@ log_read(struct stream *s, struct op *op)
 }
 
 static void
-log_write(struct stream *s, struct op *op)
-{
-	op_fail(op, -EBADF, "log is read-only");
-}
-
-static void
 log_release(struct stream *s)
 {
 	struct log_reader *r = s->priv;
@@ -275,7 +301,7 @@ log_poll(struct stream *s)
 }
 
 static const struct stream_ops log_ops = {
-	.read = log_read, .write = log_write, .release = log_release, .poll = log_poll,
+	.read = log_read, .release = log_release, .poll = log_poll,
 };
 
 /* New lines: wake parked readers. */
@@ -310,7 +336,7 @@ srv_open(struct element *e, const char *file, int mode, struct op *op)
 		op_fail(op, -ENOMEM, "out of memory");
 		return;
 	}
-	r->pos = oplog_start();
+	r->pos = r->origin = oplog_start();
 	TAILQ_INIT(&r->parked);
 	TAILQ_INSERT_TAIL(&readers, r, link);
 	op->stream = r->s;
@@ -359,6 +385,8 @@ server_init(uv_loop_t *loop, const char *host, int port)
 	g_server.joined = time(NULL);
 	g_server.loop = loop;
 	rc = op_init(loop);
+	/* Operations that run here write the log and their anchor's error file. */
+	op_set_done_hook(local_note_done);
 	if (rc < 0)
 		return rc;
 	g_server.root = anchor_new_root(g_server.id);

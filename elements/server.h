@@ -43,6 +43,10 @@ int server_path_in_mount(const char *path);
 void server_set_join(int (*fn)(const char *url, char **msg));
 void server_set_members(json_t *(*fn)(void));
 
+/* The membership core's datagram counters (peek's Datagrams) and whole state (stk's
+ * Membership: members with state and incarnation, suspects, health). */
+void server_set_membership(json_t *(*stats)(void), json_t *(*state)(void));
+
 /* More state for stk (FUSE requests, peers...), as a JSON object (new reference). */
 void server_set_stk(json_t *(*fn)(void));
 
@@ -53,6 +57,12 @@ extern const struct elem_kind server_kind;
  * (/proc/self/mountinfo, which never blocks)? */
 int server_mounts_any(int (*match)(const char *mnt, const char *type, const void *arg),
     const void *arg);
+
+/* The size the log file reports: what an open of it reads from its start to now.
+ * With no reader open, exactly what `cat log` gives; with readers open, what the
+ * oldest of them has been offered (it never shrinks under a `tail -f`, which takes a
+ * smaller size for a truncation). */
+size_t server_log_size(void);
 
 /* How many elements of each kind exist, as a JSON object {"process": 2, ...}. */
 json_t *server_element_counts(void);

@@ -82,6 +82,7 @@ file_free(struct fs_file *f)
 		fuse_pollhandle_destroy(f->ph);
 	if (f->stream != NULL)
 		f->stream->ops->release(f->stream);
+	json_decref(f->list);
 	free(f->buf);
 	free(f);
 }
@@ -107,9 +108,14 @@ fs_notify_fini(void)
 
 	if (!notify_ready)
 		return;
-	/* The session goes next and no RELEASE will come: release what is still open. */
-	while ((f = TAILQ_FIRST(&openq)) != NULL)
+	/* The session goes next and no RELEASE will come: release what is still open.
+	 * Its writers did not close it: what they wrote is cut short (a message sent to
+	 * another server must not pass for complete there). */
+	while ((f = TAILQ_FIRST(&openq)) != NULL) {
+		if (f->stream != NULL)
+			f->stream->aborted = 1;
 		file_close(f);
+	}
 	TAILQ_INIT(&notifyq);
 	uv_idle_stop(&notify_idle);
 	uv_close((uv_handle_t *)&notify_idle, NULL);

@@ -13,7 +13,9 @@
 struct fuse_pollhandle;
 struct stream;
 
-enum file_class { FC_SNAP, FC_STREAM, FC_CTL };
+struct json_t;
+
+enum file_class { FC_SNAP, FC_STREAM, FC_CTL, FC_DIR };
 
 /* Per-open state, in fi->fh. */
 struct fs_file {
@@ -21,6 +23,7 @@ struct fs_file {
 	char *buf;			/* FC_SNAP / FC_CTL read: the snapshot */
 	size_t len;
 	struct stream *stream;		/* FC_STREAM */
+	struct json_t *list;		/* FC_DIR: the OP_LIST result, until RELEASEDIR */
 	struct fuse_pollhandle *ph;	/* newest poll handle */
 	int notify_queued;
 	TAILQ_ENTRY(fs_file) nlink;	/* the notification queue */
@@ -33,7 +36,7 @@ struct fs_file *file_new(enum file_class cls);
 /* The kernel has the file (its open was answered): list it. */
 void file_opened(struct fs_file *f);
 
-/* RELEASE: unlist f, release its stream (end of a message, EOF of stdin), free it. */
+/* RELEASE or RELEASEDIR: unlist f, release its stream (end of a message, EOF of stdin), free it. */
 void file_close(struct fs_file *f);
 
 /* Free a file that was never listed (its open reply failed), releasing its stream. */

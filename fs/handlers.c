@@ -28,18 +28,15 @@
 #define STREAM_BLKSIZE	(1 << 20)	/* so cat and cp move 1 MiB per request */
 #define ENTRY_TIMEOUT	1.0
 
-struct fs_dir {
-	json_t *list;			/* the OP_LIST result */
-};
-
-enum req_what { R_LOOKUP, R_OPENDIR, R_OPEN, R_READ, R_WRITE, R_CTL, R_MKDIR, R_RMDIR };
+enum req_what { R_LOOKUP, R_GETATTR, R_OPENDIR, R_OPEN, R_READ, R_WRITE, R_CTL, R_MKDIR, R_RMDIR,
+    R_FLUSH };
 
 /* A FUSE request waiting for its operation. */
 struct fs_req {
 	fuse_req_t req;			/* NULL once answered at shutdown */
 	struct op *op;
 	enum req_what what;
-	struct inode *dir;		/* lookup/mkdir: the parent */
+	struct inode *dir;		/* lookup/mkdir: the parent; getattr: the file */
 	char *name;			/* lookup/mkdir: the child name */
 	struct fuse_file_info fi;	/* open/opendir: reply with it */
 	enum file_class cls;		/* open */
@@ -75,6 +72,23 @@ file_perm(const char *name)
 	return m;
 }
 
+/* Files whose size getattr reports truly, by taking their snapshot: short texts that
+ * `test -s`, `wc -c` and editors look at.  Other snapshots (peek, wait) report 0 and
+ * are taken at open: wait blocks, peek changes (docs/decisions.md). */
+static int
+is_sized(const struct inode *in)
+{
+	return in->file != NULL && (strcmp(in->file, "help") == 0 || strcmp(in->file, "error") == 0);
+}
+
+/* How long the kernel may keep a file's attributes: not at all for those that change
+ * under it (the log's size, help and error, whose size getattr takes fresh). */
+static double
+attr_timeout(const struct inode *in)
+{
+	return in->file != NULL && (strcmp(in->file, "log") == 0 || is_sized(in)) ? 0 : ENTRY_TIMEOUT;
+}
+
 static void
 fill_attr(const struct inode *in, struct stat *st)
 {
@@ -92,11 +106,12 @@ fill_attr(const struct inode *in, struct stat *st)
 	st->st_mode = S_IFREG | file_perm(in->file);
 	if (is_stream_file(in->file))
 		st->st_blksize = STREAM_BLKSIZE;
-	/* The log's size grows with it, so that `tail -f` sees it change.  Another
-	 * server's log size is not known here without a round trip: report a size no log
-	 * reaches, so tail never thinks it was truncated (it would try to seek). */
+	/* The log's size grows with it, so that `tail -f` sees it change, and is never
+	 * more than a reader gets (server_log_size).  Another server's log size is not
+	 * known here without a round trip: report a size no log reaches, so tail never
+	 * thinks it was truncated (it would try to seek). */
 	if (strcmp(in->file, "log") == 0) {
-		st->st_size = strcmp(in->dir + 1, g_server.id) == 0 ? (off_t)oplog_end() :
+		st->st_size = strcmp(in->dir + 1, g_server.id) == 0 ? (off_t)server_log_size() :
 		    (off_t)1 << 40;
 		st->st_mtime = time(NULL);
 	}
@@ -112,7 +127,7 @@ reply_entry(fuse_req_t req, struct inode *in)
 	e.generation = 1;
 	fill_attr(in, &e.attr);
 	e.entry_timeout = ENTRY_TIMEOUT;
-	e.attr_timeout = (in->file != NULL && strcmp(in->file, "log") == 0) ? 0 : ENTRY_TIMEOUT;
+	e.attr_timeout = attr_timeout(in);
 	if (fuse_reply_entry(req, &e) == 0)
 		in->nlookup++;
 	else if (in->nlookup == 0)
@@ -181,14 +196,20 @@ start_named(fuse_req_t req, struct op *op, enum req_what what, struct inode *dir
 {
 	struct fs_req *r;
 
-	if (op == NULL) {
+	char *copy = strdup(name);
+
+	if (op == NULL || copy == NULL) {
+		op_free(op);
+		free(copy);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if ((r = start(req, op, what)) == NULL)
+	if ((r = start(req, op, what)) == NULL) {
+		free(copy);
 		return;
+	}
 	r->dir = dir;
-	r->name = strdup(name);
+	r->name = copy;
 	go(r);
 }
 
@@ -278,6 +299,14 @@ done(struct op *op)
 		else
 			reply_entry(req, in);
 		break;
+	case R_GETATTR: {
+		struct stat st;
+		/* The inode is held: the kernel forgets none while a getattr of it runs. */
+		fill_attr(r->dir, &st);
+		st.st_size = (off_t)op->len;
+		fuse_reply_attr(req, &st, 0);
+		break;
+	}
 	case R_MKDIR: {
 		char *p = child_path(r->dir, r->name);
 		in = p != NULL ? inode_intern(p, NULL) : NULL;
@@ -288,6 +317,9 @@ done(struct op *op)
 			reply_entry(req, in);
 		break;
 	}
+	case R_FLUSH:
+		fuse_reply_err(req, 0);
+		break;
 	case R_RMDIR: {
 		char *p = child_path(r->dir, r->name);
 		if (p != NULL)
@@ -297,7 +329,8 @@ done(struct op *op)
 		break;
 	}
 	case R_OPENDIR: {
-		struct fs_dir *d = calloc(1, sizeof *d);
+		/* An open directory is an open file: unmount frees what no RELEASEDIR did. */
+		struct fs_file *d = file_new(FC_DIR);
 		if (d == NULL) {
 			fuse_reply_err(req, ENOMEM);
 			break;
@@ -305,10 +338,10 @@ done(struct op *op)
 		d->list = op->json;
 		op->json = NULL;
 		r->fi.fh = (uintptr_t)d;
-		if (fuse_reply_open(req, &r->fi) != 0) {
-			json_decref(d->list);
-			free(d);
-		}
+		if (fuse_reply_open(req, &r->fi) != 0)
+			file_free(d);
+		else
+			file_opened(d);
 		break;
 	}
 	case R_OPEN:
@@ -450,16 +483,35 @@ fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
+	if (is_sized(in)) {
+		struct op *op = new_op(req, OP_SNAP, in->dir, in->file);
+		struct fs_req *r;
+		if (op == NULL) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		if ((r = start(req, op, R_GETATTR)) == NULL)
+			return;
+		r->dir = in;
+		go(r);
+		return;
+	}
 	fill_attr(in, &st);
-	fuse_reply_attr(req, &st, (in->file != NULL && strcmp(in->file, "log") == 0) ? 0 : ENTRY_TIMEOUT);
+	fuse_reply_attr(req, &st, attr_timeout(in));
 }
 
 static void
 fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
     struct fuse_file_info *fi)
 {
-	/* Truncation (O_TRUNC comes atomically with open) and times are meaningless on
-	 * control files: accept them so `touch` and `: > ctl` behave. */
+	/* Modes and owners are fixed (the mount is its owner's, mode 0700): chmod and
+	 * chown fail rather than report a change that did not happen.  Truncation (O_TRUNC
+	 * comes atomically with open) and times are meaningless on control files: accept
+	 * them so `touch` and `: > ctl` behave. */
+	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
 	fs_ll_getattr(req, ino, fi);
 }
 
@@ -547,7 +599,7 @@ fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 /* Add entry number idx of the listing d (".", "..", anchors, files) to buf. */
 static size_t
-add_entry(fuse_req_t req, struct fs_dir *d, size_t idx, char *buf, size_t size)
+add_entry(fuse_req_t req, struct fs_file *d, size_t idx, char *buf, size_t size)
 {
 	json_t *anchors = json_object_get(d->list, "anchors");
 	json_t *files = json_object_get(d->list, "files");
@@ -578,7 +630,7 @@ add_entry(fuse_req_t req, struct fs_dir *d, size_t idx, char *buf, size_t size)
 static void
 fs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	struct fs_file *d = (struct fs_file *)(uintptr_t)fi->fh;
 	char *buf = malloc(size);
 	size_t used = 0, n;
 
@@ -599,12 +651,10 @@ fs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fus
 static void
 fs_ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	struct fs_file *d = (struct fs_file *)(uintptr_t)fi->fh;
 
-	if (d != NULL) {
-		json_decref(d->list);
-		free(d);
-	}
+	if (d != NULL)
+		file_close(d);
 	fuse_reply_err(req, 0);
 }
 
@@ -689,6 +739,7 @@ fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_f
 	}
 	op->stream = f->stream;
 	op->max = size;
+	op->nonblock = (fi->flags & O_NONBLOCK) != 0;
 	if ((r = start(req, op, R_READ)) != NULL)
 		go(r);
 }
@@ -730,14 +781,23 @@ static void
 fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
-	int rc = 0;
+	struct fs_req *r;
+	struct op *op;
 
 	/* FLUSH comes on every close(), even before the first write: not "writer done".
 	 * It is where close(2) learns of a write that failed after it was acknowledged
-	 * (a remote stream writes behind). */
-	if (f != NULL && f->stream != NULL && f->stream->ops->flush != NULL)
-		rc = f->stream->ops->flush(f->stream);
-	fuse_reply_err(req, rc < 0 ? -rc : 0);
+	 * (a remote stream writes behind): it waits for those answers, interruptibly. */
+	if (f == NULL || f->stream == NULL || f->stream->ops->flush == NULL) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	if ((op = op_new(OP_FLUSH, NULL, NULL)) == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	op->stream = f->stream;
+	if ((r = start(req, op, R_FLUSH)) != NULL)
+		go(r);
 }
 
 static void
@@ -768,6 +828,15 @@ fs_ll_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct fus
 }
 
 static void
+fs_ll_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* Lookups and readdirs of one directory run in parallel: a lookup that waits on
+	 * a slow server must not hold the directory's lock against every other one. */
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+}
+
+static void
 fs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct statvfs st;
@@ -779,6 +848,7 @@ fs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
 }
 
 const struct fuse_lowlevel_ops fs_ops = {
+	.init = fs_ll_init,
 	.lookup = fs_ll_lookup,
 	.forget = fs_ll_forget,
 	.forget_multi = fs_ll_forget_multi,

@@ -7,12 +7,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
@@ -66,16 +70,32 @@ fuse_mount_at(const char *mnt, const char *type, const void *dir)
 	return strcmp(mnt, dir) == 0 && strncmp(type, "fuse", 4) == 0;
 }
 
-/* Clear a stale mount (its server died): lazily, so it works even while busy. */
+/* Clear a stale mount (its server died): lazily, so it works even while busy.  This
+ * runs at start-up, before the loop, so waiting for fusermount3 blocks nothing. */
 static int
 clear_stale(const char *dir)
 {
+	char prog[] = "fusermount3", u[] = "-u", z[] = "-z", dashes[] = "--";
+	char *path, *argv[6];
+	int status, rc;
+	pid_t pid;
+
 	if (umount2(dir, MNT_DETACH) == 0)
 		return 0;
-	/* Not root: fusermount3 may do it for the owner. */
-	char cmd[PATH_MAX + 64];
-	snprintf(cmd, sizeof cmd, "fusermount3 -u -z '%s' 2>/dev/null", dir);
-	return system(cmd) == 0 ? 0 : -EBUSY;
+	/* Not root: fusermount3 may do it for the owner.  The path is one argument, never
+	 * parsed by a shell, whatever characters it holds. */
+	if ((path = strdup(dir)) == NULL)
+		return -ENOMEM;
+	argv[0] = prog; argv[1] = u; argv[2] = z; argv[3] = dashes; argv[4] = path;
+	argv[5] = NULL;
+	rc = posix_spawnp(&pid, prog, NULL, NULL, argv, environ);
+	free(path);
+	if (rc != 0)
+		return -EBUSY;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -EBUSY;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EBUSY;
 }
 
 static int

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -25,6 +26,14 @@
 #include "net/url.h"
 
 #define CONNECT_TIMEOUT_S	10
+/* A server that does not answer: after SILENCE_MS without a byte from it while a call
+ * waits, the client asks it something it answers itself (stat of "/": never
+ * forwarded); with still no byte PROBE_MS later it is declared gone.  A call may wait
+ * for hours (recv, wait) on a server that answers its probes; a stopped or cut-off
+ * one ends every call within SILENCE_MS + PROBE_MS.  A send that cannot go out for as
+ * long means the same. */
+#define SILENCE_MS		5000
+#define PROBE_MS		5000
 /* A reply body this big is received apart from its head: straight into the reader's
  * buffer when it answers the read that waits, else into a buffer of its own. */
 #define BODY_APART		16384
@@ -45,7 +54,9 @@ struct circuit {
 	struct secure *sec;
 	uint8_t *cbuf;
 	size_t coff, cend;
+	int up;				/* HELLO exchanged: probes may be sent */
 	uint32_t next_tag;
+	uint32_t probe_tag;		/* a probe is out (its answer is ignored) */
 	char where[URL_MAX];
 	struct circuit_stream *streams;	/* open streams, for the replies they wait for */
 	/* The body of the frame last read when it was received apart from its head: in
@@ -108,6 +119,8 @@ write_all(int fd, const void *buf, size_t len)
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -ETIMEDOUT;	/* SO_SNDTIMEO: the server reads nothing */
 		if (n <= 0)
 			return n < 0 ? -errno : -EPIPE;
 		p += n;
@@ -129,6 +142,8 @@ write2_all(int fd, const void *a, size_t alen, const void *b, size_t blen)
 		ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -ETIMEDOUT;	/* SO_SNDTIMEO: the server reads nothing */
 		if (n <= 0)
 			return n < 0 ? -errno : -EPIPE;
 		for (int i = 0; i < 2 && n > 0; i++) {
@@ -141,14 +156,48 @@ write2_all(int fd, const void *a, size_t alen, const void *b, size_t blen)
 	return 0;
 }
 
+static int send_probe(struct circuit *c);
+
+/* Wait until c's socket has bytes: 0, -ETIMEDOUT if the server does not answer (see
+ * SILENCE_MS), -EAGAIN if it does not say HELLO in time. */
 static int
-read_all(int fd, void *buf, size_t len)
+wait_readable(struct circuit *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	int n;
+
+	for (;;) {
+		n = poll(&pfd, 1, !c->up ? CONNECT_TIMEOUT_S * 1000 :
+		    c->probe_tag != 0 ? PROBE_MS : SILENCE_MS);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n > 0) {
+			c->probe_tag = 0;	/* it lives: a probe's answer is ignored */
+			return 0;
+		}
+		if (!c->up)
+			return -EAGAIN;
+		if (c->probe_tag != 0)
+			return -ETIMEDOUT;
+		if ((n = send_probe(c)) < 0)
+			return n;
+	}
+}
+
+static int
+read_all(struct circuit *c, void *buf, size_t len)
 {
 	uint8_t *p = buf;
+	int rc;
 
 	while (len > 0) {
-		ssize_t n = recv(fd, p, len, 0);
-		if (n < 0 && errno == EINTR)
+		ssize_t n;
+		if ((rc = wait_readable(c)) < 0)
+			return rc;
+		n = recv(c->fd, p, len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
 		if (n == 0)
 			return -ECONNRESET;
@@ -196,7 +245,7 @@ io_read(struct circuit *c, void *buf, size_t len)
 	int rc;
 
 	if (c->sec == NULL)
-		return read_all(c->fd, buf, len);
+		return read_all(c, buf, len);
 	while (len > 0) {
 		size_t k = c->cend - c->coff;
 		if (k > 0) {
@@ -210,11 +259,11 @@ io_read(struct circuit *c, void *buf, size_t len)
 		if (c->cbuf == NULL &&
 		    (c->cbuf = malloc(SECURE_REC_MAX + SECURE_REC_OVER)) == NULL)
 			return -ENOMEM;
-		if ((rc = read_all(c->fd, c->cbuf, SECURE_REC_HDR)) < 0)
+		if ((rc = read_all(c, c->cbuf, SECURE_REC_HDR)) < 0)
 			return rc;
 		if ((need = secure_rec_need(c->cbuf, SECURE_REC_HDR, SECURE_REC_MAX)) < 0)
 			return -EPROTO;
-		if ((rc = read_all(c->fd, c->cbuf + SECURE_REC_HDR,
+		if ((rc = read_all(c, c->cbuf + SECURE_REC_HDR,
 		    (size_t)need - SECURE_REC_HDR)) < 0)
 			return rc;
 		if (secure_open(&c->sec->rx, c->cbuf, (size_t)need, SECURE_REC_MAX, &plain,
@@ -322,6 +371,9 @@ lost(struct circuit *c, int rc, char **err)
 	broken(c);
 	if (rc == -EPROTO)
 		return fail(err, -EPROTO, "%s: bad frame from the server", c->where);
+	if (rc == -ETIMEDOUT)
+		return fail(err, -ETIMEDOUT, "%s: the server does not answer (nothing from it "
+		    "for %d s)", c->where, (SILENCE_MS + PROBE_MS) / 1000);
 	return fail(err, -EHOSTDOWN, "%s: connection lost (%s)", c->where, strerror(-rc));
 }
 
@@ -543,6 +595,31 @@ req(const char *op, const char *path, const char *file)
 	return h;
 }
 
+/* Ask the server something it answers itself, to learn whether it lives. */
+static int
+send_probe(struct circuit *c)
+{
+	json_t *head = req("stat", "/", NULL);
+	uint8_t *buf;
+	size_t len;
+	uint32_t tag = c->next_tag++;
+	int rc;
+
+	if (c->next_tag == 0)
+		c->next_tag = 1;
+	if (head == NULL)
+		return -ENOMEM;
+	rc = frame_msg_build(FRAME_REQ, tag, head, NULL, 0, &buf, &len);
+	json_decref(head);
+	if (rc < 0)
+		return rc;
+	rc = io_write(c, buf, len);
+	free(buf);
+	if (rc == 0)
+		c->probe_tag = tag;
+	return rc;
+}
+
 /* A call whose reply carries nothing but rc (and maybe json). */
 static int
 simple(struct circuit *c, json_t *head, const void *body, size_t blen, json_t **out,
@@ -583,7 +660,7 @@ handshake(struct circuit *c, const uint8_t *key, const char *url, char xid[URL_I
 
 	if (secure_hs_start(&hs, key, 1, NULL, mine, &ml) < 0)
 		return fail(err, -EIO, "libsodium does not initialise");
-	if ((rc = write_all(c->fd, mine, ml)) < 0 || (rc = read_all(c->fd, hdr, FRAME_HDR)) < 0) {
+	if ((rc = write_all(c->fd, mine, ml)) < 0 || (rc = read_all(c, hdr, FRAME_HDR)) < 0) {
 		secure_hs_wipe(&hs);
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK)
 			return fail(err, -ETIMEDOUT, "%s: no answer to the key handshake within "
@@ -594,7 +671,7 @@ handshake(struct circuit *c, const uint8_t *key, const char *url, char xid[URL_I
 	need = frame_need(hdr, FRAME_HDR);
 	if (need > 0 && need <= 8192 && (theirs = malloc((size_t)need)) != NULL) {
 		memcpy(theirs, hdr, FRAME_HDR);
-		if ((rc = read_all(c->fd, theirs + FRAME_HDR, (size_t)need - FRAME_HDR)) < 0)
+		if ((rc = read_all(c, theirs + FRAME_HDR, (size_t)need - FRAME_HDR)) < 0)
 			need = rc;
 	}
 	if (theirs != NULL && need > 0 && hdr[1] == FRAME_REFUSE) {
@@ -681,10 +758,11 @@ circuit_dial_key(const char *url, const unsigned char *key, struct circuit **out
 		free(c);
 		return fail(err, rc, "%s: %s", url, strerror(-rc));
 	}
-	/* The HELLO must come back as promptly: something that accepts and stays silent
-	 * is not a circuit server, and the CLI must not hang on it. */
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	tv.tv_sec = 0;
+	/* The HELLO must come back as promptly (wait_readable): something that accepts
+	 * and stays silent is not a circuit server, and the CLI must not hang on it.  A
+	 * send that cannot go out for as long as a probe may take means the server
+	 * reads nothing. */
+	tv.tv_sec = (SILENCE_MS + PROBE_MS) / 1000;
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (key != NULL && (rc = handshake(c, key, url, xid, err)) < 0) {
@@ -726,8 +804,9 @@ circuit_dial_key(const char *url, const unsigned char *key, struct circuit **out
 		circuit_close(c);
 		return rc;
 	}
-	/* Operations may block as long as they like from here on (recv, wait). */
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	/* Operations may block as long as they like from here on (recv, wait), as long
+	 * as the server answers its probes. */
+	c->up = 1;
 	/* A URL names one run of a server: a restarted one at that address is another. */
 	const char *id = json_string_value(json_object_get(h, "id"));
 	if (key != NULL && (id == NULL || strcmp(id, xid) != 0)) {

@@ -51,6 +51,7 @@
 #define CONN_PER_SOURCE		256
 #define STRANGER_MAX		128
 #define STRANGER_PER_SOURCE	32
+#define TRIM_IDLE_MS		1000
 
 enum { PAUSE_WRITE = 2 };
 
@@ -61,8 +62,9 @@ static uint8_t ckey[KEY_LEN];
 static int have_key;
 static char self_xid[URL_ID_LEN + 1];
 static size_t apart_total;		/* bytes reserved by bodies received apart */
+static uv_timer_t trim_timer;
 
-struct wreq {
+struct conn_write {
 	uv_write_t req;
 	struct conn *c;
 	void *a, *b;
@@ -79,9 +81,12 @@ conn_init(uv_loop_t *l, const struct conn_events *ev)
 	 * a high rate.  glibc would map each from fresh zeroed pages (mmap, or a heap top
 	 * trimmed after every burst): a page fault per 4 KiB, a third of the CPU of a
 	 * transfer.  Keep them in the heap, and up to 32 MiB of freed heap in reserve
-	 * (memory is bounded by the windows anyway: docs/protocol.md). */
+	 * while data flows (memory is bounded by the windows anyway: docs/protocol.md);
+	 * once the connections have been quiet for TRIM_IDLE_MS, give it all back. */
 	mallopt(M_MMAP_THRESHOLD, 2 * FRAME_MAX);
 	mallopt(M_TRIM_THRESHOLD, 32 << 20);
+	uv_timer_init(loop, &trim_timer);
+	uv_unref((uv_handle_t *)&trim_timer);	/* never what keeps the loop alive */
 	TAILQ_INIT(&conn_all);
 }
 
@@ -103,6 +108,19 @@ int
 conn_secure(void)
 {
 	return have_key;
+}
+
+static void
+on_quiet(uv_timer_t *t)
+{
+	malloc_trim(0);
+}
+
+/* Bytes moved: trim the heap once everything has been quiet for a while. */
+static void
+trim_later(void)
+{
+	uv_timer_start(&trim_timer, on_quiet, TRIM_IDLE_MS, 0);
 }
 
 static struct conn *
@@ -178,7 +196,7 @@ update_reading(struct conn *c);
 static void
 on_written(uv_write_t *req, int status)
 {
-	struct wreq *w = (struct wreq *)req;
+	struct conn_write *w = (struct conn_write *)req;
 	struct conn *c = w->c;
 
 	c->wqueued -= w->len;
@@ -186,6 +204,7 @@ on_written(uv_write_t *req, int status)
 	free(w->b);
 	free(w->side);
 	free(w);
+	trim_later();
 	if (c->state == CONN_CLOSED)
 		return;
 	if (status < 0) {
@@ -218,7 +237,7 @@ seal_piece(struct conn *c, uint8_t *p, size_t len, uint8_t *side, uv_buf_t *v)
 void
 conn_send2(struct conn *c, void *a, size_t alen, void *b, size_t blen)
 {
-	struct wreq *w;
+	struct conn_write *w;
 	uv_buf_t small[2], *bufs = small;
 	size_t ra = 0, rb = 0;
 	unsigned n = 0;
@@ -814,6 +833,7 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		conn_close(c, -ENOMEM);
 		return;
 	}
+	trim_later();
 	if (c->state == CONN_AUTH || c->sec != NULL)
 		secure_received(c, (size_t)nread);
 	else

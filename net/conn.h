@@ -8,7 +8,7 @@
  * in libuv and the memory handed to conn_send* is freed when written or dropped.
  *
  * The RPC state of a connection (calls, requests served, open handles) lives in the
- * struct too, managed by rpc.c; the member it reaches by peer.c.
+ * struct too, managed by rpc.c, serve.c and rstream.c; the member it reaches by peer.c.
  */
 #ifndef CIRCUIT_NET_CONN_H
 #define CIRCUIT_NET_CONN_H
@@ -75,7 +75,7 @@ struct conn {
 	void (*dial_cb)(struct conn *c, int status, void *arg);
 	void *dial_arg;
 
-	/* rpc.c's state. */
+	/* The RPC layer's state (rpc.c, serve.c, rstream.c). */
 	uint32_t next_tag, next_handle;
 	TAILQ_HEAD(, rpc_call) calls;		/* our requests waiting for a reply */
 	TAILQ_HEAD(, rpc_inreq) inreqs;		/* the other's requests we run */

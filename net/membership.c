@@ -24,6 +24,8 @@ mb_config_default(struct mb_config *c)
 	c->notice_interval = 150;
 	c->gossip_interval = 100;
 	c->gossip_fanout = 3;
+	c->gossip_rate = 60;
+	c->gossip_burst = 12;
 	c->retransmit_mult = 4;
 	c->awareness_max = 8;
 	c->pushpull_interval = 60000;
@@ -219,6 +221,7 @@ add(struct mb *mb, const struct mb_update *u, int state, int64_t now)
 	m->state = (uint8_t)state;
 	m->since = now;
 	m->last_notice = INT64_MIN / 4;
+	m->revived_at = INT64_MIN / 4;
 	slot_insert(mb, mb->n - 1);
 	if (mb__listed(m)) {
 		mb->listed++;
@@ -255,6 +258,7 @@ mb__set_state(struct mb *mb, struct member *m, int state, int64_t now)
 		mb__susp_clear(mb, m->id);
 		emit(mb, state == MB_LEFT ? MB_EV_LEFT : MB_EV_DEAD, m);
 	} else if (!was && mb__listed(m)) {
+		m->revived_at = now;
 		mb->listed++;
 		mb->ring_dirty = 1;
 		order_add(mb, m);
@@ -282,6 +286,8 @@ mb__sweep(struct mb *mb, int64_t now)
 				TAILQ_REMOVE(m->bc->lazy ? &mb->lq : &mb->bq,
 				    m->bc, q);
 				mb->nbq--;
+				if (!m->bc->lazy && !m->bc->extra)
+					mb->nfresh--;
 				free(m->bc);
 			}
 			continue;
@@ -326,12 +332,17 @@ mb__queue(struct mb *mb, struct member *m, int kind, uint64_t from)
 			return;
 		m->bc = b;
 		mb->nbq++;
-	} else
+		mb->nfresh++;
+	} else {
 		TAILQ_REMOVE(b->lazy ? &mb->lq : &mb->bq, b, q);
+		if (b->lazy || b->extra)
+			mb->nfresh++;
+	}
 	mb__to_update(m, kind, from, &b->u);
 	b->transmits = 0;
 	b->boost = 1;
 	b->lazy = 0;
+	b->extra = 0;
 	TAILQ_INSERT_HEAD(&mb->bq, b, q);
 	if (mb->next_gossip == NEVER)
 		mb->next_gossip = mb->last_gossip + mb->cfg.gossip_interval;
@@ -353,10 +364,14 @@ hot_limit(const struct mb *mb, const struct bcast *b)
 	return retransmit_limit(mb) * b->boost;
 }
 
+/* Dedicated gossip runs while some update is under its base limit; the
+ * extra copies that boost gives news of a new member ride on whatever is
+ * sent anyway (after a join storm they kept the gossip budget spent, and a
+ * death waited behind them). */
 int
 mb__hot(const struct mb *mb)
 {
-	return !TAILQ_EMPTY(&mb->bq);
+	return mb->nfresh > 0;
 }
 
 /* Take updates for `o`, fewest-sent first: hot ones, then (unless
@@ -390,6 +405,11 @@ piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 			limit = hot_limit(mb, b);
 			b->transmits++;
 			if (!b->lazy) {
+				if (!b->extra &&
+				    b->transmits >= retransmit_limit(mb)) {
+					b->extra = 1;
+					mb->nfresh--;
+				}
 				if (b->transmits < limit) {
 					TAILQ_INSERT_TAIL(&hot_done, b, q);
 					continue;
@@ -397,6 +417,8 @@ piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 				if (b->u.id == mb->id &&
 				    b->u.kind == MB_UPD_LEFT)
 					mb->leave_sent = 1;
+				if (!b->extra)
+					mb->nfresh--;
 				b->lazy = 1;
 				b->lazy_until = mb->now + LAZY_MS;
 			}
@@ -422,13 +444,14 @@ mb_check(const struct mb *mb)
 {
 	const struct bcast *b;
 	const struct member *m;
-	size_t n = 0, i, owned = 0;
+	size_t n = 0, i, owned = 0, fresh = 0;
 	int lazy;
 
 	for (lazy = 0; lazy < 2; lazy++)
 		TAILQ_FOREACH(b, lazy ? &mb->lq : &mb->bq, q) {
 			if (b->lazy != lazy)
 				return -EFAULT;
+			fresh += !b->lazy && !b->extra;
 			m = mb__find((struct mb *)(uintptr_t)mb, b->u.id);
 			if (m == NULL || m->bc != b)
 				return -EFAULT;
@@ -437,7 +460,7 @@ mb_check(const struct mb *mb)
 		}
 	for (i = 0; i < mb->n; i++)
 		owned += mb->m[i].bc != NULL;
-	if (n != mb->nbq || owned != n)
+	if (n != mb->nbq || owned != n || fresh != mb->nfresh)
 		return -EFAULT;
 	for (i = n = 0; i < mb->n; i++)
 		n += mb__listed(&mb->m[i]) && mb->m[i].id != mb->id;
@@ -488,22 +511,56 @@ mb__random_listed(struct mb *mb, uint64_t not1, uint64_t not2)
 }
 
 /* Dedicated gossip: only while updates are queued, so an idle cluster only
- * pays for its probes. */
+ * pays for its probes; and paced by a token bucket (gossip_rate per minute,
+ * up to gossip_burst saved while idle).  One event goes out at once, at full
+ * fanout; a storm (a partition, its heal) cannot flood the network: what the
+ * budget does not carry rides on pings and acks, which are sent anyway.
+ * A node's first 20 s are not paced: when a whole cluster starts at once,
+ * every announcement must reach everyone before probing can be trusted. */
 void
 mb__gossip(struct mb *mb, int64_t now)
 {
 	int i;
 	struct member *m;
+	double per_ms = mb->cfg.gossip_rate / 60000.0;
 
-	for (i = 0; i < mb->cfg.gossip_fanout && mb__hot(mb); i++) {
+	mb->tokens += (double)(now - mb->tokens_at) * per_ms;
+	if (mb->tokens > mb->cfg.gossip_burst || now < mb->pace_from)
+		mb->tokens = mb->cfg.gossip_burst;
+	mb->tokens_at = now;
+	for (i = 0; i < mb->cfg.gossip_fanout && mb__hot(mb) &&
+	    mb->tokens >= 1; i++) {
 		if ((m = mb__random_listed(mb, 0, 0)) == NULL)
 			break;
 		memset(&mb->out, 0, sizeof(mb->out));
 		mb->out.type = MB_MSG_GOSSIP;
 		mb__send(mb, &m->addr, &mb->out, 1);
+		mb->tokens -= 1;
 	}
 	mb->last_gossip = now;
-	mb->next_gossip = mb__hot(mb) ? now + mb->cfg.gossip_interval : NEVER;
+	if (!mb__hot(mb))
+		mb->next_gossip = NEVER;
+	else if (mb->tokens >= 1 || per_ms <= 0)
+		mb->next_gossip = now + mb->cfg.gossip_interval;
+	else
+		mb->next_gossip = now + mb->cfg.gossip_interval +
+		    (int64_t)((1 - mb->tokens) / per_ms);
+}
+
+/* Probe `id` before any other member: evidence against it arrived that we
+ * do not take on trust (a full state's "dead", a death at an incarnation it
+ * refuted to us).  A missed death is repaired this way. */
+void
+mb__verify(struct mb *mb, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < mb->nverify; i++)
+		if (mb->verify[(mb->verify_pos + i) % VERIFY] == id)
+			return;
+	if (mb->nverify == VERIFY)
+		return;
+	mb->verify[(mb->verify_pos + mb->nverify++) % VERIFY] = id;
 }
 
 /* ---- Update rules */
@@ -547,8 +604,13 @@ about_self(struct mb *mb, int64_t now, const struct mb_update *u,
 		mb__awareness(mb, 1);
 		if (!priv)
 			mb__queue(mb, self, MB_UPD_ALIVE, 0);
-	} else if (!priv)
+	} else if (!priv) {
+		/* A stale claim is still going round, maybe from a member
+		 * that never heard our refutation: gossip it once more. */
+		if (self->bc == NULL)
+			mb__queue(mb, self, MB_UPD_ALIVE, 0);
 		return;
+	}
 	mb__to_update(self, priv ? MB_UPD_ALIVE | MB_UPD_PRIVATE :
 	    MB_UPD_ALIVE, 0, &r);
 	acc = kind == MB_UPD_SUSPECT ? mb__find(mb, u->from) : NULL;
@@ -571,6 +633,25 @@ notice_dead(struct mb *mb, int64_t now, struct member *m, const mb_addr *from)
 	send_private(mb, from, &u);
 }
 
+/* Others still say alive@i about a member we hold dead@i: either old news
+ * of a real death, or our death verdict is one the member never heard (it
+ * was made on the far side of a partition, or at an incarnation only its
+ * accuser knew).  Telling the member costs one datagram; a live member then
+ * refutes by gossip with i + 1, which beats dead@i everywhere.  Bounded per
+ * member and per node, since old news of a real death also gets here. */
+static void
+diverged(struct mb *mb, int64_t now, struct member *m)
+{
+	struct mb_update u;
+
+	if (now - m->last_notice < 5000 || now < mb->next_diverged)
+		return;
+	m->last_notice = now;
+	mb->next_diverged = now + 1000;
+	mb__to_update(m, MB_UPD_DEAD | MB_UPD_PRIVATE, 0, &u);
+	send_private(mb, &m->addr, &u);
+}
+
 void
 mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
     const mb_addr *from, uint64_t sender, int merge)
@@ -591,9 +672,15 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 	if (merge && (kind == MB_UPD_SUSPECT || kind == MB_UPD_DEAD) &&
 	    m != NULL && mb__listed(m)) {
 		/* A full state says what its sender believed, maybe long ago
-		 * on the far side of a partition: no evidence against a member
-		 * we hold alive.  The member itself refutes it when it
-		 * exchanges state with that side (reconnect). */
+		 * on the far side of a partition: not enough to kill a member
+		 * we hold alive (at a heal that made hundreds of false
+		 * deaths), but enough to check it ourselves.  This repairs
+		 * a death whose gossip missed us.  The same goes for the
+		 * gossip of a member we hold dead, or brought back only
+		 * lately: at a heal, the far side's queues still carry its
+		 * verdicts on our side, and applied they killed hundreds. */
+		if (kind == MB_UPD_DEAD && u->inc >= m->inc)
+			mb__verify(mb, m->id);
 		return;
 	}
 	switch (kind) {
@@ -613,8 +700,11 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 			mb__susp_clear(mb, m->id);
 			if (m->state != MB_ALIVE)
 				mb__set_state(mb, m, MB_ALIVE, now);
-		} else
+		} else {
+			if (u->inc == m->inc && m->state == MB_DEAD)
+				diverged(mb, now, m);
 			return;
+		}
 		/* A new ID at the address of a listed member is that server
 		 * restarted: its old self is dead, locally, without gossip
 		 * (every member draws the same conclusion). */
@@ -633,16 +723,15 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 		if (m == NULL || !mb__listed(m) || u->inc < m->inc)
 			return;
 		if (m->state == MB_SUSPECT && u->inc == m->inc) {
-			if (mb__susp_confirm(mb, m->id, merge ? sender : u->from))
-				mb__queue(mb, m, MB_UPD_SUSPECT,
-				    merge ? sender : u->from);
+			if (mb__susp_confirm(mb, m->id, u->from))
+				mb__queue(mb, m, MB_UPD_SUSPECT, u->from);
 			return;
 		}
 		m->inc = u->inc;
 		mb__susp_clear(mb, m->id);
 		mb__set_state(mb, m, MB_SUSPECT, now);
-		mb__susp_start(mb, m, now, 0, merge ? sender : u->from, 0, 0);
-		mb__queue(mb, m, MB_UPD_SUSPECT, merge ? sender : u->from);
+		mb__susp_start(mb, m, now, 0, u->from, 0, 0);
+		mb__queue(mb, m, MB_UPD_SUSPECT, u->from);
 		break;
 	case MB_UPD_DEAD:
 	case MB_UPD_LEFT:
@@ -656,7 +745,7 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 		    !merge) {
 			/* Someone saw it die at an incarnation it has since
 			 * refuted to us alone: check for ourselves, now. */
-			mb->verify_id = m->id;
+			mb__verify(mb, m->id);
 			if (mb->next_probe > now)
 				mb->next_probe = now;
 			return;
@@ -717,6 +806,9 @@ mb_create(struct mb **out, const struct mb_config *cfg, uint64_t id,
 	    (uint64_t)mb->cfg.probe_interval);
 	mb->next_gossip = NEVER;
 	mb->last_gossip = now - mb->cfg.gossip_interval;
+	mb->tokens = mb->cfg.gossip_burst;
+	mb->tokens_at = now;
+	mb->pace_from = now + 20000;
 	mb->next_pushpull = now + mb->cfg.pushpull_interval +
 	    (int64_t)mb__rand(mb, (uint64_t)mb->cfg.pushpull_interval);
 	mb->next_reconnect = now + mb->cfg.reconnect_interval +

@@ -85,6 +85,8 @@ struct mb_config {
 	int	notice_interval;	/* re-tell a suspect it is suspected */
 	int	gossip_interval;	/* dedicated gossip while updates are queued */
 	int	gossip_fanout;
+	int	gossip_rate;		/* dedicated gossip datagrams per minute */
+	int	gossip_burst;		/* ... saved up while idle */
 	int	retransmit_mult;	/* limit = mult * ceil(log10(N + 1)) */
 	int	awareness_max;		/* Lifeguard local health ceiling */
 	int	pushpull_interval;	/* periodic full-state exchange (scaled) */

@@ -14,6 +14,13 @@
 #define RECONNS		4	/* reconnect pings in flight */
 #define PP_SESSIONS	8	/* push-pull exchanges in flight */
 #define MAX_CONF	8	/* suspicion confirmations remembered */
+#define VERIFY		32	/* members to probe before the others */
+#define RECENT		16	/* members that answered our probes lately */
+#define DISTRUST_MS	30000	/* a revived member's verdicts are checked */
+
+/* How mb__apply() takes an update: from a trusted member's gossip, from a full
+ * state, or from a member we hold dead or revived only lately. */
+enum { MB_FROM_GOSSIP, MB_FROM_STATE, MB_FROM_STRANGER };
 
 struct bcast {
 	TAILQ_ENTRY(bcast)	q;
@@ -21,6 +28,7 @@ struct bcast {
 	int			transmits;
 	int			boost;		/* retransmit limit multiplier */
 	int			lazy;		/* in mb->lq, past its limit */
+	int			extra;		/* past the base limit (boost) */
 	int64_t			lazy_until;
 };
 TAILQ_HEAD(bcastq, bcast);
@@ -33,6 +41,7 @@ struct member {
 	uint8_t		in_order;	/* present in the probe order */
 	int64_t		since;		/* time of the last state change */
 	int64_t		last_notice;	/* last "you are dead" notice sent */
+	int64_t		revived_at;	/* when it last came back from dead */
 	struct bcast	*bc;		/* queued update about it, or NULL */
 };
 
@@ -108,6 +117,7 @@ struct mb {
 	struct bcastq		bq;		/* hot: under the limit */
 	struct bcastq		lq;		/* lazy tail: pings and acks only */
 	size_t			nbq;
+	size_t			nfresh;		/* hot, under the base limit */
 
 	struct probe		pr;
 	struct susp		*s;
@@ -120,11 +130,18 @@ struct mb {
 
 	int			leaving, leave_sent;
 	int			refresh;	/* early push-pulls left after a join */
-	uint64_t		verify_id;	/* probe this member next */
+	uint64_t		verify[VERIFY];	/* probe these first (ring) */
+	size_t			nverify, verify_pos;
+	uint64_t		recent[RECENT];	/* reachable: helper candidates */
+	size_t			nrecent;
+	double			tokens;		/* dedicated gossip budget */
+	int64_t			tokens_at;
+	int64_t			pace_from;	/* startup: gossip unpaced */
 	uint64_t		unk_id;		/* a sender we do not know */
 	mb_addr			unk_addr;
 	int64_t			unk_at;		/* exchange state with it then */
 	int64_t			leave_at;
+	int64_t			next_diverged;	/* pace diverged() notices */
 
 	int64_t			next_probe, next_gossip, last_gossip;
 	int64_t			next_pushpull, next_reconnect, next_sweep;
@@ -150,6 +167,7 @@ void		 mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 		    const mb_addr *from, uint64_t sender, int merge);
 struct member	*mb__random_listed(struct mb *mb, uint64_t not1, uint64_t not2);
 uint64_t	 mb__rand(struct mb *mb, uint64_t n);
+void		 mb__verify(struct mb *mb, uint64_t id);
 int		 mb__mult(const struct mb *mb);
 void		 mb__awareness(struct mb *mb, int delta);
 void		 mb__sweep(struct mb *mb, int64_t now);

@@ -205,9 +205,10 @@ next_target(struct mb *mb)
 
 	if (mb->listed == 0)
 		return NULL;
-	if (mb->verify_id) {
-		m = mb__find(mb, mb->verify_id);
-		mb->verify_id = 0;
+	while (mb->nverify > 0) {
+		m = mb__find(mb, mb->verify[mb->verify_pos]);
+		mb->verify_pos = (mb->verify_pos + 1) % VERIFY;
+		mb->nverify--;
 		if (m && mb__listed(m))
 			return m;
 	}
@@ -285,6 +286,35 @@ probe_fail(struct mb *mb, int64_t now)
 		mb__awareness(mb, 1);
 }
 
+/* Helpers come first from the members that answered our own probes lately:
+ * they are reachable.  Drawn from all listed members, the helpers during a
+ * partition include some on the far side, which send no nack, and the
+ * prober blamed itself (Lifeguard) and slowed its detection threefold. */
+static struct member *
+recent_helper(struct mb *mb, uint64_t target, int try)
+{
+	struct member *m;
+
+	if (mb->nrecent == 0 || try >= 2 * mb->cfg.indirect_k)
+		return NULL;
+	m = mb__find(mb, mb->recent[mb__rand(mb, mb->nrecent)]);
+	return m && mb__listed(m) && m->id != target ? m : NULL;
+}
+
+static void
+recent_add(struct mb *mb, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < mb->nrecent; i++)
+		if (mb->recent[i] == id)
+			return;
+	if (mb->nrecent < RECENT)
+		mb->recent[mb->nrecent++] = id;
+	else
+		mb->recent[mb__rand(mb, RECENT)] = id;
+}
+
 static void
 probe_step(struct mb *mb, int64_t now)
 {
@@ -305,7 +335,9 @@ probe_step(struct mb *mb, int64_t now)
 		mb->st.indirect_probes++;
 		for (tries = 0; n < mb->cfg.indirect_k && n < 16 &&
 		    tries < 4 * mb->cfg.indirect_k; tries++) {
-			h = mb__random_listed(mb, p->target, 0);
+			h = recent_helper(mb, p->target, tries);
+			if (h == NULL)
+				h = mb__random_listed(mb, p->target, 0);
 			if (h == NULL)
 				break;
 			for (i = 0; i < n && used[i] != h->id; i++)
@@ -334,7 +366,7 @@ probe_step(struct mb *mb, int64_t now)
 }
 
 static void
-on_ack(struct mb *mb, int64_t now, uint32_t seq)
+on_ack(struct mb *mb, int64_t now, uint32_t seq, uint64_t sender)
 {
 	struct probe *p = &mb->pr;
 	struct relay *r;
@@ -345,6 +377,8 @@ on_ack(struct mb *mb, int64_t now, uint32_t seq)
 	if (p->phase != P_NONE && seq == p->seq) {
 		p->phase = P_NONE;
 		mb__awareness(mb, -1);
+		if (sender == p->target)
+			recent_add(mb, sender);
 		return;
 	}
 	for (i = 0; i < RELAYS; i++) {
@@ -576,7 +610,7 @@ on_pp_state(struct mb *mb, int64_t now, const mb_addr *from)
 	int i;
 
 	for (i = 0; i < m->nupd; i++)
-		mb__apply(mb, now, &m->upd[i], from, m->sender, 1);
+		mb__apply(mb, now, &m->upd[i], from, m->sender, MB_FROM_STATE);
 	s = pp_find(mb, from, m->seq, 1, now);
 	if (s->done)
 		return;
@@ -602,12 +636,14 @@ void
 mb__dispatch(struct mb *mb, int64_t now, const mb_addr *from)
 {
 	struct mb_msg *m = &mb->msg;
-	struct member *sm;
-	int i;
+	struct member *sm = mb__find(mb, m->sender);
+	int i, how;
 
+	how = sm == NULL || (mb__listed(sm) && now - sm->revived_at >= DISTRUST_MS) ?
+	    MB_FROM_GOSSIP : MB_FROM_STRANGER;
 	if (m->type != MB_MSG_PP_STATE)
 		for (i = 0; i < m->nupd; i++)
-			mb__apply(mb, now, &m->upd[i], from, m->sender, 0);
+			mb__apply(mb, now, &m->upd[i], from, m->sender, how);
 	/* A member we hold dead that talks to us directly is told so. */
 	sm = mb__find(mb, m->sender);
 	if (sm == NULL && mb->unk_id == 0) {
@@ -622,7 +658,7 @@ mb__dispatch(struct mb *mb, int64_t now, const mb_addr *from)
 		struct mb_update u;
 
 		mb__to_update(sm, MB_UPD_DEAD, 0, &u);
-		mb__apply(mb, now, &u, from, m->sender, 0);
+		mb__apply(mb, now, &u, from, m->sender, MB_FROM_GOSSIP);
 	}
 	switch (m->type) {
 	case MB_MSG_PING:
@@ -630,7 +666,7 @@ mb__dispatch(struct mb *mb, int64_t now, const mb_addr *from)
 			send_seq(mb, from, MB_MSG_ACK, m->seq);
 		break;
 	case MB_MSG_ACK:
-		on_ack(mb, now, m->seq);
+		on_ack(mb, now, m->seq, m->sender);
 		break;
 	case MB_MSG_NACK:
 		if (mb->pr.phase == P_INDIRECT && m->seq == mb->pr.seq &&

@@ -8,7 +8,10 @@
 #include "elements/local.h"
 #include "elements/log.h"
 #include "elements/server.h"
+#include "elements/sub.h"
 #include "net/conn.h"
+#include "net/discover.h"
+#include "net/gossip.h"
 #include "net/member.h"
 #include "net/net.h"
 #include "net/peer.h"
@@ -16,6 +19,8 @@
 
 static uv_tcp_t listener;
 static int listening;
+static char listen_host[64];
+static int listen_port;
 
 static int
 dispatch(struct conn *c, const struct frame *f)
@@ -89,7 +94,17 @@ net_listen(uv_loop_t *loop, const char *host, int port, int *bound)
 		return rc;
 	*bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
 	    ((struct sockaddr_in *)&ss)->sin_port);
+	snprintf(listen_host, sizeof listen_host, "%s", host);
+	listen_port = *bound;
 	return 0;
+}
+
+/* The member table changed: the @join and @leave subscriptions hear of it. */
+static void
+on_member_change(enum member_event ev, const struct member *m)
+{
+	if (!m->self)
+		sub_publish(ev == MEMBER_LEFT, m->id);
 }
 
 static void
@@ -114,6 +129,8 @@ join_verb(const char *url, char **msg)
 	rc = peer_join(url, join_logged, copy);
 	if (rc != 0)
 		free(copy);
+	if (rc >= 0)
+		gossip_join(url);
 	if (rc == -EINVAL)
 		*msg = strdup("want circuit://HOST:PORT/XID of another server (numeric HOST)");
 	return rc < 0 ? rc : 0;
@@ -127,10 +144,15 @@ net_init(uv_loop_t *loop)
 	conn_init(loop, &events);
 	if ((rc = member_add_self(g_server.id, g_server.url)) < 0)
 		return rc;
+	member_on_change(on_member_change);
 	op_set_remote(peer_run);
 	local_set_members(member_ids_json);
 	server_set_members(member_urls_json);
 	server_set_join(join_verb);
+	/* Failure detection rides on UDP at the same port as TCP. */
+	if ((rc = gossip_init(loop, listen_host, listen_port)) < 0)
+		return rc;
+	server_set_membership(gossip_stats_json, gossip_state_json);
 	return 0;
 }
 
@@ -139,6 +161,8 @@ net_join(const char *url, void (*cb)(int status, const char *msg, void *arg), vo
 {
 	int rc = peer_join(url, cb, arg);
 
+	if (rc >= 0)
+		gossip_join(url);
 	if (rc == 1)
 		cb(0, NULL, arg);
 	return rc < 0 ? rc : 0;
@@ -149,6 +173,8 @@ net_stop(void)
 {
 	struct conn *c;
 
+	discover_stop();
+	gossip_stop();
 	peer_leave();
 	while ((c = TAILQ_FIRST(&conn_all)) != NULL)
 		conn_close(c, -ESHUTDOWN);

@@ -445,6 +445,15 @@ peer_join(const char *url, void (*cb)(int status, const char *msg, void *arg), v
 }
 
 void
+peer_member_dead(const char *id, const char *why)
+{
+	struct member *m = member_find(id);
+
+	if (m != NULL && !m->self)
+		drop(m, why, 0);
+}
+
+void
 peer_leave(void)
 {
 	json_t *head = json_pack("{s:s}", "id", g_server.id);

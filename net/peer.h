@@ -43,6 +43,11 @@ void peer_run(struct op *op);
 int peer_join(const char *url, void (*cb)(int status, const char *msg, void *arg),
     void *arg);
 
+/* The membership core declared member id dead or gone: close its connections (every
+ * operation pending on it fails with EHOSTDOWN) and remove it.  No frame is sent: the
+ * core has told the cluster already. */
+void peer_member_dead(const char *id, const char *why);
+
 /* Tell every peer we leave (best effort, at once), then stop redialling anyone. */
 void peer_leave(void);
 

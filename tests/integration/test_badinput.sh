@@ -88,7 +88,7 @@ check "scrub it" wr "$B/ctl" "scrub"
 check "mkchan" wr "$B/ctl" "mkchan 1"
 bad "mkchan on a channel" "File exists" "$B" "mkchan 2" "already here"
 bad "mkproc on a channel" "File exists" "$B" 'mkproc {"Path":"/bin/true"}' "already here"
-expect_eq "the channel is untouched" "$(cat "$B/peek")" '{"Cap": 1, "Closed": false, "Aborted": false, "NumSend": 0, "NumRecv": 0}'
+expect_eq "the channel is untouched" "$(cat "$B/peek")" '{"Cap": 1, "Closed": false, "Aborted": false, "NumSend": 0, "NumRecv": 0, "NumAborted": 0}'
 bad "signal to a channel" "Invalid argument" "$B" "signal TERM" "unknown verb for a channel"
 bad "close with an argument" "Invalid argument" "$B" "close now" "close takes no argument"
 bad "scrub with an argument" "Invalid argument" "$B" "scrub now" "scrub"
@@ -162,7 +162,7 @@ try:
 except OSError as e:
     b = e.strerror
 os.close(fd); print(a, b)' "$D/send")" "32768 File too large"
-expect_eq "nothing was sent" "$(cat "$D/peek")" '{"Cap": 2, "Closed": false, "Aborted": false, "NumSend": 0, "NumRecv": 0}'
+expect_eq "nothing was sent" "$(cat "$D/peek")" '{"Cap": 2, "Closed": false, "Aborted": false, "NumSend": 0, "NumRecv": 0, "NumAborted": 0}'
 check "the channel still works" wr "$D/send" "fine"
 expect_eq "and delivers" "$(timeout 5 cat "$D/recv")" "fine"
 

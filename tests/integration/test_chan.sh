@@ -4,7 +4,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_more.sh"
 start_target A
 M=$A_MNT; X=$A_ID
-peek0() { printf '{"Cap": %s, "Closed": %s, "Aborted": false, "NumSend": %s, "NumRecv": %s}' "$@"; }
+peek0() { printf '{"Cap": %s, "Closed": %s, "Aborted": false, "NumSend": %s, "NumRecv": %s, "NumAborted": 0}' "$@"; }
 
 # --- the seed example: /X/this/is/charlie, capacity 3 ---
 C=$M/$X/this/is/charlie
@@ -129,13 +129,8 @@ timeout 10 python3 -c '
 import os, sys, time
 fd = os.open(sys.argv[1], os.O_WRONLY); time.sleep(1); os.write(fd, b"ready\n"); os.close(fd)' "$P/send"
 wait_pid 10 $r
-if [ "${CIRCUIT_CROSS:-0}" = 1 ]; then
-	# A remote recv cannot know before its first read whether bytes are there without
-	# taking them (docs/decisions.md): it polls ready, and the read then waits.
-	expect_eq "select on a remote recv: ready at once, the read waits" "$(cat "$T_TMP/poll.out")" "1 1 early ready"
-else
-	expect_eq "select: not ready, then ready after the write" "$(cat "$T_TMP/poll.out")" "0 1 late ready"
-fi
+# (Remote recvs too: a readiness wait asks the owner, docs/protocol.md.)
+expect_eq "select: not ready, then ready after the write" "$(cat "$T_TMP/poll.out")" "0 1 late ready"
 check "buffered message is readable at once" wr "$B/send" "now"
 expect_eq "poll of a buffered message" "$(timeout 5 python3 -c '
 import os, select, sys

@@ -42,7 +42,8 @@ expect_eq "one send, one receive counted" "$OUT" '{
     "Closed": false,
     "Aborted": false,
     "NumSend": 1,
-    "NumRecv": 1
+    "NumRecv": 1,
+    "NumAborted": 0
 }'
 
 # --- Ctrl-C on a blocked send (rendezvous): the message is not delivered later ---

@@ -125,7 +125,8 @@ expect_eq "peek of the new channel" "$OUT" '{
     "Closed": false,
     "Aborted": false,
     "NumSend": 0,
-    "NumRecv": 0
+    "NumRecv": 0,
+    "NumAborted": 0
 }'
 cli ls -l /$X/this/...
 expect_eq "ls -l of a subtree" "$OUT" "empty    /$X/this/is
@@ -147,7 +148,8 @@ expect_eq "peek counters after two round trips" "$OUT" '{
     "Closed": false,
     "Aborted": false,
     "NumSend": 2,
-    "NumRecv": 2
+    "NumRecv": 2,
+    "NumAborted": 0
 }'
 # a big message straight to a waiting receiver: no size limit, exact bytes
 head -c 20000000 /dev/urandom >"$T_TMP/big"

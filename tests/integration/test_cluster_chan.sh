@@ -7,7 +7,7 @@ start_cluster 3 chain || exit 1
 X=$S3_ID
 A=$S1_MNT/$X		# the driver's view
 B=$S2_MNT/$X		# the receiver's view
-peek0() { printf '{"Cap": %s, "Closed": %s, "Aborted": false, "NumSend": %s, "NumRecv": %s}' "$@"; }
+peek0() { printf '{"Cap": %s, "Closed": %s, "Aborted": false, "NumSend": %s, "NumRecv": %s, "NumAborted": 0}' "$@"; }
 
 check "mkdir -p on S3 from S1" mkdir -p "$A/this/is/charlie"
 C=this/is/charlie

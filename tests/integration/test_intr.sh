@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib_more.sh"
 start_target A
 M=$A_MNT; X=$A_ID
 IR=$(tool intr_read)
-peek0() { printf '{"Cap": %s, "Closed": %s, "Aborted": false, "NumSend": %s, "NumRecv": %s}' "$@"; }
+peek0() { printf '{"Cap": %s, "Closed": %s, "Aborted": false, "NumSend": %s, "NumRecv": %s, "NumAborted": 0}' "$@"; }
 # timed_int SECS CMD...: run CMD under `timeout -s INT SECS`; sets RC and MS (elapsed)
 timed_int() {
 	local secs=$1 t0; shift
@@ -46,9 +46,14 @@ expect_eq "kill -9 of a blocked recv is immediate" \
 # --- a receiver interrupted mid-rendezvous gives the message back ---
 # the sender opens (pairing with our receiver), waits 3 s, then writes; the receiver
 # is interrupted after 1.5 s in its read, with nothing read yet
-timeout 10 python3 -c '
-import os, sys, time
+# (python can take seconds to start on a loaded machine: the receiver starts only
+# once the sender is blocked in its open, so the 1.5 s fall inside its read)
+python3 -c '
+import os, signal, sys, time
+signal.alarm(10)
 fd = os.open(sys.argv[1], os.O_WRONLY); time.sleep(3); os.write(fd, b"precious\n"); os.close(fd)' "$C/send" & s=$!
+in_open() { read -r nr _ < "/proc/$1/syscall" && [ "$nr" = 257 ]; }
+wait_for 20 in_open $s || echo "# the sender never reached its open"
 "$IR" "$C/recv" 1500 >"$T_TMP/mid.out" 2>"$T_TMP/mid.err"
 expect_eq "the paired receiver is interrupted in read, empty-handed" "$?:$(cat "$T_TMP/mid.err"):$(cat "$T_TMP/mid.out")" "5:EINTR read after 0:"
 expect_eq "the next receiver gets the message" "$(timeout 5 cat "$C/recv")" "precious"

@@ -32,7 +32,7 @@ for cap in 0 4; do
 	for o in "${outs[@]}"; do [ -s "$o" ] && busy=$((busy + 1)); done
 	expect_eq "cap $cap: all receivers took part" "$busy" "$NR"
 	expect_eq "cap $cap: counters" "$(cat "$C/peek")" \
-		"{\"Cap\": $cap, \"Closed\": true, \"Aborted\": false, \"NumSend\": $((NS * NM)), \"NumRecv\": $((NS * NM))}"
+		"{\"Cap\": $cap, \"Closed\": true, \"Aborted\": false, \"NumSend\": $((NS * NM)), \"NumRecv\": $((NS * NM)), \"NumAborted\": 0}"
 done
 
 # --- 100 MB through cap 0, sha256 on both sides ---
@@ -46,7 +46,7 @@ ms=$(( $(now_ms) - t0 ))
 echo "# 100 MB in $ms ms (including generating the random data)"
 check "sha256 computed" test -s "$T_TMP/send.sum"
 expect_eq "100 MB arrives with the same sha256" "$(cat "$T_TMP/recv.sum")" "$(cat "$T_TMP/send.sum")"
-expect_eq "one message" "$(cat "$C/peek")" '{"Cap": 0, "Closed": false, "Aborted": false, "NumSend": 1, "NumRecv": 1}'
+expect_eq "one message" "$(cat "$C/peek")" '{"Cap": 0, "Closed": false, "Aborted": false, "NumSend": 1, "NumRecv": 1, "NumAborted": 0}'
 
 check "server still healthy" server_healthy A
 finish

@@ -17,7 +17,7 @@ sim_run() {
 import json, sys
 r = json.loads(sys.argv[1])
 keys = ["nodes", "seconds", "seed", "converged_s", "crashes", "undetected",
-        "detect_median_s", "detect_p99_s", "false_deaths",
+        "undetected_pairs", "detect_median_s", "detect_p99_s", "false_deaths", "relisted",
         "datagrams_per_node_s", "bytes_per_node_s", "healed_s", "merged_s",
         "cpu_s"]
 print("   " + ", ".join("%s=%s" % (k, r.get(k)) for k in keys))

@@ -156,6 +156,8 @@ cb_send(void *ctx, const mb_addr *to, const uint8_t *buf, size_t len)
 	struct pkt *p;
 	int64_t lat;
 
+	if (S.verbose && len > 1 && buf[1] < 8 && S.now / 10000000 < 256)
+		S.hist[S.now / 10000000][buf[1]]++;
 	if (S.now >= S.stat_from) {
 		S.sent++;
 		S.sent_bytes += len;
@@ -195,7 +197,7 @@ cb_event(void *ctx, const struct mb_event *ev)
 		    nd->idx, ev->kind, v ? v->node : -1);
 	switch (ev->kind) {
 	case MB_EV_JOINED:
-		sim_listed(nd, +1);
+		sim_listed(nd, v, +1);
 		break;
 	case MB_EV_SUSPECT:
 		S.suspect_events++;
@@ -204,7 +206,7 @@ cb_event(void *ctx, const struct mb_event *ev)
 		break;
 	case MB_EV_DEAD:
 	case MB_EV_LEFT:
-		sim_listed(nd, -1);
+		sim_listed(nd, v, -1);
 		if (v == NULL)
 			break;
 		if (v->gone_at >= 0) {
@@ -250,7 +252,7 @@ start_node(int i)
 	nd->id = id;
 	nd->life = sim_new_life(id, i);
 	nd->up = 1;
-	nd->nlisted = 0;
+	nd->nright = nd->nwrong = 0;
 	nd->full = 0;
 	nd->timer_pending = 0;
 	S.nup++;
@@ -345,6 +347,9 @@ control(int what, int i)
 		S.heal_t = S.now;
 		sim_recount();
 		break;
+	case C_DIAG:
+		sim_diag();
+		break;
 	case C_MERGE:
 		S.merged = 1;
 		S.merge_t = S.now;
@@ -377,6 +382,13 @@ timer(struct ev *e)
 		return;
 	nd->timer_pending = 0;
 	mb_tick(nd->mb, S.now / 1000);
+	/* Sample the core's invariants: O(N) each, so one tick in 512. */
+	if (S.check && (S.events & 511) == 0 && mb_check(nd->mb) < 0) {
+		S.bad_state++;
+		if (S.verbose)
+			fprintf(stderr, "%.3f node %d: broken invariant\n",
+			    S.now / 1e6, nd->idx);
+	}
 	if (mb_next_deadline(nd->mb) * 1000 <= S.now) {
 		/* A core must move its deadline past now once ticked. */
 		nd->timer_pending = 1;
@@ -480,6 +492,9 @@ plan(void)
 		push((int64_t)(S.part_at * 1e6), EV_CONTROL, 0, C_PARTITION,
 		    NULL);
 		push((int64_t)(S.heal_at * 1e6), EV_CONTROL, 0, C_HEAL, NULL);
+		if (S.verbose)
+			push((int64_t)((S.heal_at + 30) * 1e6), EV_CONTROL, 0,
+			    C_DIAG, NULL);
 	}
 	t0 = S.join_end + 20000000;
 	t1 = (int64_t)(S.seconds * 1e6) - 20000000;
@@ -527,6 +542,17 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
 	S.cpu_s = (double)(c1.tv_sec - c0.tv_sec) +
 	    (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+	if (S.verbose) {
+		int w, k;
+
+		for (w = 0; w < 256 && w * 10.0 < S.seconds; w++) {
+			fprintf(stderr, "t=%3d s:", w * 10);
+			for (k = 1; k < 8; k++)
+				fprintf(stderr, " %6.2f", S.hist[w][k] / 10.0 /
+				    (S.nup ? S.nup : 1));
+			fprintf(stderr, "\n");
+		}
+	}
 	return sim_report();
 }
 

@@ -11,7 +11,7 @@
 
 enum { EV_DELIVER, EV_TIMER, EV_CONTROL };
 enum { C_START = 1, C_CRASH, C_LEAVE, C_RESTART, C_REJOIN, C_PARTITION,
-	C_HEAL, C_MERGE };
+	C_HEAL, C_MERGE, C_DIAG };
 
 struct pkt {
 	int		from;
@@ -36,7 +36,9 @@ struct life {
 	int		falsely_dead;
 	/* Detection: which live nodes have stopped listing it. */
 	uint8_t		*marked;
+	uint8_t		*dropped;	/* nodes that stopped listing it */
 	int		remaining;
+	int		cut;		/* crashed inside a partition */
 	int64_t		done_at;
 	int64_t		suspect_at, dead_at;	/* first anywhere */
 };
@@ -49,8 +51,9 @@ struct node {
 	uint64_t	rng;
 	int		up, leaving, slow, side;
 	struct life	*life;
-	int		nlisted;	/* peers listed, from events */
-	int		full;		/* nlisted equals what it should be */
+	int		nright;		/* live peers listed, from events */
+	int		nwrong;		/* departed peers still listed */
+	int		full;		/* lists exactly the live peers */
 	int		timer_pending;
 	int64_t		timer_at;
 	uint32_t	timer_gen;
@@ -73,16 +76,19 @@ struct sim {
 	struct ev	*heap;
 	size_t		nheap, heapcap;
 	struct node	*nodes;
-	int		nup, nfull;
+	int		nup, nfull, nlive;
 
 	int		part_active, part_ever, merged;
 	int64_t		heal_t, merge_t, join_end, stat_from;
 	int64_t		converged_at, healed_at, merged_at;
 
 	uint64_t	sent, sent_bytes, sent_type[8];
+	uint64_t	hist[256][8];	/* --verbose: per 10 s and type */
 	double		node_seconds;	/* live nodes x time since stat_from */
 	int64_t		last_account;
 	uint64_t	false_deaths, false_death_events, suspect_events;
+	uint64_t	relisted;	/* a departed member listed again */
+	uint64_t	bad_state;	/* mb_check() failures */
 	double		cpu_s;
 };
 
@@ -94,7 +100,7 @@ struct sim	*sim_state(void);
 void		 sim_init_tracking(void);
 struct life	*sim_new_life(uint64_t id, int node);
 struct life	*sim_life(uint64_t id);
-void		 sim_listed(struct node *nd, int delta);
+void		 sim_listed(struct node *nd, struct life *v, int delta);
 void		 sim_recount(void);
 void		 sim_crash_begin(struct node *nd);
 void		 sim_detected(struct life *v, struct node *observer);
@@ -102,5 +108,6 @@ void		 sim_observer_gone(struct node *nd);
 int		 sim_excused(int declarer, int victim);
 void		 sim_account(int64_t t);
 int		 sim_report(void);
+void		 sim_diag(void);
 
 #endif

@@ -75,8 +75,17 @@ sim_new_life(uint64_t id, int node)
 	return v;
 }
 
-/* How many peers node `nd` should list: its own cluster before a --merge,
- * every live node otherwise. */
+static double		*pairs;		/* detection delay per (observer, crash) */
+static size_t		 npairs, paircap;
+
+static int
+live(const struct node *nd)
+{
+	return nd->up && nd->life->gone_at < 0;
+}
+
+/* How many peers node `nd` should list: the live nodes of its own cluster
+ * before a --merge, every live node otherwise. */
 static int
 should_list(const struct node *nd)
 {
@@ -84,7 +93,7 @@ should_list(const struct node *nd)
 
 	if (s->merge && !s->merged)
 		return cluster_up[nd->side] - 1;
-	return s->nup - 1;
+	return s->nlive - 1;
 }
 
 static void
@@ -92,7 +101,7 @@ milestones(void)
 {
 	struct sim *s = sim_state();
 
-	if (s->nfull != s->nup)
+	if (s->nfull != s->nlive)
 		return;
 	if (s->converged_at < 0 && s->now >= s->join_end)
 		s->converged_at = s->now;
@@ -102,11 +111,15 @@ milestones(void)
 		s->healed_at = s->now;
 }
 
+/* A node is full when the identities it lists are exactly the live peers:
+ * every live one, no departed one.  Counts alone would call a node that
+ * lists one dead member and misses one live one converged. */
 static void
 refull(struct node *nd)
 {
 	struct sim *s = sim_state();
-	int full = nd->up && nd->nlisted == should_list(nd);
+	int full = live(nd) && nd->nwrong == 0 &&
+	    nd->nright == should_list(nd);
 
 	if (full != nd->full) {
 		s->nfull += full ? 1 : -1;
@@ -114,10 +127,30 @@ refull(struct node *nd)
 	}
 }
 
+/* Node `nd` started (+1) or stopped (-1) listing life `v`. */
 void
-sim_listed(struct node *nd, int delta)
+sim_listed(struct node *nd, struct life *v, int delta)
 {
-	nd->nlisted += delta;
+	struct sim *s = sim_state();
+
+	if (v == NULL)
+		return;
+	if (v->gone_at < 0)
+		nd->nright += delta;
+	else {
+		nd->nwrong += delta;
+		if (delta < 0 && v->dropped)
+			v->dropped[nd->idx] = 1;
+		if (delta > 0 && v->dropped && v->dropped[nd->idx] &&
+		    !s->nodes[v->node].leaving) {
+			/* It was dropped here after its crash: listing it
+			 * again is a resurrection. */
+			s->relisted++;
+			if (s->verbose)
+				fprintf(stderr, "%.3f node %d lists crashed %d "
+				    "again\n", s->now / 1e6, nd->idx, v->node);
+		}
+	}
 	refull(nd);
 	milestones();
 }
@@ -129,22 +162,47 @@ sim_recount(void)
 	int i;
 
 	cluster_up[0] = cluster_up[1] = 0;
+	s->nlive = 0;
 	for (i = 0; i < s->n; i++)
-		if (s->nodes[i].up)
+		if (live(&s->nodes[i])) {
 			cluster_up[s->nodes[i].side]++;
+			s->nlive++;
+		}
 	for (i = 0; i < s->n; i++)
 		refull(&s->nodes[i]);
 	milestones();
 }
 
 static void
-mark(struct life *v, int i)
+mark(struct life *v, int i, int detected)
 {
 	struct sim *s = sim_state();
+	int64_t from = v->gone_at;
 
 	if (v->marked[i])
 		return;
 	v->marked[i] = 1;
+	if (detected && !(s->nodes[v->node].leaving &&
+	    s->nodes[v->node].life == v)) {
+		/* An observer cut off from the crash by a partition can only
+		 * learn of it once the partition heals. */
+		if (v->cut && s->nodes[i].side != s->nodes[v->node].side)
+			from = s->heal_t >= v->gone_at ? s->heal_t : s->now;
+		if (npairs == paircap) {
+			paircap = paircap ? paircap * 2 : 1024;
+			pairs = realloc(pairs, paircap * sizeof(*pairs));
+			if (pairs == NULL)
+				abort();
+		}
+		pairs[npairs++] = s->now > from ? (double)(s->now - from) / 1e6 :
+		    0;
+		if (s->verbose && s->now - from > 5000000)
+			fprintf(stderr, "slow: node %d (side %d) saw %d (side "
+			    "%d, gone %.2f%s) after %.2f s\n", i,
+			    s->nodes[i].side, v->node, s->nodes[v->node].side,
+			    v->gone_at / 1e6, v->cut ? ", cut" : "",
+			    (s->now - from) / 1e6);
+	}
 	if (--v->remaining == 0) {
 		v->done_at = s->now;
 		if (s->verbose && v->done_at - v->gone_at > 10000000)
@@ -163,31 +221,38 @@ sim_crash_begin(struct node *nd)
 	struct life *v = nd->life;
 	struct mb_member_info mi;
 	struct node *o;
-	int i;
+	int i, lists;
 
 	v->gone_at = s->now;
+	v->cut = s->part_active;
 	v->marked = calloc((size_t)s->n, 1);
-	if (v->marked == NULL)
+	v->dropped = calloc((size_t)s->n, 1);
+	if (v->marked == NULL || v->dropped == NULL)
 		abort();
 	v->remaining = 0;
 	for (i = 0; i < s->n; i++) {
 		o = &s->nodes[i];
-		if (o == nd || !o->up || o->leaving ||
-		    mb_lookup(o->mb, v->id, &mi) < 0 ||
-		    (mi.state != MB_ALIVE && mi.state != MB_SUSPECT))
+		lists = o != nd && o->up && mb_lookup(o->mb, v->id, &mi) == 0 &&
+		    (mi.state == MB_ALIVE || mi.state == MB_SUSPECT);
+		if (lists) {
+			o->nright--;
+			o->nwrong++;
+		}
+		if (!lists || o->leaving)
 			v->marked[i] = 1;
 		else
 			v->remaining++;
 	}
 	if (v->remaining == 0)
 		v->done_at = s->now;
+	sim_recount();
 }
 
 void
 sim_detected(struct life *v, struct node *observer)
 {
 	if (v->marked && v->done_at < 0)
-		mark(v, observer->idx);
+		mark(v, observer->idx, 1);
 }
 
 void
@@ -197,9 +262,11 @@ sim_observer_gone(struct node *nd)
 
 	for (i = 0; i < nlives; i++)
 		if (lives[i]->marked && lives[i]->done_at < 0)
-			mark(lives[i], nd->idx);
+			mark(lives[i], nd->idx, 0);
 }
 
+/* A death is expected only across a partition while it lasts; suspicions
+ * still running at the heal must not end in a death. */
 int
 sim_excused(int declarer, int victim)
 {
@@ -207,10 +274,41 @@ sim_excused(int declarer, int victim)
 
 	if (s->nodes[victim].leaving)
 		return 1;
-	/* Across a partition, and for a while after its heal (suspicions
-	 * raised during it run their course), a death is expected. */
-	return s->part_ever && s->nodes[declarer].side != s->nodes[victim].side &&
-	    (s->part_active || s->now < s->heal_t + 30000000);
+	return s->part_active &&
+	    s->nodes[declarer].side != s->nodes[victim].side;
+}
+
+/* --verbose: who does not list exactly the live peers, and how they
+ * disagree (printed 30 s after a heal). */
+void
+sim_diag(void)
+{
+	struct sim *s = sim_state();
+	struct mb_member_info mi;
+	struct node *o, *p;
+	int i, j, shown = 0;
+
+	for (i = 0; i < s->n && shown < 10; i++) {
+		o = &s->nodes[i];
+		if (!live(o) || o->full)
+			continue;
+		shown++;
+		fprintf(stderr, "%.3f diag: node %d (side %d, inc %u) lists %d "
+		    "of %d, %d departed\n", s->now / 1e6, i, o->side,
+		    mb_incarnation(o->mb), o->nright, should_list(o), o->nwrong);
+		for (j = 0; j < s->n; j++) {
+			p = &s->nodes[j];
+			if (p == o || !live(p))
+				continue;
+			if (mb_lookup(o->mb, p->id, &mi) < 0)
+				fprintf(stderr, "   misses %d: unknown\n", j);
+			else if (mi.state != MB_ALIVE && mi.state != MB_SUSPECT)
+				fprintf(stderr, "   misses %d (side %d, inc %u):"
+				    " state %d inc %u\n", j, p->side,
+				    mb_incarnation(p->mb), mi.state,
+				    mi.incarnation);
+		}
+	}
 }
 
 void
@@ -246,7 +344,7 @@ sim_report(void)
 	json_t *o = json_object();
 	double *d = calloc(nlives + 1, sizeof(*d)), *lv = calloc(nlives + 1,
 	    sizeof(*lv));
-	size_t nd = 0, nl = 0, i, undetected = 0;
+	size_t nd = 0, nl = 0, i, undetected = 0, undetected_pairs = 0;
 	uint64_t dropped = 0, suspicions = 0, refutations = 0;
 	struct mb_stats st;
 	char *txt;
@@ -259,6 +357,7 @@ sim_report(void)
 			continue;
 		if (v->done_at < 0) {
 			undetected++;
+			undetected_pairs += (size_t)v->remaining;
 			if (s->verbose) {
 				int k;
 
@@ -285,13 +384,15 @@ sim_report(void)
 		}
 	}
 	qsort(d, nd, sizeof(*d), cmp_double);
+	qsort(pairs, npairs, sizeof(*pairs), cmp_double);
 	qsort(lv, nl, sizeof(*lv), cmp_double);
 	for (i = 0; i < (size_t)s->n; i++) {
 		if (!s->nodes[i].up)
 			continue;
-		if (s->verbose && !s->nodes[i].full)
-			fprintf(stderr, "node %zu lists %d of %d\n", i,
-			    s->nodes[i].nlisted, should_list(&s->nodes[i]));
+		if (s->verbose && !s->nodes[i].full && live(&s->nodes[i]))
+			fprintf(stderr, "node %zu lists %d of %d live, %d "
+			    "departed\n", i, s->nodes[i].nright,
+			    should_list(&s->nodes[i]), s->nodes[i].nwrong);
 		mb_get_stats(s->nodes[i].mb, &st);
 		dropped += st.dropped;
 		suspicions += st.suspicions;
@@ -307,12 +408,21 @@ sim_report(void)
 	json_object_set_new(o, "crashes", json_integer((json_int_t)(nd +
 	    undetected)));
 	json_object_set_new(o, "undetected", json_integer((json_int_t)undetected));
-	json_object_set_new(o, "detect_median_s", nd ? json_real(d[nd / 2]) :
+	json_object_set_new(o, "undetected_pairs",
+	    json_integer((json_int_t)undetected_pairs));
+	/* Per (observer, departure) pair, crashes and leaves alike. */
+	json_object_set_new(o, "detect_median_s", npairs ?
+	    json_real(pairs[npairs / 2]) : json_null());
+	json_object_set_new(o, "detect_p99_s", npairs ? json_real(pairs[(npairs *
+	    99 + 99) / 100 - 1]) : json_null());
+	json_object_set_new(o, "detect_max_s", npairs ?
+	    json_real(pairs[npairs - 1]) : json_null());
+	json_object_set_new(o, "detect_all_max_s", nd ? json_real(d[nd - 1]) :
 	    json_null());
-	json_object_set_new(o, "detect_p99_s", nd ? json_real(d[(nd * 99 +
-	    99) / 100 - 1]) : json_null());
-	json_object_set_new(o, "detect_max_s", nd ? json_real(d[nd - 1]) :
-	    json_null());
+	json_object_set_new(o, "relisted", json_integer(
+	    (json_int_t)s->relisted));
+	json_object_set_new(o, "bad_state", json_integer(
+	    (json_int_t)s->bad_state));
 	json_object_set_new(o, "leaves", json_integer((json_int_t)nl));
 	json_object_set_new(o, "leave_gone_max_s", nl ? json_real(lv[nl - 1]) :
 	    json_null());
@@ -367,8 +477,31 @@ sim_report(void)
 			    (unsigned long long)s->false_deaths);
 			fail = 1;
 		}
-		if (s->heal_t >= 0 && s->healed_at < 0) {
-			fprintf(stderr, "check: the partition never healed\n");
+		if (s->heal_t >= 0 && (s->healed_at < 0 ||
+		    s->healed_at - s->heal_t > 30000000)) {
+			fprintf(stderr, "check: the partition did not heal "
+			    "within 30 s\n");
+			fail = 1;
+		}
+		if (npairs && pairs[(npairs * 99 + 99) / 100 - 1] > 5.0) {
+			fprintf(stderr, "check: detection p99 over 5 s\n");
+			fail = 1;
+		}
+		if (s->relisted) {
+			fprintf(stderr, "check: %llu crashed members listed "
+			    "again after being dropped\n",
+			    (unsigned long long)s->relisted);
+			fail = 1;
+		}
+		if (s->bad_state) {
+			fprintf(stderr, "check: %llu broken core invariants\n",
+			    (unsigned long long)s->bad_state);
+			fail = 1;
+		}
+		if (s->node_seconds > 0 && (double)s->sent / s->node_seconds >
+		    4.0) {
+			fprintf(stderr, "check: over 4 datagrams per node per "
+			    "second\n");
 			fail = 1;
 		}
 		if (s->merge && s->merged_at < 0) {

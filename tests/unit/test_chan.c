@@ -275,7 +275,7 @@ Test(chan, mkchan_verbs_and_peek)
 	op_start(op);
 	settle();
 	cr_assert_eq(r.rc, (int)r.len);
-	const char want[] = "{\"Cap\": 3, \"Closed\": false, \"Aborted\": false, \"NumSend\": 0, \"NumRecv\": 0}\n";
+	const char want[] = "{\"Cap\": 3, \"Closed\": false, \"Aborted\": false, \"NumSend\": 0, \"NumRecv\": 0, \"NumAborted\": 0}\n";
 	cr_assert_eq(r.len, strlen(want));
 	cr_assert_arr_eq(r.data, want, r.len, "peek gave %.*s", (int)r.len, r.data);
 	free(r.data);

@@ -228,8 +228,10 @@ run(struct op *op, struct stream *s)
 		op->state = OPS_RUNNING;
 		if (op->type == OP_READ)
 			s->ops->read(s, op);
-		else
+		else if (op->type == OP_WRITE)
 			s->ops->write(s, op);
+		else
+			s->ops->flush(s, op);
 	} else {
 		op->state = OPS_RUNNING;
 		rpc_call(conn, op);
@@ -314,11 +316,12 @@ Test(rpc, write_behind_in_order_error_once, .init = setup, .timeout = 30)
 {
 	struct stream *s = open_stream("send", OP_WRONLY);
 	size_t sent = 0;
-	int failed = 0, flushed = 0;
+	int failed = 0;
+	struct op *r;
 
 	cr_assert_not_null(s->ops->flush);
 	for (int i = 0; i < NWRITES; i++) {
-		struct op *op = op_new(OP_WRITE, NULL, NULL), *r;
+		struct op *op = op_new(OP_WRITE, NULL, NULL);
 		op->data = malloc(WSIZE + 1);
 		for (size_t k = 0; k < WSIZE; k++)
 			op->data[k] = (char)pattern(sent + k);
@@ -334,26 +337,23 @@ Test(rpc, write_behind_in_order_error_once, .init = setup, .timeout = 30)
 		}
 		drop(r);
 		if (i == WFAIL + 2 && !failed) {
-			/* Let the failure come back, then FLUSH reports it, once. */
-			for (int k = 0; k < 1000 && flushed == 0; k++) {
-				uv_run(&loop, UV_RUN_NOWAIT);
-				flushed = s->ops->flush(s);
-				if (flushed == 0)
-					usleep(1000);
-			}
-			cr_assert_eq(flushed, -EPIPE);
-			cr_assert_eq(s->ops->flush(s), 0, "told once");
+			/* FLUSH waits for the answers of the writes behind, then reports
+			 * the failure, once. */
+			r = run(op_new(OP_FLUSH, NULL, NULL), s);
+			cr_assert_eq(r->rc, -EPIPE);
+			drop(r);
+			r = run(op_new(OP_FLUSH, NULL, NULL), s);
+			cr_assert_eq(r->rc, 0, "told once");
+			drop(r);
 			failed = 1;
 		}
 	}
 	cr_assert_eq(failed, 1);
-	/* Let the last writes arrive. */
-	for (int k = 0; k < 2000 && owner_written < sent; k++) {
-		uv_run(&loop, UV_RUN_NOWAIT);
-		usleep(1000);
-	}
+	/* FLUSH returns once the last writes are acknowledged: all of them are there. */
+	r = run(op_new(OP_FLUSH, NULL, NULL), s);
+	cr_assert_eq(r->rc, 0);
+	drop(r);
 	cr_assert_eq(owner_err, 0, "bytes out of order at the owner");
 	cr_assert_eq(owner_written, sent);
-	cr_assert_eq(s->ops->flush(s), 0);
 	s->ops->release(s);
 }

@@ -1,0 +1,243 @@
+/* dkr_cli.c - one docker client command run as a child on the loop, its output collected.
+ *
+ * The container element drives the engine through the docker command-line client
+ * (create, kill, rm, inspect, ps), each a child process whose stdout and stderr are
+ * read on the loop into bounded buffers.  Every run has a deadline, after which the
+ * child is killed, and at most DKR_CLI_MAX run at once, so neither a stuck engine nor
+ * a flood of peeks can hold the server's resources without end.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elements/dkr.h"
+#include "elements/log.h"
+#include "elements/server.h"
+
+/* Most bytes kept of a command's stdout (inspect documents, ps lists) and stderr. */
+#define CLI_OUT_CAP (4 * 1024 * 1024)
+#define CLI_ERR_CAP (8 * 1024)
+
+struct cli_buf {
+	uv_pipe_t pipe;
+	char *buf;
+	size_t len, cap, limit;
+	int over;			/* more came than limit: the rest was dropped */
+	int open;			/* still reading */
+};
+
+struct cli {
+	uv_process_t process;
+	uv_timer_t timer;
+	struct cli_buf out, err;
+	int nhandles;
+	int exited;
+	int done;			/* cb has run */
+	int status;			/* exit code, or -errno */
+	dkr_cli_cb cb;
+	void *arg;
+};
+
+static int running;
+
+static void
+on_close(uv_handle_t *h)
+{
+	struct cli *c = h->data;
+
+	if (--c->nhandles > 0)
+		return;
+	free(c->out.buf);
+	free(c->err.buf);
+	free(c);
+	running--;
+}
+
+/* Both pipes at EOF and the child reaped: answer, then close everything. */
+static void
+maybe_finish(struct cli *c)
+{
+	static char none[2][1];
+
+	if (c->done || !c->exited || c->out.open || c->err.open)
+		return;
+	c->done = 1;
+	if (c->status >= 0 && c->out.over)
+		c->status = -E2BIG;
+	if (c->err.buf != NULL)
+		c->err.buf[c->err.len] = '\0';
+	if (c->out.buf != NULL)
+		c->out.buf[c->out.len] = '\0';
+	none[0][0] = none[1][0] = '\0';
+	c->cb(c->arg, c->status, c->out.buf != NULL ? c->out.buf : none[0], c->out.len,
+	    c->err.buf != NULL ? c->err.buf : none[1]);
+	uv_close((uv_handle_t *)&c->timer, on_close);
+	uv_close((uv_handle_t *)&c->out.pipe, on_close);
+	uv_close((uv_handle_t *)&c->err.pipe, on_close);
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	struct cli *c = h->data;
+	struct cli_buf *cb = (uv_pipe_t *)h == &c->out.pipe ? &c->out : &c->err;
+	static char sink[4096];
+
+	(void)suggested;
+	if (cb->len == cb->limit) {
+		/* Keep reading into a sink so the child never blocks on a full pipe. */
+		b->base = sink;
+		b->len = sizeof sink;
+		return;
+	}
+	if (cb->cap - cb->len < 4096 && cb->cap < cb->limit + 1) {
+		size_t ncap = cb->cap == 0 ? 8192 : cb->cap * 2;
+		char *nb;
+		if (ncap > cb->limit + 1)
+			ncap = cb->limit + 1;
+		nb = realloc(cb->buf, ncap);
+		if (nb != NULL) {
+			cb->buf = nb;
+			cb->cap = ncap;
+		}
+	}
+	b->base = cb->buf != NULL ? cb->buf + cb->len : sink;
+	b->len = cb->buf != NULL ? cb->cap - 1 - cb->len : sizeof sink;
+	if (b->len == 0) {
+		b->base = sink;
+		b->len = sizeof sink;
+	}
+}
+
+static void
+on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *b)
+{
+	struct cli *c = h->data;
+	struct cli_buf *cb = (uv_pipe_t *)h == &c->out.pipe ? &c->out : &c->err;
+
+	if (n > 0) {
+		if (cb->buf != NULL && b->base == cb->buf + cb->len)
+			cb->len += (size_t)n;
+		else
+			cb->over = 1;
+		return;
+	}
+	if (n == 0)
+		return;
+	uv_read_stop(h);
+	cb->open = 0;
+	maybe_finish(c);
+}
+
+static void
+on_child_exit(uv_process_t *h, int64_t status, int sig)
+{
+	struct cli *c = h->data;
+
+	c->exited = 1;
+	if (c->status == 0)
+		c->status = sig != 0 ? -EINTR : (int)status;
+	uv_close((uv_handle_t *)h, on_close);
+	maybe_finish(c);
+}
+
+static void
+on_deadline(uv_timer_t *t)
+{
+	struct cli *c = t->data;
+
+	c->status = -ETIMEDOUT;
+	if (!c->exited) {
+		uv_process_kill(&c->process, SIGKILL);
+		return;
+	}
+	/* Reaped, but something it left behind still holds a pipe open: stop reading. */
+	uv_read_stop((uv_stream_t *)&c->out.pipe);
+	uv_read_stop((uv_stream_t *)&c->err.pipe);
+	c->out.open = c->err.open = 0;
+	maybe_finish(c);
+}
+
+int
+dkr_cli_run(char **argv, unsigned timeout_ms, dkr_cli_cb cb, void *arg)
+{
+	uv_process_options_t o;
+	uv_stdio_container_t stdio[3];
+	struct cli *c;
+	int rc;
+
+	if (running >= DKR_CLI_MAX)
+		return -EAGAIN;
+	c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return -ENOMEM;
+	c->cb = cb;
+	c->arg = arg;
+	c->out.limit = CLI_OUT_CAP;
+	c->err.limit = CLI_ERR_CAP;
+	uv_pipe_init(g_server.loop, &c->out.pipe, 0);
+	uv_pipe_init(g_server.loop, &c->err.pipe, 0);
+	uv_timer_init(g_server.loop, &c->timer);
+	c->out.pipe.data = c->err.pipe.data = c->timer.data = c->process.data = c;
+	memset(&o, 0, sizeof o);
+	o.exit_cb = on_child_exit;
+	o.file = argv[0];
+	o.args = argv;
+	o.stdio_count = 3;
+	o.stdio = stdio;
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[1].data.stream = (uv_stream_t *)&c->out.pipe;
+	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[2].data.stream = (uv_stream_t *)&c->err.pipe;
+	rc = uv_spawn(g_server.loop, &c->process, &o);
+	c->nhandles = 4;
+	running++;
+	if (rc < 0) {
+		uv_close((uv_handle_t *)&c->process, on_close);
+		uv_close((uv_handle_t *)&c->timer, on_close);
+		uv_close((uv_handle_t *)&c->out.pipe, on_close);
+		uv_close((uv_handle_t *)&c->err.pipe, on_close);
+		return rc;
+	}
+	c->out.open = c->err.open = 1;
+	uv_read_start((uv_stream_t *)&c->out.pipe, on_alloc, on_read);
+	uv_read_start((uv_stream_t *)&c->err.pipe, on_alloc, on_read);
+	uv_timer_start(&c->timer, on_deadline, timeout_ms, 0);
+	return 0;
+}
+
+int
+dkr_cli_errno(int status, const char *err)
+{
+	if (status == -ETIMEDOUT)
+		return -ETIMEDOUT;
+	if (strstr(err, "Cannot connect to the Docker daemon") != NULL ||
+	    strstr(err, "Is the docker daemon running") != NULL)
+		return -ECONNREFUSED;
+	if (strstr(err, "permission denied while trying to connect") != NULL)
+		return -EACCES;
+	if (strstr(err, "No such image") != NULL || strstr(err, "No such container") != NULL ||
+	    strstr(err, "No such object") != NULL)
+		return -ENOENT;
+	if (strstr(err, "is not running") != NULL)
+		return -ESRCH;
+	return -EINVAL;
+}
+
+const char *
+dkr_cli_words(char *err)
+{
+	char *s = err, *nl;
+
+	while (*s == ' ' || *s == '\n' || *s == '\t')
+		s++;
+	if (strncmp(s, "docker: ", 8) == 0)
+		s += 8;
+	if ((nl = strchr(s, '\n')) != NULL)
+		*nl = '\0';
+	if (strlen(s) > 300)
+		s[300] = '\0';
+	return *s != '\0' ? s : "no message";
+}
