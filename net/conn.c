@@ -110,6 +110,12 @@ conn_secure(void)
 	return have_key;
 }
 
+const uint8_t *
+conn_key(void)
+{
+	return have_key ? ckey : NULL;
+}
+
 static void
 on_quiet(uv_timer_t *t)
 {

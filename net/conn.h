@@ -110,6 +110,9 @@ int conn_set_key(const uint8_t *key, const char *self_id);
 /* Is there a key (are connections authenticated and encrypted)? */
 int conn_secure(void);
 
+/* The cluster key (KEY_LEN bytes), or NULL without one: for sealing datagrams. */
+const uint8_t *conn_key(void);
+
 /* Take a new connection off listener (from its connection callback). */
 int conn_accept(uv_stream_t *listener);
 

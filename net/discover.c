@@ -8,7 +8,9 @@
  * merged by the next announcement.
  *
  * An announcement is the text "circuit-announce 1 URL\n".  Every datagram goes through
- * seal()/open_dgram(), the hook where the cluster key will authenticate them.
+ * seal()/open_dgram(): with a cluster key it is sealed with it (net/secure.h), and a
+ * forged, altered, stale or replayed one is dropped and counted; so a server hears
+ * only the servers that hold its key.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,9 +19,11 @@
 
 #include "elements/log.h"
 #include "elements/server.h"
+#include "net/conn.h"
 #include "net/discover.h"
 #include "net/member.h"
 #include "net/net.h"
+#include "net/secure.h"
 #include "net/url.h"
 
 #define ANNOUNCE_FAST_MS	1000
@@ -34,25 +38,38 @@ static struct sockaddr_in group;
 static int running, announced;
 static uint64_t last_join;
 static uint64_t heard, dropped;	/* announcements taken and refused */
+static struct secure_replay *replay;	/* with a key: nonces seen */
 
-/* The cluster key's hook: seal an outgoing announcement in place; clear text today. */
+/* Seal an outgoing announcement in place with the cluster key; 0 if it does not fit. */
 static size_t
 seal(char *buf, size_t len, size_t cap)
 {
-	return len;
+	const uint8_t *key = conn_key();
+
+	if (key == NULL)
+		return len;
+	if (len + SECURE_DGRAM_OVER > cap)
+		return 0;
+	return secure_dgram_seal_inplace(key, (uint8_t *)buf, len);
 }
 
-/* ... and open an incoming one; -EBADMSG drops it. */
+/* ... and open an incoming one: its plaintext length, or -errno to drop it. */
 static ssize_t
 open_dgram(char *buf, size_t len)
 {
-	return (ssize_t)len;
+	const uint8_t *key = conn_key();
+
+	if (key == NULL)
+		return (ssize_t)len;
+	if (replay == NULL && (replay = calloc(1, sizeof *replay)) == NULL)
+		return -ENOMEM;
+	return secure_dgram_open_inplace(key, replay, (uint8_t *)buf, len);
 }
 
 static void
 announce(void)
 {
-	char buf[URL_MAX + 64];
+	char buf[URL_MAX + 32 + SECURE_DGRAM_OVER];
 	uv_buf_t b;
 	int n;
 
@@ -60,7 +77,8 @@ announce(void)
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return;
 	b = uv_buf_init(buf, (unsigned)seal(buf, (size_t)n, sizeof buf));
-	(void)uv_udp_try_send(&sock, &b, 1, (const struct sockaddr *)&group);
+	if (b.len > 0)
+		(void)uv_udp_try_send(&sock, &b, 1, (const struct sockaddr *)&group);
 }
 
 static void
@@ -196,4 +214,6 @@ discover_stop(void)
 	uv_udp_recv_stop(&sock);
 	if (!uv_is_closing((uv_handle_t *)&sock))
 		uv_close((uv_handle_t *)&sock, NULL);
+	free(replay);
+	replay = NULL;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "net/secure.h"
 
@@ -317,4 +318,48 @@ secure_dgram_open(const uint8_t key[SECURE_KEY_LEN], struct secure_replay *r,
 		r->used++;
 	*outlen = len;
 	return 0;
+}
+
+uint64_t
+secure_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+size_t
+secure_dgram_seal_inplace(const uint8_t key[SECURE_KEY_LEN], uint8_t *buf, size_t n)
+{
+	uint8_t tmp[65536];
+
+	if (n > sizeof tmp)
+		return 0;
+	memcpy(tmp, buf, n);
+	return secure_dgram_seal(key, secure_wall_ms(), tmp, n, buf);
+}
+
+long
+secure_dgram_open_inplace(const uint8_t key[SECURE_KEY_LEN], struct secure_replay *r,
+    uint8_t *buf, size_t n)
+{
+	uint8_t out[65536];
+	size_t ol;
+	int rc;
+
+	if (n > sizeof out)
+		rc = -EBADMSG;
+	else
+		rc = secure_dgram_open(key, r, secure_wall_ms(), buf, n, out, &ol);
+	if (rc == -EBADMSG)
+		r->forged++;
+	else if (rc == -ESTALE)
+		r->stale++;
+	else if (rc == -EALREADY)
+		r->replayed++;
+	if (rc < 0)
+		return rc;
+	memcpy(buf, out, ol);
+	return (long)ol;
 }

@@ -139,12 +139,27 @@ struct secure_replay {
 	struct { uint64_t t; uint8_t r[16]; } slot[SECURE_REPLAY_SLOTS];
 	size_t next, used;
 	uint64_t floor;
+	uint64_t forged, stale, replayed;	/* refused, by kind (the _inplace calls) */
 };
 
 /* Seal n bytes at in into out (n + SECURE_DGRAM_OVER bytes); now_ms is the wall
  * clock (CLOCK_REALTIME) in ms.  Returns the sealed length. */
 size_t secure_dgram_seal(const uint8_t key[SECURE_KEY_LEN], uint64_t now_ms,
     const uint8_t *in, size_t n, uint8_t *out);
+
+/* The wall clock in ms, for datagrams. */
+uint64_t secure_wall_ms(void);
+
+/* Seal a datagram in place: buf holds n bytes and has room for SECURE_DGRAM_OVER
+ * more.  Returns the sealed length. */
+size_t secure_dgram_seal_inplace(const uint8_t key[SECURE_KEY_LEN], uint8_t *buf,
+    size_t n);
+
+/* Open a datagram in place (buf, n bytes): its plaintext moves to the start of buf.
+ * Returns the plaintext's length, or -errno as secure_dgram_open; counts each kind of
+ * refusal in r (forged, stale, replayed). */
+long secure_dgram_open_inplace(const uint8_t key[SECURE_KEY_LEN], struct secure_replay *r,
+    uint8_t *buf, size_t n);
 
 /* Open the datagram in (n bytes) into out (n - SECURE_DGRAM_OVER bytes, *outlen set),
  * remembering its nonce in r.  Returns 0, -EBADMSG, -ESTALE or -EALREADY (above). */
