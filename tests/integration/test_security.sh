@@ -27,6 +27,36 @@ expect_eq "the CLI with the key lists the three" \
 expect_eq "CIRCUIT_HMAC works as -hmac" \
 	"$(CIRCUIT_HMAC=$K "$CIRCUIT" ls -d "$S2_URL" / | wc -l)" 3
 
+# A membership datagram captured on loopback and sent again is dropped and counted.
+dgram() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Datagrams"][sys.argv[2]])' "$S1_MNT/$S1_ID/peek" "$1"; }
+port=${S1_URL##*:}; port=${port%%/*}
+before=$(dgram dropped_replayed)
+got=$(timeout 20 python3 - "$port" <<'PY'
+import socket, struct, sys, time
+port = int(sys.argv[1])
+raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
+raw.bind(("lo", 0)); raw.settimeout(15)
+while True:
+    f = raw.recv(65536)
+    ip = f[14:]
+    if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
+        continue
+    ihl = (ip[0] & 15) * 4
+    sport, dport = struct.unpack(">HH", ip[ihl:ihl + 4])
+    if dport == port:
+        payload = ip[ihl + 8:struct.unpack(">H", ip[2:4])[0]]
+        break
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(payload, ("127.0.0.1", port))
+u.sendto(b"\x01" + payload[1:], ("127.0.0.1", port))
+print("replayed %d bytes" % len(payload))
+PY
+)
+check "a live membership datagram was captured and sent again" grep -q '^replayed [0-9]* bytes$' <<<"$got"
+check "the replay is dropped and counted" wait_for 5 sh -c "test \$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"Datagrams\"][\"dropped_replayed\"])' '$S1_MNT/$S1_ID/peek') -gt $before"
+check "the altered copy is counted as forged" test "$(dgram dropped_forged)" -gt 0
+check "and logged" wait_for 5 grep -q "membership: .* datagrams dropped" "$S1_ERR"
+
 # 100 MB through a rendezvous channel owned by S3: S1's mount writes, S2's reads.
 A=$S1_MNT/$S3_ID; B=$S2_MNT/$S3_ID
 mkdir "$A/bulk" && wr "$A/bulk/ctl" "mkchan 0"
