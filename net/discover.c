@@ -58,12 +58,21 @@ static ssize_t
 open_dgram(char *buf, size_t len)
 {
 	const uint8_t *key = conn_key();
+	static uint64_t told;
+	long rc;
 
 	if (key == NULL)
 		return (ssize_t)len;
 	if (replay == NULL && (replay = calloc(1, sizeof *replay)) == NULL)
 		return -ENOMEM;
-	return secure_dgram_open_inplace(key, replay, (uint8_t *)buf, len);
+	rc = secure_dgram_open_inplace(key, replay, (uint8_t *)buf, len);
+	if (rc == -EBADMSG && (told == 0 || uv_now(sock.loop) - told >= 60000)) {
+		told = uv_now(sock.loop);
+		log_warnx("discover: an announcement does not open with our key (%llu so far): "
+		    "another cluster, or a host with another key (hosts share one with -hmac "
+		    "FILE)", (unsigned long long)replay->forged);
+	}
+	return rc;
 }
 
 static void
