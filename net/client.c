@@ -773,6 +773,7 @@ circuit_dial_key(const char *url, const unsigned char *key, struct circuit **out
 	h = json_pack("{s:s}", "client", who);
 	rc = h != NULL ? frame_msg_build(FRAME_HELLO, 0, h, NULL, 0, &buf, &len) : -ENOMEM;
 	json_decref(h);
+	h = NULL;	/* the answer's head goes here (and is freed on every way out) */
 	if (rc == 0) {
 		rc = io_write(c, buf, len);
 		free(buf);

@@ -46,7 +46,8 @@ secure_hs_start(struct secure_hs *hs, const uint8_t key[SECURE_KEY_LEN], int dia
 	frame_header(out, FRAME_AUTH, 0, (uint32_t)(32 + 1 + xl));
 	memcpy(out + FRAME_HDR, hs->pk, 32);
 	out[FRAME_HDR + 32] = crypto_aead_aes256gcm_is_available() ? FLAG_AES : 0;
-	memcpy(out + FRAME_HDR + 33, xid, xl);
+	if (xl > 0)
+		memcpy(out + FRAME_HDR + 33, xid, xl);
 	hs->minelen = SECURE_AUTH_MIN + xl;
 	memcpy(hs->mine, out, hs->minelen);
 	*outlen = hs->minelen;
