@@ -10,6 +10,7 @@
 #define CIRCUIT_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cmd/flag.h"
@@ -155,5 +156,12 @@ int cli_stdout(struct cli *c);
 int cli_stderr(struct cli *c);
 int cli_send(struct cli *c);
 int cli_recv(struct cli *c);
+
+/* Ask the multicast group spec (MCAST:PORT, NULL or "": $CIRCUIT_DISCOVER or the
+ * default) for a server's URL (cli_discover.c); within 3 s, else -EHOSTUNREACH and a
+ * one-line message in err.  With key (KEY_LEN bytes) only an answer sealed with it
+ * counts. */
+int cli_discover(const char *spec, const uint8_t *key, char *url, size_t size, char *err,
+    size_t errsize);
 
 #endif

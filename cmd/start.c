@@ -17,10 +17,12 @@
 
 #include "cmd/cmd.h"
 #include "cmd/flag.h"
+#include "cmd/service.h"
 #include "elements/anchor.h"
 #include "elements/dkr.h"
 #include "elements/log.h"
 #include "elements/op.h"
+#include "elements/proc.h"
 #include "elements/server.h"
 #include "fs/fs.h"
 #include "net/conn.h"
@@ -31,7 +33,10 @@
 
 static uv_loop_t *loop;
 static uv_signal_t sigint, sigterm, sighup;
-static uv_timer_t stop_timer;
+static uv_timer_t stop_timer, reap_timer;
+static int reap_ticks;
+#define REAP_TICK_MS	10
+#define REAP_MAX_MS	5000
 static int stopping, stop_requested, exit_status;
 
 /* The flags of `circuit start`: one table parses them and prints the usage.  To add a
@@ -42,6 +47,7 @@ enum {
 	F_JOIN,
 	F_MOUNT,
 	F_VAR,
+	F_LOG,
 	F_DISCOVER,
 	F_HMAC,
 	F_INSECURE,
@@ -62,6 +68,9 @@ static const struct flag start_flags[NFLAGS] = {
 	  "mount the whole tree at DIR (FUSE)" },
 	[F_VAR] = { "var", NULL, required_argument, "DIR",
 	  "state directory: the operation log is appended to DIR/log" },
+	[F_LOG] = { "log", NULL, required_argument, "FILE",
+	  "append the diagnostics (standard error) to FILE; SIGHUP reopens it\n"
+	  "(logrotate), and no longer stops the server" },
 	[F_DISCOVER] = { "discover", NULL, optional_argument, "MCAST:PORT",
 	  "find other servers by UDP multicast (default $CIRCUIT_DISCOVER,\n"
 	  "else 228.8.8.8:8822), on the -if interface if given" },
@@ -86,7 +95,8 @@ start_usage(FILE *f)
 	flag_synopsis(f, "usage: circuit start", start_flags, NFLAGS);
 	fputs("\n"
 	    "Run a circuit server in the foreground.  Its URL (circuit://HOST:PORT/XID) is the\n"
-	    "first line of stdout.  SIGINT or SIGTERM stop it cleanly (the mount goes too).\n"
+	    "first line of stdout.  SIGINT or SIGTERM stop it cleanly (the mount goes too),\n"
+	    "and so does SIGHUP unless it runs with -log.\n"
 	    "Flags may be written -flag, --flag, -flag VALUE or -flag=VALUE.\n"
 	    "\n", f);
 	flag_usage(f, start_flags, NFLAGS);
@@ -106,7 +116,21 @@ on_closed_walk(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
-/* Stop everything: answer pending requests, unmount, scrub elements, close handles. */
+/* The scrub killed every child; close the handles once they are all reaped (so none
+ * stays a zombie, and every exit callback runs), or after REAP_MAX_MS. */
+static void
+on_reap_timer(uv_timer_t *t)
+{
+	if (proc_running() > 0 && ++reap_ticks * REAP_TICK_MS < REAP_MAX_MS)
+		return;
+	if (proc_running() > 0)
+		log_warnx("%d killed children not reaped after %d ms", proc_running(), REAP_MAX_MS);
+	uv_timer_stop(t);
+	uv_walk(loop, on_closed_walk, NULL);
+}
+
+/* Stop everything: answer pending requests, unmount, scrub elements (which kills
+ * every process group), reap the children, close handles. */
 static void
 shutdown_server(int status)
 {
@@ -114,6 +138,7 @@ shutdown_server(int status)
 		return;
 	stopping = 1;
 	exit_status = status;
+	service_stopping();
 	fs_unmount();
 	server_fini();
 	/* Replies of finished requests go out before the connections close (a remote
@@ -121,7 +146,8 @@ shutdown_server(int status)
 	op_drain();
 	net_stop();
 	op_drain();
-	uv_walk(loop, on_closed_walk, NULL);
+	uv_timer_init(loop, &reap_timer);
+	uv_timer_start(&reap_timer, on_reap_timer, 0, REAP_TICK_MS);
 }
 
 static void
@@ -143,11 +169,43 @@ request_stop(int status)
 	uv_timer_start(&stop_timer, on_stop_timer, 0, 0);
 }
 
+/* Append the operation log to VAR/log (again, after a SIGHUP). */
+static int
+reopen_oplog(const char *var)
+{
+	char *logpath;
+	int rc;
+
+	if (asprintf(&logpath, "%s/log", var) < 0)
+		return -ENOMEM;
+	rc = oplog_open_file(logpath);
+	free(logpath);
+	return rc;
+}
+
 static void
 on_signal(uv_signal_t *h, int signum)
 {
 	log_info("%s: shutting down", strsignal(signum));
 	shutdown_server(0);
+}
+
+/* SIGHUP: a daemon with a log file reopens it and the operation log (logrotate moved
+ * them away); a server in a terminal stops, as the terminal has gone. */
+static void
+on_sighup(uv_signal_t *h, int signum)
+{
+	int rc;
+
+	if (!service_has_log()) {
+		on_signal(h, signum);
+		return;
+	}
+	if ((rc = service_log_reopen()) < 0)
+		log_warnx("SIGHUP: reopening the log file: %s", strerror(-rc));
+	if (g_server.vardir != NULL && (rc = reopen_oplog(g_server.vardir)) < 0)
+		log_warnx("SIGHUP: reopening %s/log: %s", g_server.vardir, strerror(-rc));
+	log_info("SIGHUP: log files reopened");
 }
 
 static void
@@ -177,6 +235,15 @@ iface_addr(const char *name, char *buf, size_t size)
 	return rc;
 }
 
+/* The server is ready: its URL is the first line of stdout, and systemd hears it. */
+static void
+announce(void)
+{
+	printf("%s\n", g_server.url);
+	fflush(stdout);
+	service_ready(g_server.url);
+}
+
 /* The initial join (-j) finished: only now is the URL printed, so whoever waits for
  * it (a script, mount.circuit) sees a server that is already in the cluster. */
 static void
@@ -191,15 +258,14 @@ on_joined(int status, const char *msg, void *arg)
 		request_stop(1);
 		return;
 	}
-	printf("%s\n", g_server.url);
-	fflush(stdout);
+	announce();
 }
 
 int
 cmd_start(int argc, char **argv)
 {
 	const char *addr = NULL, *iface = NULL, *mnt = NULL, *var = NULL, *join = NULL;
-	const char *hmac = NULL, *discover = NULL;
+	const char *hmac = NULL, *logfile = NULL, *discover = NULL;
 	char host[256] = "127.0.0.1", ifbuf[64], *msg = NULL, *v, keymsg[512];
 	const char *badflag;
 	struct flag_parser fp;
@@ -224,6 +290,9 @@ cmd_start(int argc, char **argv)
 			break;
 		case F_VAR:
 			var = v;
+			break;
+		case F_LOG:
+			logfile = v;
 			break;
 		case F_JOIN: {
 			struct url u;
@@ -269,6 +338,13 @@ cmd_start(int argc, char **argv)
 		}
 	}
 	log_init("circuit", verbose);
+	/* The log first: every later message of a daemon belongs in it. */
+	if (logfile != NULL && (rc = service_log_open(logfile)) < 0) {
+		fprintf(stderr, "circuit start: -log %s: %s\n", logfile,
+		    rc == -ELOOP ? "is a symbolic link (refused: it could point anywhere)" :
+		    rc == -EINVAL ? "not a plain file with a single link (refused)" : strerror(-rc));
+		return 1;
+	}
 	if (hmac != NULL && insecure) {
 		fprintf(stderr, "circuit start: -hmac and -insecure exclude each other\n");
 		return 2;
@@ -314,7 +390,7 @@ cmd_start(int argc, char **argv)
 	uv_signal_init(loop, &sigterm);
 	uv_signal_start(&sigterm, on_signal, SIGTERM);
 	uv_signal_init(loop, &sighup);
-	uv_signal_start(&sighup, on_signal, SIGHUP);
+	uv_signal_start(&sighup, on_sighup, SIGHUP);
 	if ((rc = net_listen(loop, host, port, &bound)) < 0) {
 		fprintf(stderr, "circuit start: listen on %s:%d: %s\n", host, port, uv_strerror(rc));
 		return 1;
@@ -338,17 +414,13 @@ cmd_start(int argc, char **argv)
 		return 1;
 	}
 	if (var != NULL) {
-		char *logpath;
 		if (mkdir(var, 0700) < 0 && errno != EEXIST) {
 			fprintf(stderr, "circuit start: -var %s: %s\n", var, strerror(errno));
 			return 1;
 		}
 		g_server.vardir = strdup(var);
-		if (asprintf(&logpath, "%s/log", var) >= 0) {
-			if ((rc = oplog_open_file(logpath)) < 0)
-				fprintf(stderr, "circuit start: %s: %s\n", logpath, strerror(-rc));
-			free(logpath);
-		}
+		if ((rc = reopen_oplog(var)) < 0)
+			fprintf(stderr, "circuit start: %s/log: %s\n", var, strerror(-rc));
 	}
 	if (!have_key && strcmp(host, "::1") != 0 && strncmp(host, "127.", 4) != 0)
 		log_warnx("WARNING: -insecure and listening on %s: traffic is plaintext and anyone "
@@ -376,8 +448,7 @@ cmd_start(int argc, char **argv)
 			shutdown_server(1);
 		}
 	} else {
-		printf("%s\n", g_server.url);
-		fflush(stdout);
+		announce();
 	}
 	oplog("server", g_server.root->path, "start", 0, NULL);
 	uv_run(loop, UV_RUN_DEFAULT);

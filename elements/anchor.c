@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "elements/anchor.h"
+#include "elements/log.h"
 #include "elements/element.h"
 
 static const char *const reserved[] = {
@@ -183,11 +184,8 @@ void
 anchor_set_error(struct anchor *a, const char *msg)
 {
 	free(a->error);
-	a->error = msg != NULL ? strdup(msg) : NULL;
-	/* The error file holds one line: a message may quote input with newlines. */
-	for (char *p = a->error; p != NULL && *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
+	/* One bounded line: a message may quote megabytes of input, newlines, escapes. */
+	a->error = msg != NULL ? log_clean(msg, LOG_MSG_MAX) : NULL;
 }
 
 int

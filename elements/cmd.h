@@ -6,8 +6,8 @@
  * is exactly the child's environment.  An absent, null or empty Dir means the
  * server's working directory.
  */
-#ifndef CIRCUIT_CMD_H
-#define CIRCUIT_CMD_H
+#ifndef CIRCUIT_ELEMENTS_CMD_H
+#define CIRCUIT_ELEMENTS_CMD_H
 
 #include <stddef.h>
 #include <jansson.h>

@@ -126,15 +126,124 @@ ring_append(const char *s, size_t n)
 	ring_len += n;
 }
 
-void
-oplog_line(const char *line)
-{
-	size_t n = strlen(line);
-	char *buf = malloc(n + 2);
+/* ---- making outside text safe for one line of a log or an error file ---- */
 
-	if (buf == NULL)
+/* The first unit of s (n > 0 bytes): a printable ASCII byte, a well-formed UTF-8
+ * character outside C0/C1 and DEL, or one other byte to escape.  Sets *in to the bytes
+ * it takes and returns its length once escaped. */
+static size_t
+unit(const unsigned char *s, size_t n, size_t *in)
+{
+	size_t k = 0;
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+
+	*in = 1;
+	if (c >= 0x20 && c < 0x7f)
+		return 1;
+	if (c == '\n' || c == '\r' || c == '\t')
+		return 2;
+	if (c >= 0xc2 && c <= 0xdf)
+		k = 1;
+	else if (c >= 0xe0 && c <= 0xef)
+		k = 2;
+	else if (c >= 0xf0 && c <= 0xf4)
+		k = 3;
+	if (k == 0 || k >= n)
+		return 4;
+	if (c == 0xe0)
+		lo = 0xa0;		/* overlong */
+	else if (c == 0xed)
+		hi = 0x9f;		/* surrogates */
+	else if (c == 0xf0)
+		lo = 0x90;		/* overlong */
+	else if (c == 0xf4)
+		hi = 0x8f;		/* past U+10FFFF */
+	else if (c == 0xc2)
+		lo = 0xa0;		/* U+0080..U+009F: C1 controls, CSI among them */
+	if (s[1] < lo || s[1] > hi)
+		return 4;
+	for (size_t i = 2; i <= k; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 4;
+	*in = k + 1;
+	return k + 1;
+}
+
+static char *
+put_unit(char *o, const unsigned char *s, size_t in, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (len == in) {
+		memcpy(o, s, in);
+		return o + in;
+	}
+	*o++ = '\\';
+	if (len == 2) {
+		*o++ = s[0] == '\n' ? 'n' : s[0] == '\r' ? 'r' : 't';
+		return o;
+	}
+	*o++ = 'x';
+	*o++ = hex[s[0] >> 4];
+	*o++ = hex[s[0] & 15];
+	return o;
+}
+
+char *
+log_clean(const char *text, size_t max)
+{
+	static const char cut[] = "...";
+	const unsigned char *s = (const unsigned char *)text;
+	size_t n = strlen(text), total = 0, in, len, done = 0, head, tail;
+	int cutmade = 0;
+	char *out, *o;
+
+	if (max < 16)
+		max = 16;
+	for (size_t i = 0; i < n; i += in)
+		total += unit(s + i, n - i, &in);
+	out = o = malloc((total < max ? total : max) + 1);
+	if (out == NULL)
+		return NULL;
+	/* Too long: the head, "...", and the tail, which holds the end of a message (the
+	 * errno's words after a long quoted argument). */
+	head = total <= max ? total : (max - (sizeof cut - 1)) * 5 / 8;
+	tail = total <= max ? 0 : max - (sizeof cut - 1) - head;
+	for (size_t i = 0; i < n; i += in, done += len) {
+		len = unit(s + i, n - i, &in);
+		if (done + len <= head) {
+			o = put_unit(o, s + i, in, len);
+			continue;
+		}
+		if (!cutmade) {
+			memcpy(o, cut, sizeof cut - 1);
+			o += sizeof cut - 1;
+			cutmade = 1;
+		}
+		if (total - done <= tail)
+			o = put_unit(o, s + i, in, len);
+	}
+	*o = '\0';
+	return out;
+}
+
+void
+oplog_line(const char *text)
+{
+	char *line = log_clean(text, LOG_LINE_MAX);
+	size_t n;
+	char *buf;
+
+	if (line == NULL)
 		return;
+	n = strlen(line);
+	buf = malloc(n + 2);
+	if (buf == NULL) {
+		free(line);
+		return;
+	}
 	memcpy(buf, line, n);
+	free(line);
 	buf[n] = '\n';
 	buf[n + 1] = '\0';
 	ring_append(buf, n + 1);
@@ -152,7 +261,8 @@ oplog_line(const char *line)
 void
 oplog(const char *client, const char *path, const char *verb, int rc, const char *msg)
 {
-	char when[40], line[1024];
+	char when[40], line[LOG_LINE_MAX];
+	char *clean = msg != NULL ? log_clean(msg, LOG_MSG_MAX) : NULL;
 	struct timeval tv;
 	struct tm tm;
 
@@ -166,18 +276,16 @@ oplog(const char *client, const char *path, const char *verb, int rc, const char
 		snprintf(line, sizeof line, "%s.%03dZ %s %s %s error %s: %s", when,
 		    (int)(tv.tv_usec / 1000), client != NULL ? client : "-",
 		    path != NULL ? path : "-", verb, strerrorname_np(-rc) ? strerrorname_np(-rc) : "?",
-		    msg != NULL ? msg : strerror(-rc));
-	/* A message may hold newlines from outside input: keep one line per operation. */
-	for (char *p = line; *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	oplog_line(line);
+		    clean != NULL ? clean : strerror(-rc));
+	free(clean);
+	oplog_line(line);	/* escapes what outside input put in the other fields */
 }
 
 int
 oplog_open_file(const char *path)
 {
-	FILE *f = fopen(path, "a");
+	/* Close-on-exec: no child of a process element may inherit the log. */
+	FILE *f = fopen(path, "ae");
 
 	if (f == NULL)
 		return -errno;

@@ -22,13 +22,25 @@ void log_warnx(const char *fmt, ...) LOG_FMT(1, 2);
 /* Our own bug or an impossible start-up: print and exit(1). */
 void fatalx(const char *fmt, ...) LOG_FMT(1, 2) __attribute__((noreturn));
 
+/* Longest error message kept (an anchor's `error`, a log line's message), and longest
+ * log line, in bytes once escaped. */
+#define LOG_MSG_MAX	256
+#define LOG_LINE_MAX	1024
+
+/* Outside text made safe for one line of the log or of an `error` file (malloc'd, or
+ * NULL): control bytes, DEL, C1 controls and bytes that are not well-formed UTF-8 are
+ * escaped (\n \r \t \xNN), so none reaches a terminal raw; longer than max bytes,
+ * it keeps its head and its tail around "...".  Clean text comes back unchanged. */
+char *log_clean(const char *text, size_t max);
+
 /* Append one operation to the operation log: rc < 0 prints the errno name and msg. */
 void oplog(const char *client, const char *path, const char *verb, int rc, const char *msg);
 
 /* Also append every line to the file at path (the -var directory's log). */
 int oplog_open_file(const char *path);
 
-/* Append a free-form line (already formatted, no newline) to the operation log. */
+/* Append a free-form line (already formatted, no newline) to the operation log; it is
+ * escaped and bounded by log_clean(line, LOG_LINE_MAX). */
 void oplog_line(const char *line);
 
 /* Log stream support: the ring as a sequence of bytes numbered from 0. */

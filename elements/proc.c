@@ -1,16 +1,18 @@
 /* proc.c - the process element: uv_spawn, stdio pipes, bounded output, wait, signal.
  *
  * Lifetime.  The anchor holds one reference, every open stream one, and the element
- * holds its own while any of its four uv handles (process, stdin, stdout, stderr
- * pipes) is open; the last close callback drops it.  The process handle closes in
+ * holds its own while any of its five uv handles (process, exec report pipe, stdin
+ * poll, stdout and stderr pipes) is open; the last close callback drops it.  The process handle closes in
  * exit_cb, so the child is always reaped; stdin closes at exit, on the release of its
  * last stream or at scrub; an output pipe closes at EOF, or at scrub when no stream
  * is open on it (otherwise when its last stream goes, so readers drain to EOF).
  *
- * The stdio pipes and their streams are in proc_stream.c.
+ * Starting the child is in proc_spawn.c, the stdio pipes and their streams in
+ * proc_stream.c.
  *
- * Scrub kills a running child with SIGKILL; parked `wait` reads then get the final
- * stat JSON once it is reaped (not an error), parked stdin writes fail with EPIPE.
+ * Scrub kills the child's whole process group with SIGKILL (grandchildren too);
+ * parked `wait` reads then get the final stat JSON once it is reaped (not an error),
+ * parked stdin writes fail with EPIPE.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,13 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elements/anchor.h"
 #include "elements/log.h"
 #include "elements/proc_priv.h"
-#include "elements/server.h"
 
 const struct op_file proc_files[] = {
 	{ "stdin", OPF_WRITE | OPF_STREAM },
@@ -119,6 +119,21 @@ stat_of(struct proc *p, size_t *len)
 }
 /* ---- handles ---- */
 
+static int nrunning;	/* children spawned and not yet reaped */
+
+int
+proc_running(void)
+{
+	return nrunning;
+}
+
+void
+proc_started(struct proc *p)
+{
+	p->state = PROC_RUNNING;
+	nrunning++;
+}
+
 void
 proc_on_close(uv_handle_t *h)
 {
@@ -127,8 +142,8 @@ proc_on_close(uv_handle_t *h)
 	if (--p->nhandles == 0)
 		elem_unref(&p->elem);
 }
-static void
-on_child_exit(uv_process_t *h, int64_t status, int sig)
+void
+proc_on_exit(uv_process_t *h, int64_t status, int sig)
 {
 	struct proc *p = h->data;
 	struct op *op;
@@ -136,6 +151,7 @@ on_child_exit(uv_process_t *h, int64_t status, int sig)
 	size_t len;
 
 	p->state = PROC_EXITED;
+	nrunning--;
 	p->exit_status = status;
 	p->term_signal = sig;
 	uv_close((uv_handle_t *)h, proc_on_close);
@@ -155,115 +171,6 @@ on_child_exit(uv_process_t *h, int64_t status, int sig)
 		elem_scrub(&p->elem);
 }
 
-/* ---- spawning ---- */
-
-/* argv for uv_spawn: PATH ARGS..., or the trampoline /bin/sh -c SCRIPT DIR PATH ARGS... */
-static char **
-make_argv(const struct cmd *c, int trampoline)
-{
-	size_t n = 0;
-	char **v = calloc(c->nargs + 6, sizeof *v);
-
-	if (v == NULL)
-		return NULL;
-	if (trampoline) {
-		v[n++] = "/bin/sh";
-		v[n++] = "-c";
-		v[n++] = c->dir != NULL ? "cd -- \"$0\" && exec \"$@\"" : "exec \"$@\"";
-		v[n++] = c->dir != NULL ? c->dir : "circuit";
-	}
-	v[n++] = c->path;
-	for (size_t i = 0; i < c->nargs; i++)
-		v[n++] = c->args[i];
-	v[n] = NULL;
-	return v;
-}
-
-/* Fail early, with a clear errno, on what can be checked without touching the mount. */
-static int
-precheck(const struct cmd *c, char *err, size_t errsize)
-{
-	struct stat st;
-
-	if (c->dir != NULL && c->dir[0] == '/' && !server_path_in_mount(c->dir)) {
-		int rc = stat(c->dir, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-		if (rc < 0) {
-			snprintf(err, errsize, "mkproc: Dir %s: %s", c->dir, strerror(-rc));
-			return rc;
-		}
-	}
-	if (c->dir != NULL && c->path[0] == '/' && !server_path_in_mount(c->path) &&
-	    access(c->path, X_OK) < 0) {
-		snprintf(err, errsize, "mkproc: %s: %s", c->path, strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-static int
-spawn(struct proc *p, char *err, size_t errsize)
-{
-	uv_process_options_t o;
-	uv_stdio_container_t stdio[3];
-	int trampoline = p->cmd.dir != NULL || server_path_in_mount(p->cmd.path);
-	char **argv;
-	int rc, i;
-
-	argv = make_argv(&p->cmd, trampoline);
-	if (argv == NULL) {
-		snprintf(err, errsize, "mkproc: out of memory");
-		return -ENOMEM;
-	}
-	elem_ref(&p->elem);	/* ours, until the last handle is closed */
-	p->nhandles = 0;
-	uv_pipe_init(g_server.loop, &p->in, 0);
-	p->in.data = p;
-	p->nhandles++;
-	for (i = 0; i < 2; i++) {
-		uv_pipe_init(g_server.loop, &p->out[i].pipe, 0);
-		p->out[i].pipe.data = p;
-		p->nhandles++;
-	}
-	memset(&o, 0, sizeof o);
-	o.exit_cb = on_child_exit;
-	o.file = argv[0];
-	o.args = argv;
-	o.env = p->cmd.env;
-	o.stdio_count = 3;
-	o.stdio = stdio;
-	stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
-	stdio[0].data.stream = (uv_stream_t *)&p->in;
-	for (i = 1; i < 3; i++) {
-		stdio[i].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-		stdio[i].data.stream = (uv_stream_t *)&p->out[i - 1].pipe;
-	}
-	rc = uv_spawn(g_server.loop, &p->process, &o);
-	p->process.data = p;
-	p->nhandles++;		/* uv_spawn initialises the handle even when it fails */
-	free(argv);
-	if (rc < 0) {
-		snprintf(err, errsize, "mkproc: %s: %s", p->cmd.path, uv_strerror(rc));
-		goto fail_handles;
-	}
-	p->pid = p->process.pid;
-	p->state = PROC_RUNNING;
-	for (i = 0; i < 2; i++)
-		proc_out_start(&p->out[i]);
-	return 0;
-
-fail_handles:
-	/* Nothing runs: the handles close and the last close drops our reference. */
-	p->state = PROC_EXITED;
-	uv_close((uv_handle_t *)&p->process, proc_on_close);
-	p->in_state = IN_CLOSED;
-	uv_close((uv_handle_t *)&p->in, proc_on_close);
-	for (i = 0; i < 2; i++) {
-		p->out[i].state = OUT_CLOSED;
-		uv_close((uv_handle_t *)&p->out[i].pipe, proc_on_close);
-	}
-	return rc;
-}
-
 void
 proc_init(struct proc *p, const struct elem_kind *k)
 {
@@ -272,6 +179,7 @@ proc_init(struct proc *p, const struct elem_kind *k)
 	elem_init(&p->elem, k);
 	TAILQ_INIT(&p->waiters);
 	TAILQ_INIT(&p->writes);
+	p->infd = -1;
 	for (i = 0; i < 3; i++)
 		TAILQ_INIT(&p->streams[i]);
 	for (i = 0; i < 2; i++) {
@@ -284,9 +192,7 @@ proc_init(struct proc *p, const struct elem_kind *k)
 int
 proc_start(struct proc *p, char *err, size_t errsize)
 {
-	int rc = precheck(&p->cmd, err, errsize);
-
-	return rc < 0 ? rc : spawn(p, err, errsize);
+	return proc_spawn(p, NULL, err, errsize);
 }
 
 static void
@@ -308,15 +214,16 @@ proc_make(struct anchor *a, const char *arg, struct op *op)
 		return;
 	}
 	proc_init(p, &proc_kind);
-	rc = proc_start(p, err, sizeof err);
+	rc = proc_spawn(p, op, err, sizeof err);
 	if (rc < 0) {
 		op_fail(op, rc, "%s: %s", a->path, err);
 		/* If a spawn failed, its handles' close callbacks free p; else we do. */
 		elem_unref(&p->elem);
 		return;
 	}
+	/* Attached now, so no second mkproc races for the anchor; op answers once the
+	 * program is exec'd (proc_spawn.c). */
 	anchor_attach(a, &p->elem);
-	op_done(op, 0);
 }
 /* ---- verbs and snapshot files ---- */
 
@@ -380,6 +287,24 @@ proc_snap(struct element *e, const char *file, struct op *op)
 }
 /* ---- scrub and destroy ---- */
 
+/* SIGKILL p's process group: the child and whatever it started that stayed in its
+ * group (the child is a session leader, see proc_spawn.c).  Once the child is reaped
+ * its pid names our group only while no process holds that pid: the kernel keeps a
+ * pid unused while it still names a group, so a live process with that pid means the
+ * group is gone and the number was reused. */
+static void
+kill_group(struct proc *p)
+{
+	if (p->pid <= 0)
+		return;
+	if (p->state != PROC_RUNNING && !(kill(p->pid, 0) < 0 && errno == ESRCH))
+		return;
+	if (kill(-p->pid, SIGKILL) < 0 && errno != ESRCH)
+		log_warn("scrub: kill process group %d", p->pid);
+	if (p->state == PROC_RUNNING)
+		uv_process_kill(&p->process, SIGKILL);	/* in case it left its group */
+}
+
 static void
 proc_scrub(struct element *e)
 {
@@ -387,11 +312,7 @@ proc_scrub(struct element *e)
 	int i;
 
 	p->scrubbed = 1;
-	if (p->state == PROC_RUNNING) {
-		int rc = uv_process_kill(&p->process, SIGKILL);
-		if (rc < 0)
-			log_warnx("scrub: kill %d: %s", p->pid, uv_strerror(rc));
-	}
+	kill_group(p);
 	proc_in_close(p, 0);
 	for (i = 0; i < 2; i++)
 		if (p->nstreams[i + 1] == 0)
@@ -416,8 +337,9 @@ static const char proc_help[] =
 "Cmd JSON: Path (required; argv[0]), Args (the arguments after argv[0]), Env\n"
 "([\"K=V\",...]: exactly the environment; absent: the server's), Dir (working\n"
 "directory; may lie inside this mount), Scrub (true: remove the element at exit).\n"
-"With a Dir, or a Path inside this mount, the child changes directory and execs\n"
-"through /bin/sh, so a bad one there shows as an exit status and a line on stderr.\n"
+"Path, PATH (from Env) and Dir may lead anywhere, this mount included: the server\n"
+"never waits on them.  mkproc answers once the program runs; a missing Dir or\n"
+"program fails it with that errno (ENOENT, EACCES, ENOTDIR, ...).\n"
 "\n"
 "Files:\n"
 "  stdin   write to the process's standard input; the last close of stdin closes it\n"
@@ -434,7 +356,8 @@ static const char proc_help[] =
 "\n"
 "Verbs (write to ctl):\n"
 "  signal SIG   send a signal: a name (TERM, KILL, SIGINT) or a number (9)\n"
-"  scrub        kill the process if it runs (SIGKILL), reap it, remove the element\n";
+"  scrub        kill the process and every process it started in its process group\n"
+"               (SIGKILL), reap it, remove the element (rmdir and shutdown do too)\n";
 
 const struct elem_kind proc_kind = {
 	.name = "process",

@@ -3,9 +3,9 @@
  * Files: stdin (write; the last close closes the child's stdin), stdout and stderr
  * (read output as it is produced, each through a bounded buffer that back-pressures
  * the child), wait (blocks until exit, then the stat JSON), peek (stat JSON now).
- * Verb: signal NAME|NUMBER.  The child is spawned without ever touching the server's
- * own mount before exec (see FUSE-FACTS section 6): a Dir, or a Path inside the
- * mount, goes through a /bin/sh trampoline that changes directory after exec.
+ * Verb: signal NAME|NUMBER.  The child is spawned without ever touching a path of the
+ * Cmd before exec (see FUSE-FACTS section 6): uv_spawn always runs this binary's exec
+ * helper, which changes directory and execs the program once the loop runs again.
  */
 #ifndef CIRCUIT_PROC_H
 #define CIRCUIT_PROC_H
@@ -21,6 +21,11 @@
 
 extern const struct elem_kind proc_kind;
 
+/* argv[1] of the exec helper mode of any program linking this (proc_spawn.c): argv is
+ * NAME PROC_EXEC_FLAG DIR PATH [ARGS...] and fd 3 the report pipe.  It changes to DIR
+ * (if not ""), execs PATH with ARGS, or tells the errno on fd 3 and exits 127. */
+#define PROC_EXEC_FLAG "--circuit-exec-helper"
+
 /* The files of a process element (also a container element's). */
 extern const struct op_file proc_files[];
 
@@ -31,6 +36,9 @@ char *proc_stat_text(const struct cmd *c, int pid, int exited, int64_t status, i
 
 /* Parse a signal given as a name (KILL, SIGKILL, kill) or a number: the number or -EINVAL. */
 int proc_signal_parse(const char *s);
+
+/* Children of process elements spawned and not yet reaped (shutdown waits for 0). */
+int proc_running(void);
 
 /* Bytes of unread output held now for fd 1 (stdout) or 2 (stderr) of process element e. */
 size_t proc_buffered(const struct element *e, int fd);

@@ -1,7 +1,8 @@
 /* proc_priv.h - the process element's private state, shared by proc.c and proc_stream.c.
  *
- * proc.c spawns, reaps, answers verbs and snapshot files and scrubs; proc_stream.c
- * owns the stdio pipes: the bounded output buffers and their readers, stdin writes.
+ * proc.c reaps, answers verbs and snapshot files and scrubs; proc_spawn.c starts the
+ * child; proc_stream.c owns the stdio pipes: the bounded output buffers and their
+ * readers, stdin writes.
  * The container element (dkr.c) embeds a struct proc that runs the docker client
  * attached to its container, and so reuses all of the stdio machinery.
  */
@@ -17,7 +18,7 @@
 #define proc_container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
 
 enum proc_state { PROC_RUNNING, PROC_EXITED };
-enum in_state { IN_OPEN, IN_SHUTTING, IN_CLOSED };	/* CLOSED: uv_close called */
+enum in_state { IN_OPEN, IN_SHUTTING, IN_CLOSED };	/* CLOSED: infd closed */
 enum out_state { OUT_READING, OUT_PAUSED, OUT_CLOSED };	/* CLOSED: uv_close called */
 
 struct proc;
@@ -42,13 +43,13 @@ struct outbuf {
 	struct op_queue readers;	/* parked reads, FIFO */
 };
 
-/* One stdin write in flight; its op is NULL once cancelled or answered. */
+/* One stdin write queued: bytes [off, len) of buf are still to go.  Its op is NULL
+ * once answered early (the stream was released: the bytes still go). */
 struct wreq {
-	uv_write_t req;
 	struct proc *p;
 	struct op *op;
 	char *buf;
-	size_t len;
+	size_t len, off;
 	TAILQ_ENTRY(wreq) link;
 };
 
@@ -61,9 +62,13 @@ struct proc {
 	int64_t exit_status;
 	int term_signal;
 	uv_process_t process;
-	uv_pipe_t in;
+	uv_pipe_t report;		/* the exec helper's word (proc_spawn.c) */
+	char word[8];
+	size_t nword;
+	struct op *start_op;		/* the mkproc waiting for the exec, or NULL */
+	int infd;			/* our end of the child's stdin (non-blocking) */
+	uv_poll_t inpoll;		/* writability of infd while writes are queued */
 	enum in_state in_state;
-	uv_shutdown_t shutdown;
 	struct outbuf out[2];		/* stdout, stderr */
 	int nhandles;			/* initialised and not yet closed */
 	struct op_queue waiters;	/* parked `wait` reads */
@@ -79,12 +84,27 @@ struct proc {
 /* Initialise a zeroed p (its cmd filled in or not yet) as an element of kind k. */
 void proc_init(struct proc *p, const struct elem_kind *k);
 
-/* Check p->cmd and spawn it with stdio pipes: 0, or -errno with a message in err.
- * On failure nothing runs; handles the spawn made close and drop their own reference. */
+/* Spawn p->cmd with stdio pipes: 0, or -errno with a message in err.  On failure
+ * nothing runs; handles the spawn made close and drop their own reference.  A Dir or
+ * program the exec helper cannot use shows as exit status 127 and a log line (mkproc
+ * waits for the exec instead: proc_spawn). */
 int proc_start(struct proc *p, char *err, size_t errsize);
 
 /* Close callback of every handle of p: the last one drops the element's own reference. */
 void proc_on_close(uv_handle_t *h);
+
+/* p's child was spawned: it is running until its exit callback. */
+void proc_started(struct proc *p);
+
+/* Exit callback of the child: record the status, answer `wait`, close the handle. */
+void proc_on_exit(uv_process_t *h, int64_t status, int sig);
+
+/* proc_spawn.c */
+
+/* Spawn p's child through the exec helper; on success op (the mkproc, or NULL) is
+ * parked until the program is exec'd, and answered then.  On failure -errno and a
+ * message in err. */
+int proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize);
 
 /* proc_stream.c */
 
@@ -96,7 +116,8 @@ void proc_out_start(struct outbuf *ob);
 /* Close an output pipe: buffered bytes stay readable, then EOF. */
 void proc_out_close(struct outbuf *ob);
 
-/* Close the child's stdin: gracefully (after queued writes) or at once. */
+/* Close the child's stdin: gracefully (after queued writes) or at once (queued writes
+ * fail with EPIPE, or answer the count they got through). */
 void proc_in_close(struct proc *p, int graceful);
 
 /* Tell every stream open on fd of p that its readiness may have changed. */

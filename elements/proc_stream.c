@@ -3,13 +3,14 @@
  * Each of stdout and stderr has a buffer of at most PROC_OUT_CAP bytes.  When it is
  * full we stop reading the pipe, so the child blocks in write(2): nothing is dropped.
  * Reads take what is there; with nothing there they park in one FIFO per pipe, shared
- * by all the streams open on it.  Each stdin write is one uv_write of the op's bytes,
- * answered in its callback, so a child that does not read stdin back-pressures writers.
+ * by all the streams open on it.  A stdin write is answered once the pipe has taken
+ * all its bytes, so a child that does not read stdin back-pressures writers.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elements/log.h"
 #include "elements/proc_priv.h"
@@ -167,29 +168,6 @@ on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *b)
 	}
 }
 
-static void
-on_shutdown(uv_shutdown_t *req, int status)
-{
-	struct proc *p = req->handle->data;
-
-	if (!uv_is_closing((uv_handle_t *)&p->in))
-		uv_close((uv_handle_t *)&p->in, proc_on_close);
-	p->in_state = IN_CLOSED;
-}
-
-void
-proc_in_close(struct proc *p, int graceful)
-{
-	if (p->in_state == IN_CLOSED)
-		return;
-	if (p->in_state == IN_OPEN && graceful &&
-	    uv_shutdown(&p->shutdown, (uv_stream_t *)&p->in, on_shutdown) == 0) {
-		p->in_state = IN_SHUTTING;
-		return;
-	}
-	p->in_state = IN_CLOSED;
-	uv_close((uv_handle_t *)&p->in, proc_on_close);
-}
 void
 proc_out_start(struct outbuf *ob)
 {
@@ -269,32 +247,127 @@ stream_read(struct stream *s, struct op *op)
 	}
 }
 
+/* ---- stdin ----
+ *
+ * Our end of the child's stdin is a non-blocking pipe written with write(2) from a
+ * FIFO of queued writes, watched by a uv_poll while the FIFO is not empty.  So we know
+ * at every moment how many bytes of each write the pipe took: an interrupted write
+ * answers that count (or EINTR when it took nothing), as write(2) on a pipe does, and a
+ * retrying writer never sends a byte twice.
+ */
+
+static void stdin_wait(struct proc *p);
+
+/* End w: answer its op (unless answered already) with the count taken or err. */
 static void
-on_write(uv_write_t *req, int status)
+wreq_end(struct wreq *w, int err, const char *why)
 {
-	struct wreq *w = proc_container_of(req, struct wreq, req);
 	struct proc *p = w->p;
 
 	TAILQ_REMOVE(&p->writes, w, link);
 	if (w->op != NULL) {
-		if (status == 0)
-			op_done(w->op, (int)w->len);
+		if (err == 0 || w->off > 0)
+			op_done(w->op, (int)w->off);
 		else
-			op_fail(w->op, -EPIPE, "%s: stdin: %s", elem_path(&p->elem),
-			    status == UV_ECANCELED ? "closed" : uv_strerror(status));
+			op_fail(w->op, err, "%s: stdin: %s", elem_path(&p->elem), why);
 	}
 	free(w->buf);
 	free(w);
+}
+
+static void
+close_infd(struct proc *p)
+{
+	struct wreq *w;
+
+	p->in_state = IN_CLOSED;
+	while ((w = TAILQ_FIRST(&p->writes)) != NULL)
+		wreq_end(w, -EPIPE, p->state != PROC_RUNNING ? "the process has exited" : "closed");
+	uv_close((uv_handle_t *)&p->inpoll, proc_on_close);
+	if (p->infd >= 0)
+		close(p->infd);
+	p->infd = -1;
 	proc_notify(p, 0);
+}
+
+/* Write what the pipe takes, head first; then wait for room, or close if asked to. */
+static void
+stdin_flush(struct proc *p)
+{
+	struct wreq *w;
+	ssize_t n;
+
+	while ((w = TAILQ_FIRST(&p->writes)) != NULL) {
+		n = write(p->infd, w->buf + w->off, w->len - w->off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0) {
+			int err = errno;
+			wreq_end(w, -EPIPE, strerror(err));
+			continue;
+		}
+		w->off += (size_t)n;
+		if (w->off == w->len)
+			wreq_end(w, 0, NULL);
+	}
+	if (TAILQ_EMPTY(&p->writes) && p->in_state == IN_SHUTTING) {
+		close_infd(p);
+		return;
+	}
+	stdin_wait(p);
+	proc_notify(p, 0);
+}
+
+static void
+on_stdin_ready(uv_poll_t *h, int status, int events)
+{
+	struct proc *p = h->data;
+
+	if (status < 0) {
+		close_infd(p);
+		return;
+	}
+	stdin_flush(p);
+}
+
+static void
+stdin_wait(struct proc *p)
+{
+	if (!TAILQ_EMPTY(&p->writes))
+		uv_poll_start(&p->inpoll, UV_WRITABLE, on_stdin_ready);
+	else
+		uv_poll_stop(&p->inpoll);
+}
+
+void
+proc_in_close(struct proc *p, int graceful)
+{
+	if (p->in_state == IN_CLOSED)
+		return;
+	if (graceful && !TAILQ_EMPTY(&p->writes)) {
+		p->in_state = IN_SHUTTING;
+		return;
+	}
+	close_infd(p);
 }
 
 static void
 cancel_write(struct op *op)
 {
 	struct wreq *w = op->owner;
+	struct proc *p = w->p;
 
-	/* The bytes are queued in libuv already; they still go, the caller stops waiting. */
-	w->op = NULL;
+	/* What the pipe took is gone to the child: answer that count (wreq_end); if it
+	 * took nothing, the caller's EINTR is the truth.  The rest is not sent. */
+	if (w->off == 0)
+		w->op = NULL;
+	wreq_end(w, -EINTR, "interrupted");
+	if (p->in_state == IN_SHUTTING && TAILQ_EMPTY(&p->writes))
+		close_infd(p);
+	else if (p->in_state != IN_CLOSED)
+		stdin_wait(p);
 }
 
 static void
@@ -303,8 +376,6 @@ stream_write(struct stream *s, struct op *op)
 	struct pstream *ps = s->priv;
 	struct proc *p = ps->p;
 	struct wreq *w;
-	uv_buf_t b;
-	int rc;
 
 	if (ps->fd != 0) {
 		op_fail(op, -EBADF, "%s: %s is read-only", elem_path(&p->elem),
@@ -330,16 +401,10 @@ stream_write(struct stream *s, struct op *op)
 	w->buf = op->data;	/* take the bytes over: no copy needed */
 	w->len = op->len;
 	op->data = NULL;
-	b = uv_buf_init(w->buf, (unsigned)w->len);
-	rc = uv_write(&w->req, (uv_stream_t *)&p->in, &b, 1, on_write);
-	if (rc < 0) {
-		free(w->buf);
-		free(w);
-		op_fail(op, -EPIPE, "%s: stdin: %s", elem_path(&p->elem), uv_strerror(rc));
-		return;
-	}
-	TAILQ_INSERT_TAIL(&p->writes, w, link);
 	op_park(op, cancel_write, w);
+	TAILQ_INSERT_TAIL(&p->writes, w, link);
+	if (w == TAILQ_FIRST(&p->writes))
+		stdin_flush(p);
 }
 
 static int
@@ -352,7 +417,7 @@ stream_poll(struct stream *s)
 	if (ps->fd == 0) {
 		if (p->state != PROC_RUNNING || p->in_state != IN_OPEN)
 			return POLLOUT | POLLERR;
-		return uv_stream_get_write_queue_size((uv_stream_t *)&p->in) == 0 ? POLLOUT : 0;
+		return TAILQ_EMPTY(&p->writes) ? POLLOUT : 0;
 	}
 	ob = &p->out[ps->fd - 1];
 	return buffered(ob) > 0 || ob->state == OUT_CLOSED ? POLLIN : 0;

@@ -427,16 +427,6 @@ server_fini(void)
 	}
 }
 
-static int
-under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (strcmp(dir, "/") == 0)
-		return 1;
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
 int
 server_mounts_any(int (*match)(const char *mnt, const char *type, const void *arg),
     const void *arg)
@@ -457,23 +447,4 @@ server_mounts_any(int (*match)(const char *mnt, const char *type, const void *ar
 	}
 	fclose(f);
 	return found;
-}
-
-static int
-circuit_mount_over(const char *mnt, const char *type, const void *path)
-{
-	return strcmp(type, "fuse.circuit") == 0 && under(path, mnt);
-}
-
-int
-server_path_in_mount(const char *path)
-{
-	if (path == NULL)
-		return 0;
-	if (g_server.mountpoint != NULL && under(path, g_server.mountpoint))
-		return 1;
-	/* Another server's mount on this host is as dangerous: it forwards to its owner,
-	 * which may be us, blocked in that very stat or spawn.  mountinfo is made by the
-	 * kernel and never blocks. */
-	return server_mounts_any(circuit_mount_over, path);
 }

@@ -35,10 +35,6 @@ int server_init(uv_loop_t *loop, const char *host, int port);
 /* Scrub every element and free the tree (shutdown). */
 void server_fini(void);
 
-/* Is path inside a circuit mount, this server's or another's on this host (so neither
- * the loop nor a child before exec may touch it: it may forward back to us)? */
-int server_path_in_mount(const char *path);
-
 /* The cluster layer's join (the `join` verb) and member list (peek's Members). */
 void server_set_join(int (*fn)(const char *url, char **msg));
 void server_set_members(json_t *(*fn)(void));

@@ -113,16 +113,57 @@ pid=$(pid_of "$P")
 check "rmdir of a running process" rmdir "$P"
 check "rmdir killed and reaped it" wait_for 5 sh -c "! test -e /proc/$pid"
 
+# --- a child inherits none of the server's fds (the log of -var, sockets, FUSE...) ---
+P=$M/$X/fds
+mk "$P" '{"Path":"/bin/ls","Args":["/proc/self/fd"]}'
+expect_eq "the child has fds 0 1 2 (and 3, ls's own directory)" "$(timeout 5 cat "$P/stdout" | tr '\n' ' ')" "0 1 2 3 "
+rmdir "$P"
+
+# --- scrub, rmdir and shutdown kill the whole process group ---
+# dead PID: no such process, or a zombie waiting for whoever reaps orphans here
+dead() { ! test -e /proc/"$1" || grep -q '^State:[[:space:]]*Z' /proc/"$1"/status 2>/dev/null; }
+# child_of PID: the first child of PID (bounded wait until it has one)
+child_of() {
+	local c=""
+	for _ in $(seq 100); do
+		c=$(cat /proc/"$1"/task/*/children 2>/dev/null | awk '{print $1}')
+		[ -n "$c" ] && break; sleep 0.05
+	done
+	echo "$c"
+}
+GRAND='{"Path":"/bin/sh","Args":["-c","trap \"\" TERM; sleep 1000"]}'
+P=$M/$X/grand
+mk "$P" "$GRAND"
+pid=$(pid_of "$P"); gpid=$(child_of "$pid")
+check "the grandchild sleep runs" grep -q '^sleep' /proc/"$gpid"/comm
+expect_eq "the process leads its own group" "$(ps -o pgid= -p "$gpid" | tr -d ' ')" "$pid"
+check "scrub" wr "$P/ctl" "scrub"
+check "scrub killed the TERM-ignoring grandchild" wait_for 5 dead "$gpid"
+check "and the child" wait_for 5 dead "$pid"
+rmdir "$P"
+P=$M/$X/grand2
+mk "$P" "$GRAND"
+pid=$(pid_of "$P"); gpid=$(child_of "$pid")
+check "rmdir of a process with a grandchild" rmdir "$P"
+check "rmdir killed the grandchild" wait_for 5 dead "$gpid"
+P=$M/$X/orphan
+mk "$P" '{"Path":"/bin/sh","Args":["-c","sleep 1000 & echo $!"]}'
+gpid=$(first_line "$P/stdout")
+expect_eq "the child exited, its background sleep lives on" "$(json_field "$P/wait" ExitCode)" "0"
+check "the sleep runs" grep -q '^sleep' /proc/"$gpid"/comm
+check "scrub after the child exited" wr "$P/ctl" "scrub"
+check "killed the group it left behind" wait_for 5 dead "$gpid"
+rmdir "$P"
+
 # --- Scrub: true removes the element at exit ---
 P=$M/$X/once
 # (it waits for a line on stdin, not for a time: a loaded machine may take seconds)
-mk "$P" '{"Path":"/bin/sh","Args":["-c","read x; echo bye"],"Scrub":true}'
-expect_eq "Scrub:true shows in the Cmd" "$(json_field "$P/peek" Cmd)" '{"Path": "/bin/sh", "Args": ["-c", "read x; echo bye"], "Env": null, "Dir": "", "Scrub": true}'
-cat "$P/stdout" > "$T_TMP/once.out" & c=$!
-wait_for 10 sh -c "ls -l /proc/$c/fd 2>/dev/null | grep -q once/stdout"
-wr "$P/stdin" go
-wait_pid 10 $c
-expect_eq "its output" "$(cat "$T_TMP/once.out")" "bye"
+mk "$P" '{"Path":"/bin/sh","Args":["-c","read x; echo bye $x"],"Scrub":true}'
+expect_eq "Scrub:true shows in the Cmd" "$(json_field "$P/peek" Cmd)" '{"Path": "/bin/sh", "Args": ["-c", "read x; echo bye $x"], "Env": null, "Dir": "", "Scrub": true}'
+exec 8<"$P/stdout"
+check "let it finish" wr "$P/stdin" "now"
+expect_eq "its output, read from an open made before the scrub" "$(timeout 10 cat <&8)" "bye now"
+exec 8<&-
 check "the element goes away at exit" wait_for 5 sh -c "test \"\$(ls '$P' | tr '\n' ' ')\" = 'ctl error help '"
 check "the anchor stays" test -d "$P"
 rmdir "$P"
@@ -158,14 +199,91 @@ P=$M/$X/inside2
 mk "$P" "{\"Path\":\"/bin/ls\",\"Dir\":\"$M/$X\"}"
 expect_eq "Dir = the server anchor, ls lists it" "$(timeout 5 cat "$P/stdout" | tr '\n' ' ')" "box ctl error help inside2 log peek "
 rmdir "$P"
-# a Dir in the mount is checked by the child (the server must not touch its own mount
-# before exec): mkproc succeeds, the trampoline's cd fails, exit status 2, on stderr
-P=$M/$X/baddir
-check "mkproc with a missing Dir inside the mount" mk "$P" "{\"Path\":\"/bin/true\",\"Dir\":\"$M/$X/nothere\"}"
-expect_eq "it exits 2" "$(timeout 5 cat "$P/wait" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["Phase"], j["ExitCode"])')" "exited 2"
-check "stderr tells the cd failure" timeout 5 grep -q "can't cd to $M/$X/nothere" "$P/stderr"
+# a Dir in the mount is checked by the exec helper, after uv_spawn has returned: the
+# server answers the helper's lookup, and mkproc fails with the errno of the chdir
+P=$M/$X/baddir; mkdir "$P"
+expect_fail "mkproc with a missing Dir inside the mount" "No such file" wr "$P/ctl" "mkproc {\"Path\":\"/bin/true\",\"Dir\":\"$M/$X/nothere\"}"
+expect_err_line "the error names the Dir" "$P" "Dir $M/$X/nothere"
+expect_eq "no element was made" "$(cat "$P/ctl")" "/$X/baddir empty"
 rmdir "$P"
 check "server healthy after a failed Dir in the mount" server_healthy A
+
+# --- no Cmd can stall the server: paths that lead into the mount in ways no string
+# test sees.  Each mkproc answers, the program runs, and the server answers meanwhile.
+# (Before the exec helper, each of these hung the whole server inside uv_spawn.)
+alive() { timeout 5 cat "$M/$X/peek" >/dev/null && echo alive; }
+# no_stall NAME CMD...: CMD must end within 20 s.  If not, the server is stuck (and so
+# is CMD, uninterruptibly, in its mount): kill the server and its children (the
+# stuck pre-exec child holds the FUSE device too), which frees it, and stop.
+no_stall() {
+	local name=$1 pid; shift
+	"$@" & pid=$!
+	for _ in $(seq 400); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	if kill -0 "$pid" 2>/dev/null; then
+		not_ok "$name" "the server stalled"
+		kill -KILL $(cat /proc/"$A_PID"/task/*/children) "$A_PID"; wait "$pid"; finish; exit 1
+	fi
+	if wait "$pid"; then ok "$name"; else not_ok "$name" "command failed: $*"; fi
+}
+P=$M/$X/viapath
+no_stall "relative Path, Env PATH inside the mount" mk "$P" "{\"Path\":\"true\",\"Env\":[\"PATH=$BOX:$M/$X/nothere:/bin\"]}"
+expect_eq "the server answers" "$(alive)" "alive"
+expect_eq "it found /bin/true past the mount" "$(timeout 5 cat "$P/wait" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["Phase"], j["ExitCode"])')" "exited 0"
+rmdir "$P"; mkdir "$P"
+expect_fail "a program found nowhere on a PATH in the mount" "No such file" wr "$P/ctl" "mkproc {\"Path\":\"no-such-prog\",\"Env\":[\"PATH=$BOX\"]}"
+expect_err_line "the error names the program" "$P" "no-such-prog"
+rmdir "$P"
+# Anchors the kernel has never looked up (made through the CLI), so that the paths
+# below cannot be resolved from its cache: it must ask the server.
+for h in hop1 hop2 hop3; do "$CIRCUIT" mkchan -d "$A_URL" "/$X/$h" 1; done
+P=$M/$X/viadots
+no_stall "a Path through the mount by .." mk "$P" "{\"Path\":\"$T_TMP/A/../A/mnt/$X/hop1/../../../../../../../../../../../../bin/echo\",\"Args\":[\"dots\"]}"
+expect_eq "the server answers" "$(alive)" "alive"
+expect_eq "it ran" "$(timeout 5 cat "$P/stdout")" "dots"
+rmdir "$P"
+ln -s "$M/$X/hop2" "$T_TMP/into2"
+P=$M/$X/vialink
+no_stall "a Path through a symlink into the mount" mk "$P" "{\"Path\":\"$T_TMP/into2/../../../../../../../../../../../../bin/echo\",\"Args\":[\"link\"]}"
+expect_eq "the server answers" "$(alive)" "alive"
+expect_eq "it ran" "$(timeout 5 cat "$P/stdout")" "link"
+rmdir "$P"
+ln -s "$M/$X/hop3" "$T_TMP/into3"
+P=$M/$X/vialinkdir
+no_stall "a Dir that is a symlink into the mount" mk "$P" "{\"Path\":\"/bin/cat\",\"Args\":[\"ctl\"],\"Dir\":\"$T_TMP/into3\"}"
+expect_eq "it ran in that anchor" "$(timeout 5 cat "$P/stdout")" "/$X/hop3 channel"
+rmdir "$P"
+check "server healthy after the paths through the mount" server_healthy A
+
+# --- an interrupted stdin write answers the bytes the pipe took: never sent twice ---
+# The child reads nothing until the gate file exists, so writes block; a timer
+# interrupts them every 20 ms and opens the gate at the 10th.  The writer loops on
+# short counts as every writer does (Python retries a write that failed with EINTR).
+head -c 1500000 /dev/urandom >"$T_TMP/intr.in"
+P=$M/$X/intr
+printf 'for i in $(seq 600); do [ -e %s ] && break; sleep 0.05; done; exec cat\n' "$T_TMP/gate" >"$T_TMP/gated.sh"
+mk "$P" "{\"Path\":\"/bin/sh\",\"Args\":[\"$T_TMP/gated.sh\"]}"
+timeout 30 cat "$P/stdout" >"$T_TMP/intr.out" & r=$!
+expect_eq "a writer interrupted 10 times while blocked" "$(timeout 30 python3 -c '
+import os, signal, sys
+hits = 0
+def on_alarm(sig, frame):
+    global hits
+    hits += 1
+    if hits == 10:
+        open(sys.argv[3], "w").close()
+signal.signal(signal.SIGALRM, on_alarm)
+data = open(sys.argv[2], "rb").read()
+fd = os.open(sys.argv[1], os.O_WRONLY)
+signal.setitimer(signal.ITIMER_REAL, 0.02, 0.02)
+off = 0
+while off < len(data):
+    off += os.write(fd, data[off:off + 262144])
+signal.setitimer(signal.ITIMER_REAL, 0, 0)
+os.close(fd)
+print("interrupted" if hits >= 10 else "only %d interrupts" % hits)' "$P/stdin" "$T_TMP/intr.in" "$T_TMP/gate")" "interrupted"
+wait_pid 30 $r
+check "the child got every byte exactly once" cmp "$T_TMP/intr.in" "$T_TMP/intr.out"
+rmdir "$P"
 
 # --- back-pressure: big output waits in the process, nothing dropped ---
 head -c 2000000 /dev/urandom >"$T_TMP/2m"
@@ -185,4 +303,28 @@ expect_eq "the output is still all there" "$(timeout 5 cat "$P/stdout" | wc -c)"
 rmdir "$P"
 
 check "server still healthy" server_healthy A
+
+# --- at the fd limit mkproc fails with EMFILE, the errno the log names, not EIO ---
+if [ -z "${A_OWNMNT:-}" ]; then	# (the owner is another server in the cross run)
+	P=$M/$X/fdlimit; mkdir "$P"
+	n=$(ls /proc/"$A_PID"/fd | wc -l)
+	soft=$(prlimit --pid "$A_PID" --nofile --raw --noheadings -o SOFT)
+	hard=$(prlimit --pid "$A_PID" --nofile --raw --noheadings -o HARD)
+	prlimit --pid "$A_PID" --nofile=$((n + 2)):"$hard"
+	expect_fail "mkproc at the fd limit" "Too many open files" wr "$P/ctl" 'mkproc {"Path":"/bin/true"}'
+	prlimit --pid "$A_PID" --nofile="$soft":"$hard"
+	check "the log names EMFILE" grep -q "/$X/fdlimit mkproc error EMFILE" "$M/$X/log"
+	check "with the limit back, mkproc works" wr "$P/ctl" 'mkproc {"Path":"/bin/true"}'
+	rmdir "$P"
+fi
+
+# --- shutdown kills every process group and reaps the children ---
+start_server S
+mkdir "$S_MNT/$S_ID/g"; wr "$S_MNT/$S_ID/g/ctl" "mkproc $GRAND"
+pid=$(json_field "$S_MNT/$S_ID/g/peek" Pid); gpid=$(child_of "$pid")
+check "a grandchild runs under server S" grep -q '^sleep' /proc/"$gpid"/comm
+check "S stops on SIGTERM" stop_server S
+check "its grandchild is gone" wait_for 5 dead "$gpid"
+check "its child is gone" wait_for 5 dead "$pid"
+check "S reaped them in time" sh -c "! grep -q 'not reaped' '$S_ERR'"
 finish

@@ -736,12 +736,13 @@ Test(proc, scrub_true_removes_at_exit)
 	settle();
 }
 
-Test(proc, dir_trampoline)
+Test(proc, dir_and_exec_helper)
 {
 	struct stream *s;
 	char *data, *w;
 	size_t n;
 	int rc;
+	struct res r;
 
 	mkproc("p", "{\"Path\":\"/bin/pwd\",\"Dir\":\"/tmp\"}");
 	s = must_open("p", "stdout", OP_RDONLY);
@@ -755,23 +756,25 @@ Test(proc, dir_trampoline)
 	free(w);
 	cr_assert_eq(ctl("p", "scrub").rc, 0);
 
-	/* A Dir and a Path "inside the mount" are never touched before exec. */
-	g_server.mountpoint = strdup("/bin");
-	mkproc("q", "{\"Path\":\"/bin/sh\",\"Args\":[\"-c\",\"pwd; echo $0 \\\"$@\\\"\",\"a b\",\"c\"],"
-	    "\"Dir\":\"/bin\"}");
+	/* The helper passes argv untouched, and searches the PATH of Env. */
+	mkproc("q", "{\"Path\":\"sh\",\"Args\":[\"-c\",\"pwd; echo $0 \\\"$@\\\"\",\"a b\",\"c\"],"
+	    "\"Dir\":\"/etc\",\"Env\":[\"PATH=/nonexistent:/bin\"]}");
 	s = must_open("q", "stdout", OP_RDONLY);
 	data = read_all(s, &n);
-	cr_assert_str_eq(data, "/bin\na b c\n");
+	cr_assert_str_eq(data, "/etc\na b c\n");
 	free(data);
 	release(s);
-	/* A Dir missing inside the mount shows as the trampoline's failure, not a hang. */
-	mkproc("q2", "{\"Path\":\"/bin/true\",\"Dir\":\"/bin/no-such-dir\"}");
-	w = snap("q2", "wait", &rc);
-	cr_assert(strstr(w, "\"Phase\": \"exited\"") != NULL, "%s", w);
-	cr_assert(strstr(w, "\"Exit\": \"exit status 0\"") == NULL, "%s", w);
-	free(w);
 	cr_assert_eq(ctl("q", "scrub").rc, 0);
-	cr_assert_eq(ctl("q2", "scrub").rc, 0);
+	/* Failures of the helper's steps fail mkproc with their errno. */
+	cr_assert_eq(mkdir_("q2"), 0);
+	r = ctl("q2", "mkproc {\"Path\":\"true\",\"Env\":[\"PATH=/nonexistent\"]}");
+	cr_assert_eq(r.rc, -ENOENT, "%d %s", r.rc, r.msg);
+	r = ctl("q2", "mkproc {\"Path\":\"/bin/true\",\"Dir\":\"/root/../etc/passwd\"}");
+	cr_assert_eq(r.rc, -ENOTDIR, "%d %s", r.rc, r.msg);
+	r = ctl("q2", "mkproc {\"Path\":\"../etc/passwd\",\"Dir\":\"/etc\"}");
+	cr_assert_eq(r.rc, -EACCES, "%d %s", r.rc, r.msg);
+	cr_assert(strstr(r.msg, "../etc/passwd") != NULL, "%s", r.msg);
+	cr_assert_null(elem_at("q2"));
 	settle();
 }
 
@@ -797,7 +800,7 @@ Test(proc, no_fd_leak, .timeout = 120)
 	cr_assert_eq(ctl("w", "scrub").rc, 0);
 	settle();
 	before = open_fds();
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0; i < 200; i++) {
 		snprintf(name, sizeof name, "n%d", i);
 		mkproc(name, i % 2 ? "{\"Path\":\"/bin/true\"}" : "{\"Path\":\"/bin/sleep\",\"Args\":[\"100\"]}");
 		cr_assert_eq(ctl(name, "scrub").rc, 0);
@@ -811,26 +814,73 @@ Test(proc, no_fd_leak, .timeout = 120)
 
 Test(proc, stdin_back_pressure_and_cancel)
 {
-	struct stream *in;
+	struct stream *in, *out;
 	struct op *op;
-	struct res r;
-	size_t big = 4 << 20;
+	struct res r, r2;
+	size_t big = 4 << 20, n;
+	char *pat, *got;
+	int taken;
 
-	mkproc("i", "{\"Path\":\"/bin/sleep\",\"Args\":[\"100\"]}");
+	/* cat does not read stdin while its stdout is full: the write blocks. */
+	mkproc("i", "{\"Path\":\"/bin/cat\"}");
 	in = must_open("i", "stdin", OP_WRONLY);
+	pat = malloc(big);
+	for (size_t i = 0; i < big; i++)
+		pat[i] = (char)(i % 251);
+	op = start(OP_WRITE, NULL, &r);
+	op->stream = in;
+	op->data = malloc(big);
+	memcpy(op->data, pat, big);
+	op->len = big;
+	op_start(op);
+	run_for(300);
+	cr_assert(!r.done, "a write the child does not read waits");
+	cr_assert_eq(in->ops->poll(in), 0, "stdin is not writable while a write waits");
+	/* Interrupted: it answers the bytes the pipe took, which the child gets once. */
+	op_cancel(op);
+	cr_assert(run_until(&r.done, 1000));
+	taken = r.rc;
+	cr_assert(taken > 0 && (size_t)taken < big, "interrupted write answered %d", taken);
+	op = start(OP_WRITE, NULL, &r2);
+	op->stream = in;
+	op->data = strdup("END\n");
+	op->len = 4;
+	op_start(op);
+	release(in);
+	cr_assert(run_until(&r2.done, 1000));
+	cr_assert_eq(r2.rc, 4);
+	out = must_open("i", "stdout", OP_RDONLY);
+	got = read_all(out, &n);
+	release(out);
+	cr_assert_eq(n, (size_t)taken + 4, "the child got %zu bytes, %d + 4 were taken", n, taken);
+	cr_assert(memcmp(got, pat, (size_t)taken) == 0, "the bytes taken, in order, once");
+	cr_assert(memcmp(got + taken, "END\n", 4) == 0);
+	free(got);
+	free(pat);
+
+	/* A write the pipe took nothing of is interrupted with EINTR. */
+	mkproc("j", "{\"Path\":\"/bin/sleep\",\"Args\":[\"100\"]}");
+	in = must_open("j", "stdin", OP_WRONLY);
 	op = start(OP_WRITE, NULL, &r);
 	op->stream = in;
 	op->data = calloc(1, big);
 	op->len = big;
 	op_start(op);
 	run_for(100);
-	cr_assert(!r.done, "a write the child does not read waits");
-	cr_assert_eq(in->ops->poll(in), 0, "stdin is not writable while a write waits");
+	op = start(OP_WRITE, NULL, &r2);
+	op->stream = in;
+	op->data = strdup("x");
+	op->len = 1;
+	op_start(op);
+	run_for(100);
+	cr_assert(!r2.done, "queued behind the first");
 	op_cancel(op);
-	cr_assert(run_until(&r.done, 1000));
-	cr_assert_eq(r.rc, -EINTR);
+	cr_assert(run_until(&r2.done, 1000));
+	cr_assert_eq(r2.rc, -EINTR);
 	release(in);
+	cr_assert(run_until(&r.done, 1000));
 	cr_assert_eq(ctl("i", "scrub").rc, 0);
+	cr_assert_eq(ctl("j", "scrub").rc, 0);
 	settle();
 }
 

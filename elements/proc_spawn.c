@@ -1,0 +1,286 @@
+/* proc_spawn.c - start a process element's child without ever blocking the loop.
+ *
+ * libuv's uv_spawn blocks the loop until the child has called exec (FUSE-FACTS
+ * section 6).  If anything the child does before that exec touches this server's own
+ * mount, or another circuit mount that forwards to us, the server deadlocks: its cwd,
+ * the executable's path, a PATH search, a symlink that leads into a mount.  Whether a
+ * Cmd does any of that cannot be known by looking at its strings.  So the pre-exec
+ * child never touches a Cmd path at all: uv_spawn always runs our own binary through
+ * /proc/self/exe (a magic link to the running image: no path is looked up) in its
+ * helper mode (exec_helper() below, argv[1] PROC_EXEC_FLAG).  The helper runs after uv_spawn has returned; it
+ * changes to Dir, searches PATH and execs the program, and tells the server the errno
+ * of a failure over a close-on-exec pipe (fd 3): end of file without a word means
+ * the exec succeeded.  The mkproc operation waits for that word, parked, so a
+ * missing or non-executable program still fails mkproc with its own errno.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "elements/log.h"
+#include "elements/proc_priv.h"
+#include "elements/server.h"
+
+/* The helper's word on the report pipe: which step failed and its errno. */
+struct exec_report {
+	int32_t step;		/* 'D': chdir to Dir, 'X': exec of Path */
+	int32_t err;
+};
+
+#define REPORT_FD 3
+
+static void
+report(char step, int err)
+{
+	struct exec_report r = { step, err };
+	ssize_t n;
+
+	do
+		n = write(REPORT_FD, &r, sizeof r);
+	while (n < 0 && errno == EINTR);
+	_exit(127);
+}
+
+static int
+exec_main(int argc, char **argv)
+{
+	struct stat st;
+
+	/* argv: NAME PROC_EXEC_FLAG DIR PATH [ARGS...]; fd 3 is the report pipe. */
+	if (argc < 4 || fstat(REPORT_FD, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		fputs("circuit: the exec helper runs only inside a circuit server\n", stderr);
+		return 2;
+	}
+	/* The report pipe closes at exec, so the server reads end of file: success.
+	 * Nothing else of the server's reaches the program, whatever it forgot to mark
+	 * close-on-exec: the program sees its stdin, stdout and stderr only. */
+	if (fcntl(REPORT_FD, F_SETFD, FD_CLOEXEC) < 0)
+		report('X', errno);
+	close_range(REPORT_FD + 1, ~0U, 0);
+	if (argv[2][0] != '\0' && chdir(argv[2]) < 0)
+		report('D', errno);
+	execvp(argv[3], argv + 3);
+	report('X', errno);
+	return 127;
+}
+
+/* The helper mode of every program that links the process element (circuit, the unit
+ * tests): glibc hands constructors argc and argv, so no main() has to know. */
+__attribute__((constructor)) static void
+exec_helper(int argc, char **argv, char **envp)
+{
+	if (argc >= 2 && argv != NULL && strcmp(argv[1], PROC_EXEC_FLAG) == 0)
+		_exit(exec_main(argc, argv));
+}
+
+/* argv of the helper: NAME PROC_EXEC_FLAG DIR PATH ARGS... */
+static char **
+helper_argv(const struct cmd *c)
+{
+	size_t n = 0;
+	char **v = calloc(c->nargs + 5, sizeof *v);
+
+	if (v == NULL)
+		return NULL;
+	v[n++] = "circuit-exec";
+	v[n++] = PROC_EXEC_FLAG;
+	v[n++] = c->dir != NULL ? c->dir : "";
+	v[n++] = c->path;
+	for (size_t i = 0; i < c->nargs; i++)
+		v[n++] = c->args[i];
+	v[n] = NULL;
+	return v;
+}
+
+static void
+start_done(struct proc *p, int err, int step)
+{
+	struct op *op = p->start_op;
+
+	uv_close((uv_handle_t *)&p->report, proc_on_close);
+	if (op == NULL) {
+		/* Interrupted (answered already), or a start without an op (proc_start). */
+		if (err != 0 && !p->scrubbed)
+			log_warnx("%s: exec %s: %s", elem_path(&p->elem), step == 'D' ?
+			    p->cmd.dir : p->cmd.path, strerror(err));
+		return;
+	}
+	p->start_op = NULL;
+	if (err == 0) {
+		op_done(op, 0);
+		return;
+	}
+	/* Nothing of the program ran: the element goes, as if mkproc never happened. */
+	elem_scrub(&p->elem);
+	if (step == 'D')
+		op_fail(op, -err, "%s: mkproc: Dir %s: %s", op->path, p->cmd.dir, strerror(err));
+	else
+		op_fail(op, -err, "%s: mkproc: %s: %s", op->path, p->cmd.path, strerror(err));
+}
+
+static void
+on_report_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	struct proc *p = h->data;
+
+	*b = uv_buf_init((char *)&p->word + p->nword, (unsigned)(sizeof p->word - p->nword));
+}
+
+static void
+on_report(uv_stream_t *h, ssize_t n, const uv_buf_t *b)
+{
+	struct proc *p = h->data;
+	struct exec_report r;
+
+	if (n > 0) {
+		p->nword += (size_t)n;
+		if (p->nword < sizeof p->word)
+			return;
+	} else if (n == 0 || (n == UV_EOF && p->nword == 0)) {
+		if (n == UV_EOF)
+			start_done(p, 0, 0);
+		return;
+	}
+	uv_read_stop(h);
+	if (p->nword < sizeof r) {
+		/* A short word, or a read error: the helper is not ours to trust. */
+		start_done(p, EIO, 'X');
+		return;
+	}
+	memcpy(&r, p->word, sizeof r);
+	start_done(p, r.err > 0 ? r.err : EIO, r.step);
+}
+
+/* The mkproc operation was interrupted while the helper had not exec'd yet. */
+static void
+cancel_start(struct op *op)
+{
+	struct proc *p = op->owner;
+
+	p->start_op = NULL;
+	elem_scrub(&p->elem);
+}
+
+/* Make a pipe for the child's stdin: fds[0] the child's end, fds[1] ours (non-blocking),
+ * both close-on-exec; ours watched by p->inpoll. */
+static int
+stdin_pipe(struct proc *p, int fds[2])
+{
+	int rc;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	if (fcntl(fds[1], F_SETFL, O_NONBLOCK) < 0 ||
+	    (errno = -uv_poll_init(g_server.loop, &p->inpoll, fds[1])) != 0) {
+		rc = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return rc;
+	}
+	p->inpoll.data = p;
+	p->infd = fds[1];
+	return 0;
+}
+
+int
+proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize)
+{
+	uv_process_options_t o;
+	uv_stdio_container_t stdio[4];
+	int rc, i, fds[2], infds[2];
+	char **argv;
+
+	argv = helper_argv(&p->cmd);
+	if (argv == NULL) {
+		snprintf(err, errsize, "mkproc: out of memory");
+		return -ENOMEM;
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		rc = -errno;
+		free(argv);
+		snprintf(err, errsize, "mkproc: pipe: %s", strerror(-rc));
+		return rc;
+	}
+	if ((rc = stdin_pipe(p, infds)) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		free(argv);
+		snprintf(err, errsize, "mkproc: pipe: %s", strerror(-rc));
+		return rc;
+	}
+	elem_ref(&p->elem);	/* ours, until the last handle is closed */
+	p->nhandles = 1;	/* inpoll */
+	uv_pipe_init(g_server.loop, &p->report, 0);
+	p->report.data = p;
+	p->nhandles++;
+	for (i = 0; i < 2; i++) {
+		uv_pipe_init(g_server.loop, &p->out[i].pipe, 0);
+		p->out[i].pipe.data = p;
+		p->nhandles++;
+	}
+	memset(&o, 0, sizeof o);
+	/* Its own session, hence its own process group: scrub kills the whole group, and
+	 * a terminal's signals to the server's group do not reach it. */
+	o.flags = UV_PROCESS_DETACHED;
+	o.exit_cb = proc_on_exit;
+	o.file = "/proc/self/exe";
+	o.args = argv;
+	o.env = p->cmd.env;
+	o.stdio_count = 4;
+	o.stdio = stdio;
+	stdio[0].flags = UV_INHERIT_FD;
+	stdio[0].data.fd = infds[0];
+	for (i = 1; i < 3; i++) {
+		stdio[i].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+		stdio[i].data.stream = (uv_stream_t *)&p->out[i - 1].pipe;
+	}
+	stdio[3].flags = UV_INHERIT_FD;
+	stdio[3].data.fd = fds[1];
+	rc = uv_spawn(g_server.loop, &p->process, &o);
+	p->process.data = p;
+	p->nhandles++;		/* uv_spawn initialises the handle even when it fails */
+	free(argv);
+	close(fds[1]);
+	close(infds[0]);
+	if (rc == 0)
+		rc = uv_pipe_open(&p->report, fds[0]);
+	else
+		close(fds[0]);
+	if (rc == 0)
+		rc = uv_read_start((uv_stream_t *)&p->report, on_report_alloc, on_report);
+	if (rc < 0) {
+		snprintf(err, errsize, "mkproc: %s: %s", p->cmd.path, uv_strerror(rc));
+		goto fail_handles;
+	}
+	p->pid = p->process.pid;
+	proc_started(p);
+	p->start_op = op;
+	if (op != NULL)
+		op_park(op, cancel_start, p);
+	for (i = 0; i < 2; i++)
+		proc_out_start(&p->out[i]);
+	return 0;
+
+fail_handles:
+	/* Nothing runs (or it is killed): the handles close and the last close drops our
+	 * reference.  A process that did start is reaped by its exit callback. */
+	if (p->process.pid != 0) {
+		uv_process_kill(&p->process, SIGKILL);
+		proc_started(p);
+	} else {
+		p->state = PROC_EXITED;
+		uv_close((uv_handle_t *)&p->process, proc_on_close);
+	}
+	uv_close((uv_handle_t *)&p->report, proc_on_close);
+	proc_in_close(p, 0);
+	for (i = 0; i < 2; i++) {
+		p->out[i].state = OUT_CLOSED;
+		uv_close((uv_handle_t *)&p->out[i].pipe, proc_on_close);
+	}
+	return rc;
+}
