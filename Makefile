@@ -60,7 +60,7 @@ $(BUILD)/%.o: %.c
 # libcircuit.so.0 (position-independent objects of their own; only circuit_* is
 # exported, see dist/libcircuit.map).  The examples include <circuit/client.h> and link
 # the static one, so it is proven to stand alone.
-CLIENT_SRC = net/client.c net/frame.c net/url.c
+CLIENT_SRC = net/client.c net/frame.c net/url.c net/key.c net/secure.c
 CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/pic/%.o)
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -70,7 +70,7 @@ $(BUILD)/libcircuit.a: $(CLIENT_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(BUILD)/$(SONAME): $(CLIENT_OBJ) dist/libcircuit.map
 	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script,dist/libcircuit.map \
-	  -o $@ $(CLIENT_OBJ) $(shell pkg-config --libs jansson 2>/dev/null)
+	  -o $@ $(CLIENT_OBJ) $(shell pkg-config --libs jansson libsodium 2>/dev/null)
 $(BUILD)/include/circuit/client.h: net/client.h
 	@mkdir -p $(dir $@)
 	cp $< $@
@@ -105,7 +105,7 @@ $(BUILD)/examples/%.o: examples/%.c $(BUILD)/include/circuit/client.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 $(BIN)/example-%: $(BUILD)/examples/%.o $(BUILD)/libcircuit.a
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs jansson)
+	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs jansson libsodium)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -10,22 +10,20 @@
 
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
+#include "net/key.h"
 
 int
 cmd_keygen(void)
 {
-	unsigned char key[32];
-	char hex[65];
+	char text[66];
 
-	if (sodium_init() < 0) {
+	if (key_generate(text) < 0) {
 		fputs("circuit keygen: libsodium does not initialise\n", stderr);
 		return 1;
 	}
-	randombytes_buf(key, sizeof key);
-	sodium_bin2hex(hex, sizeof hex, key, sizeof key);
-	sodium_memzero(key, sizeof key);
-	printf("%s\n", hex);
-	return 0;
+	fputs(text, stdout);
+	sodium_memzero(text, sizeof text);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int

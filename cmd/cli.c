@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sodium.h>
 
 #include "cmd/cli.h"
 #include "cmd/flag.h"
 #include "net/client.h"
+#include "net/key.h"
 
 /* A URL file is one short line; anything longer is not a URL file. */
 #define URL_FILE_MAX 4096
@@ -55,6 +57,9 @@ parse(int argc, char **argv, struct cli *c, char **pos, int *npos, int *help,
 			break;
 		case CLI_F_HMAC:
 			c->hmac = v;
+			break;
+		case CLI_F_INSECURE:
+			c->insecure = 1;
 			break;
 		case CLI_F_DISCOVER:
 			c->discover = 1;
@@ -178,19 +183,36 @@ url_from_env(struct cli *c, const char *env, char *url, size_t size)
 struct circuit *
 cli_conn(struct cli *c)
 {
-	char url[URL_FILE_MAX], key[4096], *msg = NULL, what[URL_FILE_MAX + 8];
+	char url[URL_FILE_MAX], path[4096], *msg = NULL, what[URL_FILE_MAX + 8], kmsg[512];
 	const char *env, *keyfile;
-	int rc;
+	uint8_t key[KEY_LEN];
+	int rc, have;
 
 	if (c->conn != NULL)
 		return c->conn;
+	/* The key first: a server found by -discover answers sealed with it. */
+	keyfile = c->hmac != NULL ? c->hmac : getenv("CIRCUIT_HMAC");
+	if (keyfile != NULL && *keyfile != '\0') {
+		if (expand_home(keyfile, path, sizeof path) < 0) {
+			cli_error(c, CLI_FAIL, "-hmac: path too long");
+			return NULL;
+		}
+		keyfile = path;
+	} else {
+		keyfile = NULL;
+	}
+	if (key_find(keyfile, c->insecure, key, &have, kmsg, sizeof kmsg) < 0) {
+		cli_error(c, CLI_FAIL, "%s", kmsg);
+		return NULL;
+	}
 	env = getenv("CIRCUIT");
 	if (c->url != NULL) {
 		snprintf(url, sizeof url, "%s", c->url);
 	} else if (c->discover) {
 		char err[256];
 
-		if (cli_discover(c->discover_addr, url, sizeof url, err, sizeof err) < 0) {
+		if (cli_discover(c->discover_addr, have ? key : NULL, url, sizeof url, err,
+		    sizeof err) < 0) {
 			cli_error(c, CLI_FAIL, "%s", err);
 			return NULL;
 		}
@@ -203,17 +225,8 @@ cli_conn(struct cli *c)
 		    "export CIRCUIT=~/.circuit)");
 		return NULL;
 	}
-	keyfile = c->hmac != NULL ? c->hmac : getenv("CIRCUIT_HMAC");
-	if (keyfile != NULL && *keyfile != '\0') {
-		if (expand_home(keyfile, key, sizeof key) < 0) {
-			cli_error(c, CLI_FAIL, "-hmac: path too long");
-			return NULL;
-		}
-		keyfile = key;
-	} else {
-		keyfile = NULL;
-	}
-	rc = circuit_dial(url, keyfile, &c->conn, &msg);
+	rc = circuit_dial_key(url, have ? key : NULL, &c->conn, &msg);
+	sodium_memzero(key, sizeof key);
 	if (rc < 0) {
 		c->conn = NULL;
 		snprintf(what, sizeof what, "dial %s", url);

@@ -10,6 +10,7 @@
 #define CIRCUIT_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cmd/flag.h"
@@ -30,6 +31,7 @@ enum {
 	CLI_F_DIAL,
 	CLI_F_DISCOVER,
 	CLI_F_HMAC,
+	CLI_F_INSECURE,
 	CLI_F_LONG,
 	CLI_F_HELP,
 	CLI_NFLAGS
@@ -54,6 +56,7 @@ struct cli {
 	int nargs;
 	const char *url;		/* -d URL */
 	const char *hmac;		/* -hmac FILE */
+	int insecure;			/* -insecure: no key (the server runs without) */
 	int discover;			/* -discover was given */
 	const char *discover_addr;	/* its MCAST:PORT, or NULL for the default */
 	int long_list;			/* -l */
@@ -156,7 +159,9 @@ int cli_recv(struct cli *c);
 
 /* Ask the multicast group spec (MCAST:PORT, NULL or "": $CIRCUIT_DISCOVER or the
  * default) for a server's URL (cli_discover.c); within 3 s, else -EHOSTUNREACH and a
- * one-line message in err. */
-int cli_discover(const char *spec, char *url, size_t size, char *err, size_t errsize);
+ * one-line message in err.  With key (KEY_LEN bytes) only an answer sealed with it
+ * counts. */
+int cli_discover(const char *spec, const uint8_t *key, char *url, size_t size, char *err,
+    size_t errsize);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "cmd/cli.h"
 #include "net/discover.h"
+#include "net/secure.h"
 
 #define DISCOVER_WAIT_MS 3000
 #define DISCOVER_RESEND_MS 500
@@ -30,8 +31,10 @@ ms_now(void)
 }
 
 int
-cli_discover(const char *spec, char *url, size_t size, char *err, size_t errsize)
+cli_discover(const char *spec, const uint8_t *key, char *url, size_t size, char *err,
+    size_t errsize)
 {
+	static struct secure_replay replay;
 	char host[64], buf[1024];
 	struct sockaddr_in group;
 	struct pollfd pfd;
@@ -74,6 +77,9 @@ cli_discover(const char *spec, char *url, size_t size, char *err, size_t errsize
 		if (poll(&pfd, 1, (int)wait) <= 0)
 			continue;
 		n = recv(fd, buf, sizeof buf, 0);
+		/* With a key, answers are sealed: only a server holding it is believed. */
+		if (n > 0 && key != NULL)
+			n = secure_dgram_open_inplace(key, &replay, (uint8_t *)buf, (size_t)n);
 		if (n > 0 && discover_answer(buf, (size_t)n, url, size) == 0) {
 			close(fd);
 			return 0;

@@ -137,7 +137,10 @@ const struct flag cli_flags[CLI_NFLAGS] = {
 	  "find a server by UDP multicast (default $CIRCUIT_DISCOVER, else\n"
 	  "228.8.8.8:8822); fails within 3 s if none answers" },
 	[CLI_F_HMAC] = { "hmac", NULL, required_argument, "FILE",
-	  "cluster key file (see keygen)" },
+	  "cluster key file (see keygen); without it, $CIRCUIT_HMAC, else your\n"
+	  "own key ~/.circuit.key, which your servers on this host use too" },
+	[CLI_F_INSECURE] = { "insecure", NULL, no_argument, NULL,
+	  "no key: plaintext, for a server started with -insecure" },
 	[CLI_F_LONG] = { "l", "long", no_argument, NULL,
 	  "ls: start each line with the kind of element" },
 	[CLI_F_HELP] = { "h", "help", no_argument, NULL,

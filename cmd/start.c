@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <net/if.h>
 
 #include "cmd/cmd.h"
@@ -24,6 +25,8 @@
 #include "elements/proc.h"
 #include "elements/server.h"
 #include "fs/fs.h"
+#include "net/conn.h"
+#include "net/key.h"
 #include "net/net.h"
 #include "net/discover.h"
 #include "net/url.h"
@@ -47,6 +50,7 @@ enum {
 	F_LOG,
 	F_DISCOVER,
 	F_HMAC,
+	F_INSECURE,
 	F_DOCKER,
 	F_VERBOSE,
 	F_HELP,
@@ -71,7 +75,12 @@ static const struct flag start_flags[NFLAGS] = {
 	  "find other servers by UDP multicast (default $CIRCUIT_DISCOVER,\n"
 	  "else 228.8.8.8:8822), on the -if interface if given" },
 	[F_HMAC] = { "hmac", NULL, required_argument, "FILE",
-	  "cluster key file (see circuit keygen; not in this build yet)" },
+	  "cluster key file (see circuit keygen); without it, $CIRCUIT_HMAC,\n"
+	  "else your own key ~/.circuit.key (made once, mode 0600): every\n"
+	  "connection is authenticated and encrypted with the key" },
+	[F_INSECURE] = { "insecure", NULL, no_argument, NULL,
+	  "no key: plaintext, as the seed (anyone who reaches the port can\n"
+	  "run processes as this user)" },
 	[F_DOCKER] = { "docker", NULL, no_argument, NULL,
 	  "enable container elements (mkdkr)" },
 	[F_VERBOSE] = { "v", NULL, no_argument, NULL,
@@ -256,11 +265,12 @@ int
 cmd_start(int argc, char **argv)
 {
 	const char *addr = NULL, *iface = NULL, *mnt = NULL, *var = NULL, *join = NULL;
-	const char *logfile = NULL, *discover = NULL;
-	char host[256] = "127.0.0.1", ifbuf[64], *msg = NULL, *v;
+	const char *hmac = NULL, *logfile = NULL, *discover = NULL;
+	char host[256] = "127.0.0.1", ifbuf[64], *msg = NULL, *v, keymsg[512];
 	const char *badflag;
 	struct flag_parser fp;
-	int port = 0, bound = 0, verbose = 0, rc, f;
+	uint8_t key[KEY_LEN];
+	int port = 0, bound = 0, verbose = 0, insecure = 0, have_key, rc, f;
 
 	if (flag_init(&fp, start_flags, NFLAGS, argc, argv) < 0)
 		abort();
@@ -306,9 +316,11 @@ cmd_start(int argc, char **argv)
 			break;
 		}
 		case F_HMAC:
-			fprintf(stderr, "circuit start: -%s: not supported by this build yet\n",
-			    start_flags[f].name);
-			return 2;
+			hmac = v;
+			break;
+		case F_INSECURE:
+			insecure = 1;
+			break;
 		case F_DOCKER:
 			g_server.docker = 1;
 			break;
@@ -331,6 +343,14 @@ cmd_start(int argc, char **argv)
 		fprintf(stderr, "circuit start: -log %s: %s\n", logfile,
 		    rc == -ELOOP ? "is a symbolic link (refused: it could point anywhere)" :
 		    rc == -EINVAL ? "not a plain file with a single link (refused)" : strerror(-rc));
+		return 1;
+	}
+	if (hmac != NULL && insecure) {
+		fprintf(stderr, "circuit start: -hmac and -insecure exclude each other\n");
+		return 2;
+	}
+	if (key_find(hmac, insecure, key, &have_key, keymsg, sizeof keymsg) < 0) {
+		fprintf(stderr, "circuit start: %s\n", keymsg);
 		return 1;
 	}
 	if (addr != NULL) {
@@ -380,6 +400,13 @@ cmd_start(int argc, char **argv)
 		return 1;
 	}
 	g_server.stop = request_stop;
+	g_server.secure = have_key;
+	rc = conn_set_key(have_key ? key : NULL, g_server.id);
+	sodium_memzero(key, sizeof key);
+	if (rc < 0) {
+		fprintf(stderr, "circuit start: libsodium does not initialise\n");
+		return 1;
+	}
 	if (g_server.docker)
 		dkr_sweep();	/* containers a crashed server of this host left */
 	if ((rc = net_init(loop)) < 0) {
@@ -395,9 +422,9 @@ cmd_start(int argc, char **argv)
 		if ((rc = reopen_oplog(var)) < 0)
 			fprintf(stderr, "circuit start: %s/log: %s\n", var, strerror(-rc));
 	}
-	if (strcmp(host, "127.0.0.1") != 0 && strcmp(host, "::1") != 0 && strncmp(host, "127.", 4) != 0)
-		log_warnx("listening on %s without a key: traffic is plaintext and anyone who reaches "
-		    "this port can run processes as this user", host);
+	if (!have_key && strcmp(host, "::1") != 0 && strncmp(host, "127.", 4) != 0)
+		log_warnx("WARNING: -insecure and listening on %s: traffic is plaintext and anyone "
+		    "who reaches this port can run processes as this user", host);
 	if (mnt != NULL) {
 		char real[4096];
 		if ((rc = fs_mount(loop, mnt, on_mount_gone, &msg)) < 0) {

@@ -114,9 +114,11 @@ srv_peek(struct op *op)
 
 	gmtime_r(&g_server.joined, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s*, s:o*}", "ID", g_server.id, "URL", g_server.url,
-	    "Joined", when, "Members", members_fn != NULL ? members_fn() : json_pack("[s]", g_server.url),
-	    "Elements", server_element_counts(), "Mount", g_server.mountpoint,
+	j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:s*, s:o*}", "ID", g_server.id,
+	    "URL", g_server.url, "Joined", when,
+	    "Members", members_fn != NULL ? members_fn() : json_pack("[s]", g_server.url),
+	    "Elements", server_element_counts(), "Secure", g_server.secure,
+	    "Mount", g_server.mountpoint,
 	    "Datagrams", mb_stats_fn != NULL ? mb_stats_fn() : NULL);
 	op_done_json(op, j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 }

@@ -23,6 +23,7 @@ struct server {
 	uv_loop_t *loop;
 	struct anchor *root;		/* the server anchor */
 	int docker;			/* -docker given */
+	int secure;			/* connections use a cluster key (no -insecure) */
 	void (*stop)(int status);	/* asks the process to shut down (suicide) */
 };
 

@@ -37,6 +37,7 @@ static const char usage[] =
 "  a=HOST:PORT  listen address (default 127.0.0.1:0)   if=IFACE  listen on IFACE\n"
 "  j=URL        join that server's cluster              discover[=MCAST:PORT]\n"
 "  hmac=FILE    cluster key file                        docker    enable containers\n"
+"  insecure     no key: plaintext (default: root's own key, /root/.circuit.key)\n"
 "  var=DIR      state directory (the operation log goes to DIR/log)\n"
 "  log=FILE     where the daemon's messages go (default " LOG_DIR "/MOUNT.log,\n"
 "               MOUNT the mount point with - for /; or VAR/server.log with var=)\n"
@@ -278,6 +279,7 @@ main(int argc, char **argv)
 			var = eq;
 		if (strcmp(o, "a") != 0 && strcmp(o, "if") != 0 && strcmp(o, "j") != 0 &&
 		    strcmp(o, "discover") != 0 && strcmp(o, "hmac") != 0 && strcmp(o, "docker") != 0 &&
+		    strcmp(o, "insecure") != 0 &&
 		    strcmp(o, "var") != 0)
 			die("unknown option %s (see mount.circuit -h)%s", o, "");
 		snprintf(flags[nargs], sizeof flags[nargs], "-%s", o);

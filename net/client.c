@@ -21,6 +21,8 @@
 
 #include "net/client.h"
 #include "net/frame.h"
+#include "net/key.h"
+#include "net/secure.h"
 #include "net/url.h"
 #include "net/window.h"
 
@@ -45,6 +47,11 @@ struct circuit_stream;
 
 struct circuit {
 	int fd;				/* -1 once the connection is broken */
+	/* With a key: the session, and the plaintext of the record last opened (in
+	 * cbuf, from coff to cend) not yet taken. */
+	struct secure *sec;
+	uint8_t *cbuf;
+	size_t coff, cend;
 	int up;				/* HELLO exchanged: probes may be sent */
 	uint32_t next_tag;
 	uint32_t probe_tag;		/* a probe is out (its answer is ignored) */
@@ -201,6 +208,72 @@ read_all(struct circuit *c, void *buf, size_t len)
 	return 0;
 }
 
+/* Write a frame in two pieces (b may be NULL), sealed with a key. */
+static int
+io_write2(struct circuit *c, const void *a, size_t alen, const void *b, size_t blen)
+{
+	uint8_t *sealed;
+	size_t n;
+	int rc;
+
+	if (c->sec == NULL)
+		return write2_all(c->fd, a, alen, b, blen);
+	sealed = malloc(secure_sealed_len(alen) + secure_sealed_len(blen));
+	if (sealed == NULL)
+		return -ENOMEM;
+	n = alen > 0 ? secure_seal(&c->sec->tx, a, alen, sealed) : 0;
+	n += blen > 0 ? secure_seal(&c->sec->tx, b, blen, sealed + n) : 0;
+	rc = write_all(c->fd, sealed, n);
+	free(sealed);
+	return rc;
+}
+
+static int
+io_write(struct circuit *c, const void *buf, size_t len)
+{
+	return io_write2(c, buf, len, NULL, 0);
+}
+
+/* Read len bytes of plaintext: with a key, record by record, each opened whole. */
+static int
+io_read(struct circuit *c, void *buf, size_t len)
+{
+	uint8_t *p = buf, *plain;
+	size_t plen;
+	long need;
+	int rc;
+
+	if (c->sec == NULL)
+		return read_all(c, buf, len);
+	while (len > 0) {
+		size_t k = c->cend - c->coff;
+		if (k > 0) {
+			k = k < len ? k : len;
+			memcpy(p, c->cbuf + c->coff, k);
+			c->coff += k;
+			p += k;
+			len -= k;
+			continue;
+		}
+		if (c->cbuf == NULL &&
+		    (c->cbuf = malloc(SECURE_REC_MAX + SECURE_REC_OVER)) == NULL)
+			return -ENOMEM;
+		if ((rc = read_all(c, c->cbuf, SECURE_REC_HDR)) < 0)
+			return rc;
+		if ((need = secure_rec_need(c->cbuf, SECURE_REC_HDR, SECURE_REC_MAX)) < 0)
+			return -EPROTO;
+		if ((rc = read_all(c, c->cbuf + SECURE_REC_HDR,
+		    (size_t)need - SECURE_REC_HDR)) < 0)
+			return rc;
+		if (secure_open(&c->sec->rx, c->cbuf, (size_t)need, SECURE_REC_MAX, &plain,
+		    &plen) <= 0)
+			return -EACCES;
+		c->coff = (size_t)(plain - c->cbuf);
+		c->cend = c->coff + plen;
+	}
+	return 0;
+}
+
 static void
 broken(struct circuit *c)
 {
@@ -231,7 +304,7 @@ read_frame(struct circuit *c, struct frame *f, uint8_t **payload)
 	c->rbody = NULL;
 	c->rbody_len = 0;
 	c->direct = 0;
-	if ((rc = read_all(c, hdr, FRAME_HDR)) < 0)
+	if ((rc = io_read(c, hdr, FRAME_HDR)) < 0)
 		return rc;
 	if ((need = frame_need(hdr, FRAME_HDR)) < 0)
 		return -EPROTO;
@@ -242,7 +315,7 @@ read_frame(struct circuit *c, struct frame *f, uint8_t **payload)
 	f->len = (uint32_t)plen;
 	hlen = 0;
 	if (f->type == FRAME_REP && plen >= 4 + BODY_APART) {
-		if ((rc = read_all(c, hdr + FRAME_HDR, 4)) < 0)
+		if ((rc = io_read(c, hdr + FRAME_HDR, 4)) < 0)
 			return rc;
 		got = 4;
 		hlen = get32(hdr + FRAME_HDR);
@@ -253,17 +326,17 @@ read_frame(struct circuit *c, struct frame *f, uint8_t **payload)
 	if (*payload == NULL)
 		return -ENOMEM;
 	memcpy(*payload, hdr + FRAME_HDR, got);
-	rc = read_all(c, *payload + got, (hlen > 0 ? 4 + hlen : plen) - got);
+	rc = io_read(c, *payload + got, (hlen > 0 ? 4 + hlen : plen) - got);
 	if (rc == 0 && hlen > 0) {
 		size_t blen = plen - 4 - hlen;
 		f->len = 4 + hlen;
 		if (f->id == c->dtag && blen <= c->dmax) {
-			rc = read_all(c, c->dbuf, blen);
+			rc = io_read(c, c->dbuf, blen);
 			c->direct = 1;
 		} else if ((c->rbody = malloc(blen + 1)) == NULL) {
 			rc = -ENOMEM;
 		} else {
-			rc = read_all(c, c->rbody, blen);
+			rc = io_read(c, c->rbody, blen);
 			c->rbody[blen] = '\0';
 		}
 		c->rbody_len = blen;
@@ -436,7 +509,7 @@ send_req(struct circuit *c, json_t *head, const void *body, size_t blen, uint32_
 	rc = frame_msg_build_head(FRAME_REQ, *tag, head, blen, &buf, &len);
 	if (rc < 0)
 		return fail(err, rc, "request too big");
-	rc = write2_all(c->fd, buf, len, body, blen);
+	rc = io_write2(c, buf, len, body, blen);
 	free(buf);
 	return rc < 0 ? lost(c, rc, err) : 0;
 }
@@ -540,7 +613,7 @@ send_probe(struct circuit *c)
 	json_decref(head);
 	if (rc < 0)
 		return rc;
-	rc = write_all(c->fd, buf, len);
+	rc = io_write(c, buf, len);
 	free(buf);
 	if (rc == 0)
 		c->probe_tag = tag;
@@ -573,8 +646,79 @@ simple(struct circuit *c, json_t *head, const void *body, size_t blen, json_t **
 	return 0;
 }
 
+/* The key handshake (net/secure.h), as the dialer: our AUTH frame, then the server's.
+ * Sets c->sec and xid (the XID the server's AUTH named). */
+static int
+handshake(struct circuit *c, const uint8_t *key, const char *url, char xid[URL_ID_LEN + 1],
+    char **err)
+{
+	uint8_t mine[SECURE_AUTH_MAX], hdr[FRAME_HDR], *theirs = NULL;
+	struct secure_hs hs;
+	size_t ml;
+	long need;
+	int rc;
+
+	if (secure_hs_start(&hs, key, 1, NULL, mine, &ml) < 0)
+		return fail(err, -EIO, "libsodium does not initialise");
+	if ((rc = write_all(c->fd, mine, ml)) < 0 || (rc = read_all(c, hdr, FRAME_HDR)) < 0) {
+		secure_hs_wipe(&hs);
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+			return fail(err, -ETIMEDOUT, "%s: no answer to the key handshake within "
+			    "%d s", url, CONNECT_TIMEOUT_S);
+		return fail(err, -EHOSTDOWN, "%s: no answer to the key handshake (%s)", url,
+		    strerror(-rc));
+	}
+	need = frame_need(hdr, FRAME_HDR);
+	if (need > 0 && need <= 8192 && (theirs = malloc((size_t)need)) != NULL) {
+		memcpy(theirs, hdr, FRAME_HDR);
+		if ((rc = read_all(c, theirs + FRAME_HDR, (size_t)need - FRAME_HDR)) < 0)
+			need = rc;
+	}
+	if (theirs != NULL && need > 0 && hdr[1] == FRAME_REFUSE) {
+		const uint8_t *b;
+		size_t bl;
+		json_t *h = NULL;
+		const char *m = NULL;
+		if (frame_msg_parse(theirs + FRAME_HDR, (size_t)need - FRAME_HDR, &h, &b, &bl) == 0)
+			m = json_string_value(json_object_get(h, "msg"));
+		rc = fail(err, -ECONNREFUSED, "%s: refused: %s", url, m != NULL ? m : "(no reason)");
+		json_decref(h);
+	} else if (need > 0 && hdr[1] == FRAME_HELLO) {
+		rc = fail(err, -EACCES, "%s: refused: that server runs without a key (started with "
+		    "-insecure): dial it with -insecure", url);
+	} else if (theirs == NULL || need <= 0 || hdr[1] != FRAME_AUTH) {
+		rc = fail(err, -EPROTO, "%s: no key handshake: not a circuit server", url);
+	} else if ((c->sec = malloc(sizeof *c->sec)) == NULL) {
+		rc = fail(err, -ENOMEM, "out of memory");
+	} else if (secure_hs_finish(&hs, theirs, (size_t)need, c->sec, xid) < 0) {
+		free(c->sec);
+		c->sec = NULL;
+		rc = fail(err, -EPROTO, "%s: malformed key handshake", url);
+	} else {
+		rc = 0;
+	}
+	secure_hs_wipe(&hs);
+	free(theirs);
+	return rc;
+}
+
 int
 circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **err)
+{
+	uint8_t key[KEY_LEN];
+	char msg[512];
+	int have, rc;
+
+	*out = NULL;
+	if ((rc = key_find(keyfile, 0, key, &have, msg, sizeof msg)) < 0)
+		return fail(err, rc, "%s", msg);
+	rc = circuit_dial_key(url, key, out, err);
+	sodium_memzero(key, sizeof key);
+	return rc;
+}
+
+int
+circuit_dial_key(const char *url, const unsigned char *key, struct circuit **out, char **err)
 {
 	struct sockaddr_storage ss;
 	struct timeval tv = { CONNECT_TIMEOUT_S, 0 };
@@ -585,14 +729,12 @@ circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **
 	const uint8_t *b;
 	size_t len, bl;
 	json_t *h;
-	char who[64];
+	char who[64], xid[URL_ID_LEN + 1] = "";
 	int one = 1, bufsz = RA_WINDOW, rc;
 
 	*out = NULL;
 	if (url_parse(url, &u, 0) < 0 || url_sockaddr(&u, &ss) < 0)
 		return fail(err, -EINVAL, "%s: want circuit://HOST:PORT/XID (numeric HOST)", url);
-	if (keyfile != NULL)
-		return fail(err, -EOPNOTSUPP, "-hmac: encrypted connections are not in this build yet");
 	c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return fail(err, -ENOMEM, "out of memory");
@@ -623,12 +765,17 @@ circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **
 	tv.tv_sec = (SILENCE_MS + PROBE_MS) / 1000;
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (key != NULL && (rc = handshake(c, key, url, xid, err)) < 0) {
+		circuit_close(c);
+		return rc;
+	}
 	snprintf(who, sizeof who, "circuit pid %d", (int)getpid());
 	h = json_pack("{s:s}", "client", who);
 	rc = h != NULL ? frame_msg_build(FRAME_HELLO, 0, h, NULL, 0, &buf, &len) : -ENOMEM;
 	json_decref(h);
+	h = NULL;	/* the answer's head goes here (and is freed on every way out) */
 	if (rc == 0) {
-		rc = write_all(c->fd, buf, len);
+		rc = io_write(c, buf, len);
 		free(buf);
 	}
 	if (rc == 0)
@@ -638,6 +785,9 @@ circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK)
 			return fail(err, -ETIMEDOUT, "%s: no answer to HELLO within %d s", url,
 			    CONNECT_TIMEOUT_S);
+		if (rc == -EACCES)
+			return fail(err, -EACCES, "%s: refused: the key handshake failed (the "
+			    "server holds another cluster key)", url);
 		return fail(err, rc == -EPROTO ? rc : -EHOSTDOWN, "%s: no answer to HELLO (%s)",
 		    url, strerror(-rc));
 	}
@@ -645,8 +795,11 @@ circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **
 		const char *m = NULL;
 		if (f.type == FRAME_REFUSE && frame_msg_parse(payload, f.len, &h, &b, &bl) == 0)
 			m = json_string_value(json_object_get(h, "msg"));
-		rc = fail(err, f.type == FRAME_REFUSE ? -ECONNREFUSED : -EPROTO,
-		    "%s: refused: %s", url, m != NULL ? m : "not a circuit server");
+		if (f.type == FRAME_AUTH)
+			m = "that server requires a cluster key (-hmac FILE, or your own key "
+			    "without -insecure)";
+		rc = fail(err, f.type == FRAME_REFUSE ? -ECONNREFUSED : f.type == FRAME_AUTH ?
+		    -EACCES : -EPROTO, "%s: refused: %s", url, m != NULL ? m : "not a circuit server");
 		json_decref(h);
 		free(payload);
 		circuit_close(c);
@@ -657,6 +810,14 @@ circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **
 	c->up = 1;
 	/* A URL names one run of a server: a restarted one at that address is another. */
 	const char *id = json_string_value(json_object_get(h, "id"));
+	if (key != NULL && (id == NULL || strcmp(id, xid) != 0)) {
+		rc = fail(err, -EPROTO, "%s: the server's HELLO names another XID than its "
+		    "key handshake", url);
+		json_decref(h);
+		free(payload);
+		circuit_close(c);
+		return rc;
+	}
 	if (u.id[0] != '\0' && id != NULL && strcmp(id, u.id) != 0) {
 		rc = fail(err, -ESTALE, "%s: the server there is now %s (restarted?)", url, id);
 		json_decref(h);
@@ -677,6 +838,11 @@ circuit_close(struct circuit *c)
 		return;
 	broken(c);
 	free(c->rbody);
+	if (c->sec != NULL) {
+		secure_wipe(c->sec);
+		free(c->sec);
+	}
+	free(c->cbuf);
 	free(c);
 }
 
@@ -931,14 +1097,14 @@ circuit_stream_close(struct circuit_stream *s, char **err)
 		s->rq = p->next;
 		if (!p->done && s->c->fd >= 0) {
 			frame_header(hdr, FRAME_CANCEL, p->tag, 0);
-			if (write_all(s->c->fd, hdr, sizeof hdr) < 0)
+			if (io_write(s->c, hdr, sizeof hdr) < 0)
 				broken(s->c);
 		}
 		pend_free(p);
 	}
 	if (s->c->fd >= 0) {
 		frame_header(hdr, FRAME_RELEASE, s->h, 0);
-		if ((rc = write_all(s->c->fd, hdr, sizeof hdr)) < 0)
+		if ((rc = io_write(s->c, hdr, sizeof hdr)) < 0)
 			rc = lost(s->c, rc, err);
 	}
 	/* Writes written behind: their outcome is the close's. */

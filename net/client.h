@@ -20,9 +20,17 @@ struct circuit_stream;
 /* Open modes of circuit_open. */
 enum { CIRCUIT_READ = 0, CIRCUIT_WRITE = 1 };
 
-/* Dial the server at url ("circuit://HOST:PORT/XID"); keyfile is the cluster key
- * file or NULL for plaintext. */
+/* Dial the server at url ("circuit://HOST:PORT/XID") with the cluster key in keyfile
+ * (written by `circuit keygen`; refused if others may read it).  With keyfile NULL:
+ * the file $CIRCUIT_HMAC names, else the user's own key ~/.circuit.key (created on
+ * first use), which the user's servers on this host use by default. */
 int circuit_dial(const char *url, const char *keyfile, struct circuit **out, char **err);
+
+/* Dial with the key itself (CIRCUIT_KEY_LEN bytes), or in plaintext with key NULL (a
+ * server started with -insecure). */
+#define CIRCUIT_KEY_LEN	32
+int circuit_dial_key(const char *url, const unsigned char *key, struct circuit **out,
+    char **err);
 
 /* Hang up and free c (open streams of c must be closed first). */
 void circuit_close(struct circuit *c);

@@ -2,8 +2,10 @@
  *
  * Reading: received bytes collect in rbuf until a whole frame is there; the header
  * is checked as soon as it is in (version, type, length), so an oversized length is
- * refused before any memory is reserved for it.  The buffer grows to at most one
- * frame and is given back when empty, so an idle connection costs a few hundred bytes.
+ * refused before any memory is reserved for it.  The buffer grows with the bytes of
+ * at most one frame and is given back when empty, so an idle connection costs a few
+ * hundred bytes.  With a cluster key (net/secure.h) bytes first collect in cbuf until
+ * a whole record is there, and its plaintext goes on as if read from the socket.
  *
  * Back-pressure: reading stops while rpc.c has too many of the other's requests in
  * flight, or while too many of our bytes wait to be written (the other does not read
@@ -18,6 +20,8 @@
 
 #include "elements/log.h"
 #include "net/conn.h"
+#include "net/key.h"
+#include "net/secure.h"
 
 #define DIAL_TIMEOUT_MS		3000
 #define HELLO_TIMEOUT_MS	10000
@@ -26,6 +30,27 @@
 #define SOCKBUF			(4 << 20)
 #define WQUEUE_HIGH		(16u << 20)
 #define WQUEUE_LOW		(4u << 20)
+/* Before the HELLO is in, the other side is a stranger: its first frame (and, with a
+ * key, each record) may be this big, and it gets a read buffer of about this size. */
+#define PRE_MAX			4096
+#define PRE_BUF			(PRE_MAX + SECURE_AUTH_MAX + SECURE_REC_OVER)
+/* With a key, what one read may bring once the HELLO is in: a few records, so a
+ * stream costs no more reads than in plaintext (where a body is read whole). */
+#define CBUF_UP			(4 * (SECURE_REC_MAX + SECURE_REC_OVER))
+/* A frame half received must progress: no byte for this long in the middle of one
+ * drops the connection (reading not paused by us). */
+#define STALL_TIMEOUT_MS	30000
+/* Bodies received apart reserve their whole size when their head is in: at most this
+ * much in all, past which a body is received through rbuf, which grows as bytes come. */
+#define APART_BUDGET		(256u << 20)
+/* Accepted connections: in all and from one address.  Past these a new one is turned
+ * away.  Strangers (accepted, handshake or HELLO not done) are bounded tighter, and a
+ * new one pushes out the oldest instead of being turned away: a flood of silent
+ * connections cannot lock out a client that completes its handshake at once. */
+#define CONN_MAX		1024
+#define CONN_PER_SOURCE		256
+#define STRANGER_MAX		128
+#define STRANGER_PER_SOURCE	32
 #define TRIM_IDLE_MS		1000
 
 enum { PAUSE_WRITE = 2 };
@@ -33,12 +58,17 @@ enum { PAUSE_WRITE = 2 };
 struct conn_list conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
 static uv_loop_t *loop;
 static const struct conn_events *events;
+static uint8_t ckey[KEY_LEN];
+static int have_key;
+static char self_xid[URL_ID_LEN + 1];
+static size_t apart_total;		/* bytes reserved by bodies received apart */
 static uv_timer_t trim_timer;
 
 struct conn_write {
 	uv_write_t req;
 	struct conn *c;
 	void *a, *b;
+	uint8_t *side;			/* with a key: the records' lengths and tags */
 	size_t len;
 };
 
@@ -58,6 +88,32 @@ conn_init(uv_loop_t *l, const struct conn_events *ev)
 	uv_timer_init(loop, &trim_timer);
 	uv_unref((uv_handle_t *)&trim_timer);	/* never what keeps the loop alive */
 	TAILQ_INIT(&conn_all);
+}
+
+int
+conn_set_key(const uint8_t *key, const char *self_id)
+{
+	if (secure_init() < 0)
+		return -EIO;
+	have_key = key != NULL;
+	if (key != NULL)
+		memcpy(ckey, key, KEY_LEN);
+	else
+		sodium_memzero(ckey, sizeof ckey);
+	snprintf(self_xid, sizeof self_xid, "%s", self_id != NULL ? self_id : "");
+	return 0;
+}
+
+int
+conn_secure(void)
+{
+	return have_key;
+}
+
+const uint8_t *
+conn_key(void)
+{
+	return have_key ? ckey : NULL;
 }
 
 static void
@@ -102,7 +158,18 @@ on_handle_closed(uv_handle_t *h)
 
 	if (--c->handles_open == 0) {
 		free(c->rbuf);
+		if (c->rbody != NULL)
+			apart_total -= c->rbody_len;
 		free(c->rbody);
+		free(c->cbuf);
+		if (c->sec != NULL) {
+			secure_wipe(c->sec);
+			free(c->sec);
+		}
+		if (c->hs != NULL) {
+			secure_hs_wipe(c->hs);
+			free(c->hs);
+		}
 		free(c);
 	}
 }
@@ -141,6 +208,7 @@ on_written(uv_write_t *req, int status)
 	c->wqueued -= w->len;
 	free(w->a);
 	free(w->b);
+	free(w->side);
 	free(w);
 	trim_later();
 	if (c->state == CONN_CLOSED)
@@ -156,39 +224,79 @@ on_written(uv_write_t *req, int status)
 	}
 }
 
+/* With a key: seal a piece in place into records, their lengths and tags in side;
+ * the buffers to write go to v (three a record).  Returns the buffers added. */
+static unsigned
+seal_piece(struct conn *c, uint8_t *p, size_t len, uint8_t *side, uv_buf_t *v)
+{
+	size_t n = secure_seal_inplace(&c->sec->tx, p, len, side), i;
+
+	for (i = 0; i < n; i++, side += SECURE_REC_OVER) {
+		size_t k = i + 1 < n ? SECURE_REC_MAX : len - i * SECURE_REC_MAX;
+		v[3 * i] = uv_buf_init((char *)side, SECURE_REC_HDR);
+		v[3 * i + 1] = uv_buf_init((char *)p + i * SECURE_REC_MAX, (unsigned)k);
+		v[3 * i + 2] = uv_buf_init((char *)side + SECURE_REC_HDR, SECURE_REC_TAG);
+	}
+	return (unsigned)(3 * n);
+}
+
 void
 conn_send2(struct conn *c, void *a, size_t alen, void *b, size_t blen)
 {
 	struct conn_write *w;
-	uv_buf_t bufs[2];
-	int n = 0, rc;
+	uv_buf_t small[2], *bufs = small;
+	size_t ra = 0, rb = 0;
+	unsigned n = 0;
+	int rc;
 
-	if (c->state != CONN_HELLO && c->state != CONN_UP) {
+	if (c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP) {
 		free(a);
 		free(b);
 		return;
 	}
-	w = malloc(sizeof *w);
-	if (w == NULL) {
+	w = calloc(1, sizeof *w);
+	if (c->sec != NULL && w != NULL) {
+		/* Sealed in place, record by record: no copy of a body. */
+		ra = alen > 0 ? secure_records(alen) : 0;
+		rb = blen > 0 ? secure_records(blen) : 0;
+		w->side = malloc((ra + rb) * SECURE_REC_OVER);
+		bufs = malloc(3 * (ra + rb) * sizeof *bufs);
+	}
+	if (w == NULL || (c->sec != NULL && (w->side == NULL || bufs == NULL))) {
+		if (w != NULL)
+			free(w->side);
+		if (bufs != small)
+			free(bufs);
 		free(a);
 		free(b);
+		free(w);
 		conn_close(c, -ENOMEM);
 		return;
 	}
 	w->c = c;
 	w->a = a;
 	w->b = b;
-	w->len = alen + blen;
-	if (alen > 0)
-		bufs[n++] = uv_buf_init(a, (unsigned)alen);
-	if (blen > 0)
-		bufs[n++] = uv_buf_init(b, (unsigned)blen);
+	w->len = alen + blen + (ra + rb) * SECURE_REC_OVER;
+	if (c->sec != NULL) {
+		if (alen > 0)
+			n += seal_piece(c, a, alen, w->side, bufs);
+		if (blen > 0)
+			n += seal_piece(c, b, blen, w->side + ra * SECURE_REC_OVER, bufs + n);
+	} else {
+		if (alen > 0)
+			bufs[n++] = uv_buf_init(a, (unsigned)alen);
+		if (blen > 0)
+			bufs[n++] = uv_buf_init(b, (unsigned)blen);
+	}
 	c->wqueued += w->len;
-	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, (unsigned)n, on_written);
+	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, n, on_written);
+	if (bufs != small)
+		free(bufs);		/* libuv keeps its own copy of the list */
 	if (rc < 0) {
 		c->wqueued -= w->len;
 		free(a);
 		free(b);
+		free(w->side);
 		free(w);
 		conn_close(c, rc);
 		return;
@@ -234,14 +342,21 @@ int
 conn_send_now(struct conn *c, const void *buf, size_t len)
 {
 	uv_buf_t b = uv_buf_init((char *)(uintptr_t)buf, (unsigned)len);
+	uint8_t *sealed = NULL;
 	int rc;
 
-	if (c->state != CONN_HELLO && c->state != CONN_UP)
+	if (c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP)
 		return -ENOTCONN;
+	if (c->sec != NULL) {
+		if ((sealed = malloc(secure_sealed_len(len))) == NULL)
+			return -ENOMEM;
+		b = uv_buf_init((char *)sealed, (unsigned)secure_seal(&c->sec->tx, buf, len, sealed));
+	}
 	rc = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	free(sealed);
 	if (rc < 0)
 		return rc;
-	return (size_t)rc == len ? 0 : -EAGAIN;
+	return (unsigned)rc == b.len ? 0 : -EAGAIN;
 }
 
 /* Send a REFUSE at once (best effort: it may not fit) and drop the connection. */
@@ -292,11 +407,12 @@ apart_prefix(const struct conn *c, const uint8_t *buf, size_t have)
 	return FRAME_HDR + 4 + hlen;
 }
 
+/* Where the next plaintext bytes go: the body being received apart, or rbuf. */
 static void
-on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+plain_room(struct conn *c, uv_buf_t *buf)
 {
-	struct conn *c = h->data;
-	size_t want = c->rlen + RBUF_MIN;
+	size_t min = c->state == CONN_UP ? RBUF_MIN : FRAME_HDR + PRE_MAX;
+	size_t want = c->rlen + min;
 	long need;
 
 	if (c->rbody != NULL) {
@@ -305,14 +421,17 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 		buf->len = c->rbody_len - c->rbody_got;
 		return;
 	}
-	/* Reserve room for the whole frame being received, once its header is in, unless
-	 * its body will be received apart. */
-	if (c->rlen >= FRAME_HDR && (need = frame_need(c->rbuf, c->rlen)) > 0 &&
-	    (size_t)need > want && !(c->state == CONN_UP &&
-	    (c->rbuf[1] == FRAME_REQ || c->rbuf[1] == FRAME_REP) &&
-	    (size_t)need >= FRAME_HDR + 4 + BODY_APART))
-		want = (size_t)need;
-	else if (c->rcap - c->rlen >= RBUF_MIN / 2)
+	/* Room for the frame being received, once its header is in, unless its body will
+	 * be received apart: doubling as its bytes come, not reserved at once (a header
+	 * alone must not make us hold a frame's worth). */
+	if (c->state == CONN_UP && c->rlen >= FRAME_HDR &&
+	    (need = frame_need(c->rbuf, c->rlen)) > 0 && (size_t)need > want &&
+	    (!((c->rbuf[1] == FRAME_REQ || c->rbuf[1] == FRAME_REP) &&
+	    (size_t)need >= FRAME_HDR + 4 + BODY_APART) || apart_total + (size_t)need >
+	    APART_BUDGET))
+		want = (size_t)need < 2 * c->rlen ? (size_t)need :
+		    2 * c->rlen > want ? 2 * c->rlen : want;
+	else if (c->rcap - c->rlen >= min / 2)
 		want = c->rcap;		/* room enough: no realloc for a few bytes */
 	if (want > c->rcap) {
 		uint8_t *nb = realloc(c->rbuf, want);
@@ -328,6 +447,32 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	buf->len = c->rcap - c->rlen;
 }
 
+static void
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+	size_t want;
+
+	if (c->state != CONN_AUTH && c->sec == NULL) {
+		plain_room(c, buf);
+		return;
+	}
+	/* With a key, bytes wait in cbuf for a whole record: a small one from a stranger. */
+	want = c->state == CONN_UP ? CBUF_UP : PRE_BUF;
+	if (want > c->ccap) {
+		uint8_t *nb = realloc(c->cbuf, want);
+		if (nb == NULL) {
+			buf->base = NULL;
+			buf->len = 0;
+			return;
+		}
+		c->cbuf = nb;
+		c->ccap = want;
+	}
+	buf->base = (char *)c->cbuf + c->clen;
+	buf->len = c->ccap - c->clen;
+}
+
 const uint8_t *
 conn_body(const struct conn *c, size_t *len)
 {
@@ -340,6 +485,8 @@ conn_take_body(struct conn *c)
 {
 	char *b = (char *)c->rbody;
 
+	if (b != NULL)
+		apart_total -= c->rbody_len;
 	c->rbody = NULL;
 	return b;
 }
@@ -361,6 +508,11 @@ handle_hello(struct conn *c, const struct frame *f)
 		json_decref(head);
 		conn_close(c, -ECONNREFUSED);
 		return -ECONNREFUSED;
+	}
+	if (f->type == FRAME_AUTH) {
+		refuse(c, -EACCES, "%s", "the other side uses a cluster key and this server "
+		    "runs without one (-insecure)");
+		return -EACCES;
 	}
 	if (f->type != FRAME_HELLO) {
 		refuse(c, -EPROTO, "%s frame before HELLO", frame_type_name(f->type));
@@ -433,6 +585,8 @@ deliver_apart(struct conn *c)
 	f.len = (uint32_t)(c->rlen - FRAME_HDR);
 	f.payload = c->rbuf + FRAME_HDR;
 	rc = deliver(c, &f);
+	if (c->rbody != NULL)
+		apart_total -= c->rbody_len;
 	free(c->rbody);
 	c->rbody = NULL;
 	if (rc < 0)
@@ -440,35 +594,42 @@ deliver_apart(struct conn *c)
 	c->rlen = 0;
 }
 
+static void on_timeout(uv_timer_t *t);
+
+/* Once up, the timer watches a frame (or record) half received: it must progress. */
 static void
-on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+watch_stall(struct conn *c)
 {
-	struct conn *c = s->data;
+	if (c->state != CONN_UP)
+		return;			/* the handshake's deadline runs */
+	if (!c->paused && (c->rlen > 0 || c->rbody != NULL || c->clen > 0))
+		uv_timer_start(&c->timer, on_timeout, STALL_TIMEOUT_MS, 0);
+	else
+		uv_timer_stop(&c->timer);
+}
+
+/* nread more plaintext bytes are in, where plain_room said: decode what is whole. */
+static void
+received(struct conn *c, size_t nread)
+{
 	struct frame f;
 	size_t off = 0, pre;
 	long n;
 
-	if (c->state == CONN_CLOSED)
-		return;
-	if (nread < 0) {
-		if (nread != UV_EOF)
-			log_debug("connection %s: read: %s", c->name, uv_strerror((int)nread));
-		conn_close(c, nread == UV_EOF ? -ECONNRESET : (int)nread);
-		return;
-	}
-	if (nread == 0 && buf->base == NULL) {
-		conn_close(c, -ENOMEM);
-		return;
-	}
-	trim_later();
 	if (c->rbody != NULL) {
-		c->rbody_got += (size_t)nread;
+		c->rbody_got += nread;
 		if (c->rbody_got == c->rbody_len)
 			deliver_apart(c);
 		return;
 	}
-	c->rlen += (size_t)nread;
+	c->rlen += nread;
 	while (c->state != CONN_CLOSED) {
+		/* A stranger's first frame is small (the HELLO) or refused. */
+		if (c->state == CONN_HELLO && c->rlen - off >= FRAME_HDR &&
+		    frame_need(c->rbuf + off, c->rlen - off) > (long)(FRAME_HDR + PRE_MAX)) {
+			refuse(c, -EMSGSIZE, "oversized frame before HELLO (limit %s bytes)", "4096");
+			return;
+		}
 		n = frame_decode(c->rbuf + off, c->rlen - off, &f);
 		if (n < 0) {
 			refuse_header(c, c->rbuf + off, n);
@@ -479,10 +640,12 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			 * already here first (at most what one read brought). */
 			uint8_t *h = c->rbuf + off;
 			size_t have = c->rlen - off;
-			if ((pre = apart_prefix(c, h, have)) > 0 && have >= pre) {
+			if ((pre = apart_prefix(c, h, have)) > 0 && have >= pre &&
+			    apart_total + (size_t)frame_need(h, have) <= APART_BUDGET) {
 				size_t blen = (size_t)frame_need(h, have) - pre;
 				uint8_t *b = malloc(blen + 1);
 				if (b != NULL) {
+					apart_total += blen;
 					memcpy(b, h + pre, have - pre);
 					c->rbody = b;
 					c->rbody_len = blen;
@@ -511,15 +674,189 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 }
 
+/* Hand opened plaintext to the frame decoder, as if it came from the socket. */
+static void
+feed(struct conn *c, const uint8_t *p, size_t n)
+{
+	uv_buf_t b;
+
+	while (n > 0 && c->state != CONN_CLOSED) {
+		size_t k;
+		plain_room(c, &b);
+		if (b.base == NULL) {
+			conn_close(c, -ENOMEM);
+			return;
+		}
+		k = n < b.len ? n : b.len;
+		memcpy(b.base, p, k);
+		received(c, k);
+		p += k;
+		n -= k;
+	}
+}
+
+static void send_hello(struct conn *c);
+
+/* The other's AUTH frame at p (have bytes): the bytes it took, 0 if incomplete, -1 if
+ * the connection is closed. */
+static long
+auth_received(struct conn *c, const uint8_t *p, size_t have)
+{
+	const uint8_t *body;
+	size_t blen;
+	json_t *head;
+	long need;
+	int rc;
+
+	if (have < FRAME_HDR)
+		return 0;
+	need = frame_need(p, have);
+	if (p[0] == FRAME_VERSION && p[1] == FRAME_REFUSE && need > 0) {
+		const char *m = NULL;
+		if ((size_t)need > have)
+			return (size_t)need > PRE_BUF ? (refuse(c, -EMSGSIZE, "%s",
+			    "oversized REFUSE"), -1) : 0;
+		if (frame_msg_parse(p + FRAME_HDR, (size_t)need - FRAME_HDR, &head, &body,
+		    &blen) == 0)
+			m = json_string_value(json_object_get(head, "msg"));
+		log_warnx("connection %s: refused by the other side: %s", c->name,
+		    m != NULL ? m : "(no reason)");
+		json_decref(head);
+		conn_close(c, -ECONNREFUSED);
+		return -1;
+	}
+	if (p[0] == FRAME_VERSION && p[1] == FRAME_HELLO) {
+		refuse(c, -EACCES, "%s", "no key handshake: the other side runs without a "
+		    "key, and this server requires the cluster key (-hmac FILE, or the user's "
+		    "own ~/.circuit.key)");
+		return -1;
+	}
+	if (need < 0) {
+		refuse_header(c, p, need);
+		return -1;
+	}
+	if (p[1] != FRAME_AUTH || need < (long)SECURE_AUTH_MIN || need > (long)SECURE_AUTH_MAX) {
+		refuse(c, -EPROTO, "%s frame instead of the key handshake", frame_type_name(p[1]));
+		return -1;
+	}
+	if ((size_t)need > have)
+		return 0;
+	if ((c->sec = malloc(sizeof *c->sec)) == NULL) {
+		conn_close(c, -ENOMEM);
+		return -1;
+	}
+	rc = secure_hs_finish(c->hs, p, (size_t)need, c->sec, c->auth_id);
+	free(c->hs);
+	c->hs = NULL;
+	if (rc < 0) {
+		free(c->sec);
+		c->sec = NULL;
+		refuse(c, rc, "%s", "malformed key handshake");
+		return -1;
+	}
+	c->state = CONN_HELLO;
+	send_hello(c);
+	return c->state == CONN_CLOSED ? -1 : need;
+}
+
+/* nread more bytes are in cbuf: open every whole record, feed its plaintext on. */
+static void
+secure_received(struct conn *c, size_t nread)
+{
+	size_t off = 0, plen;
+	uint8_t *plain;
+	long n;
+
+	c->clen += nread;
+	while (c->state != CONN_CLOSED && off < c->clen) {
+		if (c->state == CONN_AUTH) {
+			n = auth_received(c, c->cbuf + off, c->clen - off);
+		} else {
+			size_t max = c->state == CONN_UP ? SECURE_REC_MAX : PRE_MAX;
+			uv_buf_t b;
+			n = secure_rec_need(c->cbuf + off, c->clen - off, max);
+			if (n > 0 && (size_t)n <= c->clen - off && c->state == CONN_UP) {
+				/* Straight to where the frame decoder wants the bytes, if the
+				 * record fits there: no copy. */
+				plain_room(c, &b);
+				if (b.base != NULL && b.len >= (size_t)n - SECURE_REC_OVER) {
+					n = secure_open_to(&c->sec->rx, c->cbuf + off, c->clen - off,
+					    max, (uint8_t *)b.base, &plen);
+					if (n > 0) {
+						received(c, plen);
+						off += (size_t)n;
+						continue;
+					}
+				}
+			}
+			if (n > 0)
+				n = secure_open(&c->sec->rx, c->cbuf + off, c->clen - off, max,
+				    &plain, &plen);
+			if (n == -EMSGSIZE) {
+				refuse(c, -EMSGSIZE, "%s", "oversized record");
+				return;
+			}
+			if (n < 0) {
+				/* The other side cannot read a REFUSE from us either. */
+				log_warnx("connection %s: %s: dropped", c->name, c->sec->rx.seq == 0 ?
+				    "the key handshake failed (a wrong cluster key?)" :
+				    "a record does not authenticate (tampered, replayed or reordered)");
+				conn_close(c, -EACCES);
+				return;
+			}
+			if (n > 0)
+				feed(c, plain, plen);
+		}
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	if (c->state == CONN_CLOSED)
+		return;
+	memmove(c->cbuf, c->cbuf + off, c->clen - off);
+	c->clen -= off;
+	if (c->clen == 0 && c->state == CONN_UP) {
+		free(c->cbuf);
+		c->cbuf = NULL;
+		c->ccap = 0;
+	}
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = s->data;
+
+	if (c->state == CONN_CLOSED)
+		return;
+	if (nread < 0) {
+		if (nread != UV_EOF)
+			log_debug("connection %s: read: %s", c->name, uv_strerror((int)nread));
+		conn_close(c, nread == UV_EOF ? -ECONNRESET : (int)nread);
+		return;
+	}
+	if (nread == 0 && buf->base == NULL) {
+		conn_close(c, -ENOMEM);
+		return;
+	}
+	trim_later();
+	if (c->state == CONN_AUTH || c->sec != NULL)
+		secure_received(c, (size_t)nread);
+	else
+		received(c, (size_t)nread);
+	watch_stall(c);
+}
+
 static void
 update_reading(struct conn *c)
 {
-	if (c->state != CONN_HELLO && c->state != CONN_UP)
+	if (c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP)
 		return;
 	if (c->paused)
 		uv_read_stop((uv_stream_t *)&c->tcp);
 	else
 		uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	watch_stall(c);
 }
 
 /* ---- setting up ---- */
@@ -529,16 +866,29 @@ on_timeout(uv_timer_t *t)
 {
 	struct conn *c = t->data;
 
-	log_warnx("connection %s: %s timed out", c->name,
-	    c->state == CONN_DIALING ? "connect" : "HELLO");
+	log_warnx("connection %s: %s timed out: dropped", c->name,
+	    c->state == CONN_DIALING ? "connect" : c->state == CONN_AUTH ? "key handshake" :
+	    c->state == CONN_HELLO ? "HELLO" : "a frame half received (no byte for 30 s)");
 	conn_close(c, -ETIMEDOUT);
 }
 
-/* Connected: say HELLO and wait for the other's. */
+static void
+send_hello(struct conn *c)
+{
+	json_t *head = events->hello();
+
+	if (head == NULL || conn_send_msg(c, FRAME_HELLO, 0, head, NULL, 0) < 0)
+		conn_close(c, -ENOMEM);
+	json_decref(head);
+}
+
+/* Connected: with a key, send our AUTH frame and wait for the other's; without, say
+ * HELLO and wait for the other's. */
 static void
 start(struct conn *c)
 {
-	json_t *head = events->hello();
+	uint8_t *auth;
+	size_t alen;
 	int sz;
 
 	/* Small frames (requests, CANCEL) go at once; stream data in socket buffers of a
@@ -549,13 +899,23 @@ start(struct conn *c)
 	uv_send_buffer_size((uv_handle_t *)&c->tcp, &sz);
 	sz = SOCKBUF;
 	uv_recv_buffer_size((uv_handle_t *)&c->tcp, &sz);
-	c->state = CONN_HELLO;
-	if (head == NULL || conn_send_msg(c, FRAME_HELLO, 0, head, NULL, 0) < 0) {
-		json_decref(head);
-		conn_close(c, -ENOMEM);
-		return;
+	if (have_key) {
+		c->state = CONN_AUTH;
+		c->hs = malloc(sizeof *c->hs);
+		auth = malloc(SECURE_AUTH_MAX);
+		if (c->hs == NULL || auth == NULL ||
+		    secure_hs_start(c->hs, ckey, c->outgoing, self_xid, auth, &alen) < 0) {
+			free(auth);
+			conn_close(c, -ENOMEM);
+			return;
+		}
+		conn_send(c, auth, alen);
+	} else {
+		c->state = CONN_HELLO;
+		send_hello(c);
 	}
-	json_decref(head);
+	if (c->state == CONN_CLOSED)
+		return;
 	uv_timer_start(&c->timer, on_timeout, HELLO_TIMEOUT_MS, 0);
 	update_reading(c);
 }
@@ -578,6 +938,45 @@ name_from(struct conn *c, const struct sockaddr_storage *ss)
 	snprintf(c->name, sizeof c->name, "%s:%d", ip, port);
 }
 
+/* Make room for the connection just accepted from src (c, not counted): 0, or -EMFILE
+ * if it must go.  The oldest stranger from src, or of all, is pushed out if need be. */
+static int
+admit(struct conn *nc)
+{
+	struct conn *c, *old_src = NULL, *old_any = NULL;
+	int all = 0, from = 0, strangers = 0, strangers_from = 0;
+
+	TAILQ_FOREACH(c, &conn_all, link) {
+		int same = strcmp(c->src, nc->src) == 0;
+		if (c == nc || c->outgoing)
+			continue;
+		all++;
+		from += same;
+		if (c->state == CONN_UP)
+			continue;
+		strangers++;
+		strangers_from += same;
+		if (old_any == NULL)
+			old_any = c;
+		if (same && old_src == NULL)
+			old_src = c;
+	}
+	if (strangers_from >= STRANGER_PER_SOURCE || strangers >= STRANGER_MAX) {
+		c = strangers_from >= STRANGER_PER_SOURCE ? old_src : old_any;
+		log_warnx("connection %s: dropped: too many connections still in their "
+		    "handshake (%d from %s, %d in all): the oldest goes", c->name,
+		    strangers_from, nc->src, strangers);
+		conn_close(c, -ETIMEDOUT);
+		return 0;
+	}
+	if (from >= CONN_PER_SOURCE || all >= CONN_MAX) {
+		log_warnx("connection %s: dropped: too many connections (%d from %s, %d in all)",
+		    nc->name, from, nc->src, all);
+		return -EMFILE;
+	}
+	return 0;
+}
+
 int
 conn_accept(uv_stream_t *listener)
 {
@@ -594,6 +993,11 @@ conn_accept(uv_stream_t *listener)
 	memset(&ss, 0, sizeof ss);
 	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len);
 	name_from(c, &ss);
+	snprintf(c->src, sizeof c->src, "%.*s", (int)(strrchr(c->name, ':') - c->name), c->name);
+	if (admit(c) < 0) {
+		conn_close(c, -EMFILE);
+		return 0;
+	}
 	start(c);
 	return 0;
 }

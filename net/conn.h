@@ -24,12 +24,15 @@
 
 enum conn_state {
 	CONN_DIALING,		/* TCP connect in progress (outgoing) */
+	CONN_AUTH,		/* with a key: waiting for the other's AUTH frame */
 	CONN_HELLO,		/* connected, waiting for the other's HELLO */
 	CONN_UP,		/* HELLO exchanged: frames flow */
 	CONN_CLOSED,		/* closing or closed; nothing more is sent or handled */
 };
 
 struct member;
+struct secure;
+struct secure_hs;
 struct rpc_call;
 struct rpc_inreq;
 struct rpc_handle;
@@ -42,11 +45,21 @@ struct conn {
 	char peer_id[URL_ID_LEN + 1];	/* the other server's XID; "" for a client */
 	char peer_url[URL_MAX];
 	char want_id[URL_ID_LEN + 1];	/* dialed for this XID ("" for any) */
+	char src[48];			/* accepted: the other's IP address */
 
 	uv_tcp_t tcp;
 	uv_connect_t connect;
 	uv_timer_t timer;		/* dial and HELLO deadline */
 	int handles_open;		/* libuv handles not yet closed */
+
+	/* With a cluster key (net/secure.h): the handshake until the other's AUTH frame
+	 * is in, then the session; received bytes wait in cbuf until a whole record is
+	 * there, and its plaintext goes on to rbuf or rbody as if read from the socket. */
+	struct secure_hs *hs;
+	struct secure *sec;
+	uint8_t *cbuf;
+	size_t clen, ccap;
+	char auth_id[URL_ID_LEN + 1];	/* the XID the other's AUTH frame named */
 
 	uint8_t *rbuf;			/* received bytes not yet decoded */
 	size_t rlen, rcap;
@@ -72,6 +85,9 @@ struct conn {
 	size_t inreq_bytes;
 
 	struct member *member;		/* the member this is the connection of, if any */
+	/* New members this peer told us of in the current 10 s window (peer.c). */
+	unsigned members_new;
+	uint64_t members_window;
 	TAILQ_ENTRY(conn) link;		/* all connections */
 };
 
@@ -86,6 +102,16 @@ struct conn_events {
 
 /* Bind the module to the loop and the layers above. */
 void conn_init(uv_loop_t *loop, const struct conn_events *ev);
+
+/* Use key (KEY_LEN bytes) on every connection from now on, or plaintext if NULL; our
+ * XID goes into the handshake (NULL or "" for a client). */
+int conn_set_key(const uint8_t *key, const char *self_id);
+
+/* Is there a key (are connections authenticated and encrypted)? */
+int conn_secure(void);
+
+/* The cluster key (KEY_LEN bytes), or NULL without one: for sealing datagrams. */
+const uint8_t *conn_key(void);
 
 /* Take a new connection off listener (from its connection callback). */
 int conn_accept(uv_stream_t *listener);

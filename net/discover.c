@@ -9,8 +9,9 @@
  *
  * An announcement is the text "circuit-announce 1 URL\n".  The CLI's -discover sends
  * DISCOVER_QUERY to the group and every server answers it with its announcement, to
- * the sender alone.  Every datagram goes through
- * seal()/open_dgram(), the hook where the cluster key will authenticate them.
+ * the sender alone.  Every datagram goes through seal()/open_dgram(): with a cluster
+ * key it is sealed with it (net/secure.h), and a forged, altered, stale or replayed
+ * one is dropped and counted; so a server hears only the servers that hold its key.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,9 +20,11 @@
 
 #include "elements/log.h"
 #include "elements/server.h"
+#include "net/conn.h"
 #include "net/discover.h"
 #include "net/member.h"
 #include "net/net.h"
+#include "net/secure.h"
 #include "net/url.h"
 
 #define ANNOUNCE_FAST_MS	1000
@@ -36,26 +39,48 @@ static struct sockaddr_in group;
 static int running, announced;
 static uint64_t last_join;
 static uint64_t heard, dropped;	/* announcements taken and refused */
+static struct secure_replay *replay;	/* with a key: nonces seen */
 
-/* The cluster key's hook: seal an outgoing announcement in place; clear text today. */
+/* Seal an outgoing announcement in place with the cluster key; 0 if it does not fit. */
 static size_t
 seal(char *buf, size_t len, size_t cap)
 {
-	return len;
+	const uint8_t *key = conn_key();
+
+	if (key == NULL)
+		return len;
+	if (len + SECURE_DGRAM_OVER > cap)
+		return 0;
+	return secure_dgram_seal_inplace(key, (uint8_t *)buf, len);
 }
 
-/* ... and open an incoming one; -EBADMSG drops it. */
+/* ... and open an incoming one: its plaintext length, or -errno to drop it. */
 static ssize_t
 open_dgram(char *buf, size_t len)
 {
-	return (ssize_t)len;
+	const uint8_t *key = conn_key();
+	static uint64_t told;
+	long rc;
+
+	if (key == NULL)
+		return (ssize_t)len;
+	if (replay == NULL && (replay = calloc(1, sizeof *replay)) == NULL)
+		return -ENOMEM;
+	rc = secure_dgram_open_inplace(key, replay, (uint8_t *)buf, len);
+	if (rc == -EBADMSG && (told == 0 || uv_now(sock.loop) - told >= 60000)) {
+		told = uv_now(sock.loop);
+		log_warnx("discover: an announcement does not open with our key (%llu so far): "
+		    "another cluster, or a host with another key (hosts share one with -hmac "
+		    "FILE)", (unsigned long long)replay->forged);
+	}
+	return rc;
 }
 
 /* Announce this server to the group, or to one asker. */
 static void
 announce(const struct sockaddr *to)
 {
-	char buf[URL_MAX + 64];
+	char buf[URL_MAX + 32 + SECURE_DGRAM_OVER];
 	uv_buf_t b;
 	int n;
 
@@ -63,7 +88,8 @@ announce(const struct sockaddr *to)
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return;
 	b = uv_buf_init(buf, (unsigned)seal(buf, (size_t)n, sizeof buf));
-	(void)uv_udp_try_send(&sock, &b, 1, to);
+	if (b.len > 0)
+		(void)uv_udp_try_send(&sock, &b, 1, to);
 }
 
 static void
@@ -211,4 +237,6 @@ discover_stop(void)
 	uv_udp_recv_stop(&sock);
 	if (!uv_is_closing((uv_handle_t *)&sock))
 		uv_close((uv_handle_t *)&sock, NULL);
+	free(replay);
+	replay = NULL;
 }

@@ -7,8 +7,9 @@
  * this way, which a TCP connection that stays open never tells.
  *
  * Every datagram goes through seal() on the way out and open_dgram() on the way in:
- * the one place where the cluster key will authenticate them.  Today both pass the
- * bytes through.
+ * with a cluster key they are sealed with it (net/secure.h), and a forged, altered,
+ * stale or replayed one is dropped, counted in peek's Datagrams and logged (a line
+ * per kind at most every 10 s).  Without a key (-insecure) they pass in clear.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,10 +20,12 @@
 
 #include "elements/log.h"
 #include "elements/server.h"
+#include "net/conn.h"
 #include "net/gossip.h"
 #include "net/member.h"
 #include "net/membership.h"
 #include "net/peer.h"
+#include "net/secure.h"
 #include "net/url.h"
 
 static uv_udp_t udp;
@@ -30,6 +33,8 @@ static uv_timer_t timer;
 static struct mb *core;
 static int running;
 static uint64_t sealed_dropped;		/* datagrams open_dgram() refused */
+static struct secure_replay *replay;	/* with a key: nonces seen, refusals */
+static uint64_t logged_at, logged_n;	/* the last refusals logged: when, how many */
 
 static int64_t
 now_ms(void)
@@ -90,19 +95,41 @@ url_addr(const struct url *u, mb_addr *a)
 	return from_sockaddr((struct sockaddr *)&ss, a);
 }
 
-/* The hook for the cluster key: seal an outgoing datagram in place (it may grow by
- * MB_TAG_ROOM bytes) and return its new length.  Clear text today. */
+/* Seal an outgoing datagram in place with the cluster key (it grows by MB_TAG_ROOM
+ * bytes) and return its new length. */
 static size_t
 seal(uint8_t *buf, size_t len)
 {
-	return len;
+	const uint8_t *key = conn_key();
+
+	return key != NULL ? secure_dgram_seal_inplace(key, buf, len) : len;
 }
 
-/* ... and check and open an incoming one; -EBADMSG drops it. */
+/* ... and check and open an incoming one: its plaintext length, or -errno to drop. */
 static ssize_t
 open_dgram(uint8_t *buf, size_t len)
 {
-	return (ssize_t)len;
+	const uint8_t *key = conn_key();
+	uint64_t now, n;
+	long rc;
+
+	if (key == NULL)
+		return (ssize_t)len;
+	if (replay == NULL && (replay = calloc(1, sizeof *replay)) == NULL)
+		return -ENOMEM;
+	if ((rc = secure_dgram_open_inplace(key, replay, buf, len)) >= 0)
+		return rc;
+	now = uv_now(udp.loop);
+	n = replay->forged + replay->stale + replay->replayed;
+	if (logged_at == 0 || now - logged_at >= 10000) {
+		log_warnx("membership: %llu datagrams dropped since the last report (in all: "
+		    "%llu forged or altered, %llu stale, %llu replayed)",
+		    (unsigned long long)(n - logged_n), (unsigned long long)replay->forged,
+		    (unsigned long long)replay->stale, (unsigned long long)replay->replayed);
+		logged_at = now;
+		logged_n = n;
+	}
+	return rc;
 }
 
 static void
@@ -279,11 +306,14 @@ gossip_stats_json(void)
 	if (!running)
 		return json_null();
 	mb_get_stats(core, &st);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "sent", (json_int_t)st.sent, "received", (json_int_t)st.received,
 	    "probes", (json_int_t)st.probes, "indirect_probes", (json_int_t)st.indirect_probes,
 	    "suspicions", (json_int_t)st.suspicions, "refutations", (json_int_t)st.refutations,
 	    "dropped", (json_int_t)(st.dropped + sealed_dropped),
+	    "dropped_forged", (json_int_t)(replay != NULL ? replay->forged : 0),
+	    "dropped_stale", (json_int_t)(replay != NULL ? replay->stale : 0),
+	    "dropped_replayed", (json_int_t)(replay != NULL ? replay->replayed : 0),
 	    "dropped_version", (json_int_t)st.dropped_version,
 	    "dropped_size", (json_int_t)st.dropped_size,
 	    "dropped_malformed", (json_int_t)st.dropped_malformed,
@@ -332,4 +362,6 @@ gossip_stop(void)
 	uv_close((uv_handle_t *)&udp, NULL);
 	mb_free(core);
 	core = NULL;
+	free(replay);
+	replay = NULL;
 }

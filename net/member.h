@@ -31,6 +31,7 @@ struct member {
 	time_t since;			/* when we learned of it */
 	struct conn *conn;		/* the connection ops go over, or NULL */
 	struct conn *dialing;		/* a dial in progress, or NULL */
+	int checking;			/* that dial checks a claim that m is gone */
 	struct op_queue waitq;		/* ops waiting for the connection */
 	TAILQ_ENTRY(member) link;
 };

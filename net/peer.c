@@ -10,8 +10,13 @@
 #include "net/peer.h"
 #include "net/rpc.h"
 
-#define MEMBERS_MAX	4096
+/* What a peer's member lists may make us hold and dial: at most MEMBERS_PER_FRAME
+ * entries a frame (as we send them), MEMBERS_NEW_MAX new members per connection in
+ * every MEMBERS_WINDOW_MS, MEMBERS_MAX members in all.  Entries past these are skipped. */
+#define MEMBERS_MAX		4096
 #define MEMBERS_PER_FRAME	256
+#define MEMBERS_NEW_MAX		1024
+#define MEMBERS_WINDOW_MS	10000
 
 struct join {
 	struct conn *c;
@@ -38,10 +43,13 @@ peer_check_hello(struct conn *c, json_t *head)
 	struct url u;
 
 	if (id == NULL && json_object_get(head, "client") != NULL && !c->outgoing)
-		return 0;
+		return c->sec != NULL && c->auth_id[0] != '\0' ? -EPERM : 0;
 	if (id == NULL || url == NULL || !url_is_xid(id) || url_parse(url, &u, 1) < 0 ||
 	    strcmp(u.id, id) != 0)
 		return -EINVAL;
+	/* With a key, the XID is the one the handshake proved. */
+	if (c->sec != NULL && strcmp(c->auth_id, id) != 0)
+		return -EPERM;
 	if (strcmp(id, g_server.id) == 0)
 		return -ELOOP;			/* dialed ourselves */
 	if (c->want_id[0] != '\0' && strcmp(c->want_id, id) != 0)
@@ -138,13 +146,20 @@ static void
 on_dialed(struct conn *c, int status, void *arg)
 {
 	struct member *m = arg;
+	int checking = m->checking;
 
 	if (m->dialing == c)
 		m->dialing = NULL;
-	if (status == 0 || m->conn != NULL || leaving)
+	m->checking = 0;
+	if (status == 0 && checking && m->conn != NULL && m->conn != c) {
+		log_info("member %s (%s): answers: kept", m->id, m->url);
+		conn_close(c, -ECANCELED);	/* the check's connection is not needed */
+		return;
+	}
+	if (status == 0 || (m->conn != NULL && !checking) || leaving)
 		return;		/* peer_up attaches it; or another connection serves m */
 	log_warnx("member %s (%s): cannot connect: %s", m->id, m->url, strerror(-status));
-	drop(m, "unreachable", 1);
+	drop(m, status == -ESTALE ? "another server answers at its address" : "unreachable", 1);
 }
 
 /* Dial m unless a connection or a dial exists; a failure to even start drops m. */
@@ -163,27 +178,45 @@ connect_member(struct member *m)
 	}
 }
 
-/* Two servers cannot listen at one address: a member at the address of the server
- * that says HELLO on c, under another XID, is an earlier run of it (restarted), gone
- * even if our connection to it has not noticed yet (a host that rebooted sends no
- * reset).  Drop it, and tell the others. */
+/* A peer says m is gone (DEAD), or another server claims m's address in its HELLO:
+ * neither is believed, but checked: dial m's address for m's XID.  If m answers it
+ * stays; if nothing or another server answers there, it is dropped (on_dialed). */
 static void
-drop_replaced(struct conn *c)
+check_member(struct member *m, const char *why)
+{
+	int rc;
+
+	if (m->self || m->dialing != NULL || leaving)
+		return;
+	log_info("member %s (%s): %s: checking", m->id, m->url, why);
+	m->checking = 1;
+	rc = conn_dial(&m->u, m->id, on_dialed, m, &m->dialing);
+	if (rc < 0) {
+		m->dialing = NULL;
+		m->checking = 0;
+		log_warnx("member %s (%s): cannot dial: %s", m->id, m->url, strerror(-rc));
+		drop(m, "cannot dial", 1);
+	}
+}
+
+/* Two servers cannot listen at one address: a member at the address of the server
+ * that says HELLO on c, under another XID, may be an earlier run of it (restarted),
+ * gone even if our connection to it has not noticed yet (a host that rebooted sends
+ * no reset).  Or c lies.  Check (never evict on the word of a HELLO). */
+static void
+check_replaced(struct conn *c)
 {
 	struct member *m;
 	struct url u;
+	char why[URL_ID_LEN + 64];
 
 	if (url_parse(c->peer_url, &u, 1) < 0)
 		return;
-again:
+	snprintf(why, sizeof why, "%s says HELLO from its address", c->peer_id);
 	TAILQ_FOREACH(m, &member_all, link)
 		if (!m->self && m->u.port == u.port && strcmp(m->u.host, u.host) == 0 &&
-		    strcmp(m->id, c->peer_id) != 0) {
-			log_info("member %s (%s): %s now answers at its address", m->id, m->url,
-			    c->peer_id);
-			drop(m, "restarted as another server", 1);
-			goto again;	/* the list may have changed */
-		}
+		    strcmp(m->id, c->peer_id) != 0)
+			check_member(m, why);
 }
 
 void
@@ -194,9 +227,7 @@ peer_up(struct conn *c)
 
 	if (c->peer_id[0] == '\0')
 		return;			/* a client */
-	drop_replaced(c);
-	if (c->state != CONN_UP)
-		return;
+	check_replaced(c);
 	/* A server that talks to us directly is alive, even if gossip said otherwise. */
 	rc = member_add(c->peer_id, c->peer_url, 1, &m);
 	if (rc < 0 && rc != -EEXIST) {
@@ -240,21 +271,40 @@ static int
 on_members(struct conn *c, json_t *head)
 {
 	json_t *arr = json_object_get(head, "members"), *e;
+	uint64_t now = uv_hrtime() / 1000000;
 	struct member *m;
 	struct join *j;
-	size_t i;
+	size_t i, n = 0, skipped = 0;
 
-	if (!json_is_array(arr) || json_array_size(arr) > MEMBERS_MAX)
+	if (!json_is_array(arr) || json_array_size(arr) > MEMBERS_PER_FRAME)
 		return -EBADMSG;
+	if (now - c->members_window >= MEMBERS_WINDOW_MS) {
+		c->members_window = now;
+		c->members_new = 0;
+	}
+	TAILQ_FOREACH(m, &member_all, link)
+		n++;
 	json_array_foreach(arr, i, e) {
 		const char *id = json_string_value(json_object_get(e, "id"));
 		const char *url = json_string_value(json_object_get(e, "url"));
-		if (id == NULL || url == NULL || strcmp(id, g_server.id) == 0)
+		if (id == NULL || url == NULL || strcmp(id, g_server.id) == 0 ||
+		    member_find(id) != NULL)
 			continue;
-		/* Known, tombstoned or malformed entries are skipped, not fatal. */
-		if (member_add(id, url, 0, &m) == 0)
+		if (n >= MEMBERS_MAX || c->members_new >= MEMBERS_NEW_MAX) {
+			skipped++;
+			continue;
+		}
+		/* Tombstoned or malformed entries are skipped, not fatal. */
+		if (member_add(id, url, 0, &m) == 0) {
+			n++;
+			c->members_new++;
 			connect_member(m);
+		}
 	}
+	if (skipped > 0)
+		log_warnx("connection %s: %zu members skipped: more than %d new in %d s, or %d "
+		    "in all", c->name, skipped, MEMBERS_NEW_MAX, MEMBERS_WINDOW_MS / 1000,
+		    MEMBERS_MAX);
 	if (json_is_true(json_object_get(head, "more")))
 		return 0;		/* a join completes with the last part of the table */
 	TAILQ_FOREACH(j, &joins, link)
@@ -299,8 +349,10 @@ peer_frame(struct conn *c, const struct frame *f)
 		drop(m, "left the cluster", 0);
 	} else if (f->type == FRAME_DEAD && m != NULL && !m->self && m->conn == NULL &&
 	    m->dialing == NULL) {
-		/* We have no connection of our own to judge by: believe the peer. */
-		drop(m, "unreachable (gossip)", 0);
+		/* We have no connection of our own to judge by: check for ourselves. */
+		char why[URL_ID_LEN + 32];
+		snprintf(why, sizeof why, "%s says it is unreachable", c->peer_id);
+		check_member(m, why);
 	}
 	json_decref(head);
 	return rc;
@@ -359,7 +411,9 @@ on_join_dialed(struct conn *c, int status, void *arg)
 		return;
 	}
 	j->cb(status, status == -ESTALE ? "another server answers at that address" :
-	    status == -ELOOP ? "that is this server" : strerror(-status), j->arg);
+	    status == -ELOOP ? "that is this server" : status == -EACCES ?
+	    "refused: the cluster keys differ, or one side has none (the log says which)" :
+	    strerror(-status), j->arg);
 	free(j);
 }
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "net/secure.h"
 
@@ -45,7 +46,8 @@ secure_hs_start(struct secure_hs *hs, const uint8_t key[SECURE_KEY_LEN], int dia
 	frame_header(out, FRAME_AUTH, 0, (uint32_t)(32 + 1 + xl));
 	memcpy(out + FRAME_HDR, hs->pk, 32);
 	out[FRAME_HDR + 32] = crypto_aead_aes256gcm_is_available() ? FLAG_AES : 0;
-	memcpy(out + FRAME_HDR + 33, xid, xl);
+	if (xl > 0)
+		memcpy(out + FRAME_HDR + 33, xid, xl);
 	hs->minelen = SECURE_AUTH_MIN + xl;
 	memcpy(hs->mine, out, hs->minelen);
 	*outlen = hs->minelen;
@@ -164,28 +166,58 @@ nonce_of(uint8_t nonce[12], uint64_t seq)
 		nonce[4 + i] = (uint8_t)(seq >> (8 * i));
 }
 
+/* Seal one record of k bytes: its length into hdr, in -> ct (may be the same), the
+ * tag into tag. */
+static void
+seal_one(struct secure_dir *d, const uint8_t *in, size_t k, uint8_t *hdr, uint8_t *ct,
+    uint8_t *tag)
+{
+	uint8_t nonce[12];
+
+	put32(hdr, (uint32_t)k);
+	nonce_of(nonce, d->seq++);
+	if (d->aes)
+		crypto_aead_aes256gcm_encrypt_detached_afternm(ct, tag, NULL, in, k, hdr,
+		    SECURE_REC_HDR, NULL, nonce, d->st);
+	else
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(ct, tag, NULL, in, k, hdr,
+		    SECURE_REC_HDR, NULL, nonce, d->key);
+}
+
 size_t
 secure_seal(struct secure_dir *d, const uint8_t *in, size_t n, uint8_t *out)
 {
-	uint8_t nonce[12], *o = out;
+	uint8_t *o = out;
 
 	while (n > 0) {
 		size_t k = n < SECURE_REC_MAX ? n : SECURE_REC_MAX;
-		put32(o, (uint32_t)k);
-		nonce_of(nonce, d->seq++);
-		if (d->aes)
-			crypto_aead_aes256gcm_encrypt_detached_afternm(o + SECURE_REC_HDR,
-			    o + SECURE_REC_HDR + k, NULL, in, k, o, SECURE_REC_HDR, NULL,
-			    nonce, d->st);
-		else
-			crypto_aead_chacha20poly1305_ietf_encrypt_detached(o + SECURE_REC_HDR,
-			    o + SECURE_REC_HDR + k, NULL, in, k, o, SECURE_REC_HDR, NULL,
-			    nonce, d->key);
+		seal_one(d, in, k, o, o + SECURE_REC_HDR, o + SECURE_REC_HDR + k);
 		o += SECURE_REC_OVER + k;
 		in += k;
 		n -= k;
 	}
 	return (size_t)(o - out);
+}
+
+size_t
+secure_records(size_t n)
+{
+	return (n + SECURE_REC_MAX - 1) / SECURE_REC_MAX;
+}
+
+size_t
+secure_seal_inplace(struct secure_dir *d, uint8_t *buf, size_t n, uint8_t *side)
+{
+	size_t i = 0;
+
+	for (; n > 0; i++) {
+		size_t k = n < SECURE_REC_MAX ? n : SECURE_REC_MAX;
+		uint8_t *s = side + i * SECURE_REC_OVER;
+		seal_one(d, buf, k, s, buf, s + SECURE_REC_HDR);
+		buf += k;
+		n -= k;
+	}
+	return i;
 }
 
 long
@@ -202,8 +234,8 @@ secure_rec_need(const uint8_t *buf, size_t len, size_t max)
 }
 
 long
-secure_open(struct secure_dir *d, uint8_t *buf, size_t len, size_t max,
-    uint8_t **plain, size_t *plen)
+secure_open_to(struct secure_dir *d, const uint8_t *buf, size_t len, size_t max,
+    uint8_t *out, size_t *plen)
 {
 	long need = secure_rec_need(buf, len, max);
 	uint8_t nonce[12];
@@ -215,17 +247,120 @@ secure_open(struct secure_dir *d, uint8_t *buf, size_t len, size_t max,
 	n = (size_t)need - SECURE_REC_OVER;
 	nonce_of(nonce, d->seq);
 	if (d->aes)
-		rc = crypto_aead_aes256gcm_decrypt_detached_afternm(buf + SECURE_REC_HDR, NULL,
+		rc = crypto_aead_aes256gcm_decrypt_detached_afternm(out, NULL,
 		    buf + SECURE_REC_HDR, n, buf + SECURE_REC_HDR + n, buf, SECURE_REC_HDR,
 		    nonce, d->st);
 	else
-		rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(buf + SECURE_REC_HDR,
-		    NULL, buf + SECURE_REC_HDR, n, buf + SECURE_REC_HDR + n, buf,
-		    SECURE_REC_HDR, nonce, d->key);
+		rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, NULL,
+		    buf + SECURE_REC_HDR, n, buf + SECURE_REC_HDR + n, buf, SECURE_REC_HDR,
+		    nonce, d->key);
 	if (rc != 0)
 		return -EBADMSG;
 	d->seq++;
-	*plain = buf + SECURE_REC_HDR;
 	*plen = n;
 	return need;
+}
+
+long
+secure_open(struct secure_dir *d, uint8_t *buf, size_t len, size_t max,
+    uint8_t **plain, size_t *plen)
+{
+	long r = secure_open_to(d, buf, len, max, buf + SECURE_REC_HDR, plen);
+
+	if (r > 0)
+		*plain = buf + SECURE_REC_HDR;
+	return r;
+}
+
+/* ---- Datagrams ---- */
+
+size_t
+secure_dgram_seal(const uint8_t key[SECURE_KEY_LEN], uint64_t now_ms,
+    const uint8_t *in, size_t n, uint8_t *out)
+{
+	uint8_t *nonce = out;
+
+	for (int i = 0; i < 8; i++)
+		nonce[i] = (uint8_t)(now_ms >> (56 - 8 * i));
+	randombytes_buf(nonce + 8, 16);
+	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(out + 24, out + 24 + n, NULL,
+	    in, n, NULL, 0, NULL, nonce, key);
+	return n + SECURE_DGRAM_OVER;
+}
+
+int
+secure_dgram_open(const uint8_t key[SECURE_KEY_LEN], struct secure_replay *r,
+    uint64_t now_ms, const uint8_t *in, size_t n, uint8_t *out, size_t *outlen)
+{
+	uint64_t t = 0;
+	size_t i, len;
+
+	if (n < SECURE_DGRAM_OVER)
+		return -EBADMSG;
+	len = n - SECURE_DGRAM_OVER;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(out, NULL, in + 24, len,
+	    in + 24 + len, NULL, 0, in, key) != 0)
+		return -EBADMSG;
+	for (i = 0; i < 8; i++)
+		t = t << 8 | in[i];
+	if (t + SECURE_DGRAM_WINDOW_MS < now_ms || t > now_ms + SECURE_DGRAM_WINDOW_MS ||
+	    t <= r->floor)
+		return -ESTALE;
+	for (i = 0; i < r->used; i++)
+		if (r->slot[i].t == t && memcmp(r->slot[i].r, in + 8, 16) == 0)
+			return -EALREADY;
+	/* Remember it; the slot overwritten raises the floor if it was still in time. */
+	if (r->used == SECURE_REPLAY_SLOTS && r->slot[r->next].t > r->floor)
+		r->floor = r->slot[r->next].t;
+	r->slot[r->next].t = t;
+	memcpy(r->slot[r->next].r, in + 8, 16);
+	r->next = (r->next + 1) % SECURE_REPLAY_SLOTS;
+	if (r->used < SECURE_REPLAY_SLOTS)
+		r->used++;
+	*outlen = len;
+	return 0;
+}
+
+uint64_t
+secure_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+size_t
+secure_dgram_seal_inplace(const uint8_t key[SECURE_KEY_LEN], uint8_t *buf, size_t n)
+{
+	uint8_t tmp[65536];
+
+	if (n > sizeof tmp)
+		return 0;
+	memcpy(tmp, buf, n);
+	return secure_dgram_seal(key, secure_wall_ms(), tmp, n, buf);
+}
+
+long
+secure_dgram_open_inplace(const uint8_t key[SECURE_KEY_LEN], struct secure_replay *r,
+    uint8_t *buf, size_t n)
+{
+	uint8_t out[65536];
+	size_t ol;
+	int rc;
+
+	if (n > sizeof out)
+		rc = -EBADMSG;
+	else
+		rc = secure_dgram_open(key, r, secure_wall_ms(), buf, n, out, &ol);
+	if (rc == -EBADMSG)
+		r->forged++;
+	else if (rc == -ESTALE)
+		r->stale++;
+	else if (rc == -EALREADY)
+		r->replayed++;
+	if (rc < 0)
+		return rc;
+	memcpy(buf, out, ol);
+	return (long)ol;
 }

@@ -92,6 +92,15 @@ size_t secure_sealed_len(size_t n);
  * must not overlap.  Returns the bytes written. */
 size_t secure_seal(struct secure_dir *d, const uint8_t *in, size_t n, uint8_t *out);
 
+/* Seal n bytes (n > 0) in place, as the records secure_seal makes, but with each
+ * record's length and tag apart, in side (SECURE_REC_OVER bytes a record: length
+ * then tag): record i is side[20i..+4], buf's bytes of it, side[20i+4..+16].  For a
+ * writev without a copy.  Returns the number of records. */
+size_t secure_seal_inplace(struct secure_dir *d, uint8_t *buf, size_t n, uint8_t *side);
+
+/* The number of records of n bytes. */
+size_t secure_records(size_t n);
+
 /* The total size of the record whose first bytes are buf (len of them): 0 if its
  * length is not in yet, -EMSGSIZE if its plaintext would exceed max (or is empty). */
 long secure_rec_need(const uint8_t *buf, size_t len, size_t max);
@@ -102,5 +111,59 @@ long secure_rec_need(const uint8_t *buf, size_t len, size_t max);
  * not authenticate: wrong key, tampered, replayed, reordered or truncated). */
 long secure_open(struct secure_dir *d, uint8_t *buf, size_t len, size_t max,
     uint8_t **plain, size_t *plen);
+
+/* The same, but the plaintext goes to out (room for the record's plaintext, which
+ * secure_rec_need tells), and buf is left as it was. */
+long secure_open_to(struct secure_dir *d, const uint8_t *buf, size_t len, size_t max,
+    uint8_t *out, size_t *plen);
+
+/* ---- Datagrams (membership gossip, discovery announcements) ----
+ *
+ * A datagram is sealed with the cluster key itself (there is no session):
+ *
+ *	nonce (24: sender's wall clock in ms, 8 BE | 16 random) | ciphertext | tag (16)
+ *
+ * with XChaCha20-Poly1305; the nonce is authenticated with the rest, so its time
+ * cannot be changed.  A receiver drops a datagram that does not open (forged or
+ * altered: -EBADMSG), whose time is more than SECURE_DGRAM_WINDOW_MS from its own
+ * clock (-ESTALE: hosts' clocks must agree that well, as NTP keeps them), or whose
+ * nonce it has seen within that window (-EALREADY: replayed). */
+#define SECURE_DGRAM_OVER	40	/* MB_TAG_ROOM in net/membership.h */
+#define SECURE_DGRAM_WINDOW_MS	30000
+#define SECURE_REPLAY_SLOTS	4096
+
+/* The nonces of datagrams accepted lately, oldest overwritten first; a datagram
+ * not newer than the newest overwritten one (floor) is refused, so that overwriting
+ * never lets a replay through.  Zero it to start. */
+struct secure_replay {
+	struct { uint64_t t; uint8_t r[16]; } slot[SECURE_REPLAY_SLOTS];
+	size_t next, used;
+	uint64_t floor;
+	uint64_t forged, stale, replayed;	/* refused, by kind (the _inplace calls) */
+};
+
+/* Seal n bytes at in into out (n + SECURE_DGRAM_OVER bytes); now_ms is the wall
+ * clock (CLOCK_REALTIME) in ms.  Returns the sealed length. */
+size_t secure_dgram_seal(const uint8_t key[SECURE_KEY_LEN], uint64_t now_ms,
+    const uint8_t *in, size_t n, uint8_t *out);
+
+/* The wall clock in ms, for datagrams. */
+uint64_t secure_wall_ms(void);
+
+/* Seal a datagram in place: buf holds n bytes and has room for SECURE_DGRAM_OVER
+ * more.  Returns the sealed length. */
+size_t secure_dgram_seal_inplace(const uint8_t key[SECURE_KEY_LEN], uint8_t *buf,
+    size_t n);
+
+/* Open a datagram in place (buf, n bytes): its plaintext moves to the start of buf.
+ * Returns the plaintext's length, or -errno as secure_dgram_open; counts each kind of
+ * refusal in r (forged, stale, replayed). */
+long secure_dgram_open_inplace(const uint8_t key[SECURE_KEY_LEN], struct secure_replay *r,
+    uint8_t *buf, size_t n);
+
+/* Open the datagram in (n bytes) into out (n - SECURE_DGRAM_OVER bytes, *outlen set),
+ * remembering its nonce in r.  Returns 0, -EBADMSG, -ESTALE or -EALREADY (above). */
+int secure_dgram_open(const uint8_t key[SECURE_KEY_LEN], struct secure_replay *r,
+    uint64_t now_ms, const uint8_t *in, size_t n, uint8_t *out, size_t *outlen);
 
 #endif

@@ -1,7 +1,8 @@
 # lib.sh - the integration test harness: real servers on 127.0.0.1, real mounts.
 #
 # Source it from a test script (bash).  It gives:
-#   start_server VAR [flags]   start `circuit start -a 127.0.0.1:0 -m DIR flags`; sets
+#   start_server VAR [flags]   start `circuit start -a 127.0.0.1:0 -m DIR $T_SERVER_FLAGS
+#                              flags`; sets
 #                              VAR_URL, VAR_ID, VAR_MNT, VAR_PID, VAR_ERR (stderr file)
 #   stop_server VAR            SIGTERM it and wait; the mount must go away
 #   check NAME CMD...          run CMD; "ok"/"not ok" line; counts failures
@@ -16,6 +17,9 @@ BIN=${CIRCUIT_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/bin}
 CIRCUIT=$BIN/circuit
 T_TMP=$(mktemp -d /tmp/circuit-test.XXXXXX)
 T_PIDS=()
+# The key every server and CLI of a test uses by default: the user's own (net/key.h).
+# Tests that speak raw frames start their servers with T_SERVER_FLAGS=-insecure.
+T_KEY=${CIRCUIT_HMAC:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.circuit.key}
 T_MNTS=()
 T_FAILED=0
 T_PASSED=0
@@ -54,7 +58,7 @@ start_server() {
 	local var=$1; shift
 	local dir="$T_TMP/$var" url pid
 	mkdir -p "$dir/mnt"
-	"$CIRCUIT" start -a 127.0.0.1:0 -m "$dir/mnt" -var "$dir/var" "$@" \
+	"$CIRCUIT" start -a 127.0.0.1:0 -m "$dir/mnt" -var "$dir/var" ${T_SERVER_FLAGS:-} "$@" \
 		>"$dir/out" 2>"$dir/err" &
 	pid=$!
 	T_PIDS+=("$pid")

@@ -10,6 +10,6 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
 print(s.getsockname()[1], flush=True); time.sleep(30)' >"$T_TMP/port" &
 T_PIDS+=("$!")
 wait_for 5 test -s "$T_TMP/port"
-expect_fail "a silent port: no answer within 10 s" "no answer to HELLO within 10 s" \
+expect_fail "a silent port: no answer within 10 s" "no answer to the key handshake within 10 s" \
 	timeout 30 "$CIRCUIT" ls -d "circuit://127.0.0.1:$(cat "$T_TMP/port")/X0000000000000001" /
 finish

@@ -17,7 +17,7 @@ expect_eq "start -h exits 0" "$RC" 0
 expect_eq "start -h synopsis" "$(head -1 <<<"$OUT")" \
 	"usage: circuit start [-a HOST:PORT] [-if IFACE] [-j URL] [-m DIR] [-var DIR]"
 SYN=$(sed '/^$/q' <<<"$OUT")
-for f in "[-log FILE]" "[-discover [MCAST:PORT]]" "[-docker]" "[-v]" "[-h]"; do
+for f in "[-log FILE]" "[-discover [MCAST:PORT]]" "[-hmac FILE]" "[-insecure]" "[-docker]" "[-v]" "[-h]"; do
 	check "start -h synopsis has $f" grep -qF -- "$f" <<<"$SYN"
 done
 check "the synopsis is wrapped under its first line" grep -q '^                     \[-' <<<"$SYN"

@@ -25,7 +25,7 @@ echo "$U" >"$T_TMP/url"
 run env CIRCUIT="$T_TMP/url" "$C" ls /
 expect_eq "CIRCUIT names a URL file" "$RC:$OUT" "0:/$X"
 mkdir -p "$T_TMP/home"; echo "$U" >"$T_TMP/home/.circuit"
-run env HOME="$T_TMP/home" CIRCUIT="~/.circuit" "$C" ls /
+run env HOME="$T_TMP/home" CIRCUIT="~/.circuit" CIRCUIT_HMAC="$T_KEY" "$C" ls /
 expect_eq "CIRCUIT=~/.circuit as in the seed" "$RC:$OUT" "0:/$X"
 run "$C" ls -d "circuit://127.0.0.1:1/X0000000000000000" /
 expect_eq "refused dial fails" "$RC" 1

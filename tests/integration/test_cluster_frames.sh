@@ -2,6 +2,7 @@
 # each connection is refused (with a reason where one fits) and dropped, with a log
 # line; the server stays healthy and keeps serving its peers.
 source "$(dirname "$0")/cluster.sh"
+T_SERVER_FLAGS=-insecure	# raw frames from Python, in plaintext
 start_cluster 2 || exit 1
 addr=${S1_URL#circuit://}; addr=${addr%/*}
 got=$(timeout 60 python3 "$(dirname "$0")/frames.py" "$addr" 2>&1)
@@ -40,5 +41,5 @@ check "the server is healthy" server_healthy S1
 check "and still a member of S2's cluster" roots_are "$(ids_of S1 S2)" S1 S2
 check "and serves its peer" mkdir "$S2_MNT/$S1_ID/after-frames"
 check "and the peer's ops" mkdir "$S1_MNT/$S2_ID/after-frames"
-expect_eq "a CLI client still works" "$("$CIRCUIT" ls -d "$S1_URL" "/$S2_ID")" "/$S2_ID/after-frames"
+expect_eq "a CLI client still works" "$("$CIRCUIT" ls -insecure -d "$S1_URL" "/$S2_ID")" "/$S2_ID/after-frames"
 finish

@@ -19,7 +19,7 @@ expect_eq "commands" "$(complete_line pe)" "peek "
 expect_eq "commands with a common prefix" "$(complete_line mk)" \
 	"mk@join mk@leave mkchan mkdkr mkdns mkproc "
 expect_eq "help COMMAND" "$(complete_line help su)" "suicide "
-expect_eq "client flags" "$(complete_line ls -)" "-d -discover -h -hmac -l "
+expect_eq "client flags" "$(complete_line ls -)" "-d -discover -h -hmac -insecure -l "
 expect_eq "start flags" "$(complete_line start -v)" "-v -var "
 mkdir -p "$T_TMP/dirs/one"
 expect_eq "start -m completes directories" "$(complete_line start -m "$T_TMP/dirs/o")" "$T_TMP/dirs/one "

@@ -5,7 +5,7 @@
 # the mount: the kernel refuses a read on an O_WRONLY fd, and an open against a file's
 # declared direction is EACCES.
 source "$(dirname "$0")/lib.sh"
-start_server S1
+start_server S1 -insecure	# handles.py speaks raw frames, in plaintext
 addr=${S1_URL#circuit://}; addr=${addr%/*}
 mkdir "$S1_MNT/$S1_ID/c" && echo 'mkchan 3' > "$S1_MNT/$S1_ID/c/ctl"
 got=$(cd "$(dirname "$0")" && timeout 60 python3 handles.py "$addr" "/$S1_ID/c" 2>&1)

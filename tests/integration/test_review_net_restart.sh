@@ -4,6 +4,7 @@
 # run's HELLO proves the old one gone: two servers cannot listen at one address.  The
 # old XID used to stay in the root of every server that had such a connection, forever.
 source "$(dirname "$0")/cluster.sh"
+T_SERVER_FLAGS=-insecure	# raw frames from Python, in plaintext
 start_cluster 2 || exit 1
 cat >"$T_TMP/ghost.py" <<'PY'
 # ghost.py SERVER_URL: say HELLO to SERVER as a server at 127.0.0.7:PORT, print PORT,
@@ -38,7 +39,7 @@ check "S1 lists the ghost" wait_for 5 sh -c "ls '$S1_MNT' | grep -q X00000000000
 port=$(head -1 "$T_TMP/ghost.out")
 # The restart: a real server at the ghost's address, joining S1.
 dir=$T_TMP/R; mkdir -p "$dir/mnt"
-"$CIRCUIT" start -a "127.0.0.7:$port" -m "$dir/mnt" -j "$S1_URL" >"$dir/out" 2>"$dir/err" &
+"$CIRCUIT" start -insecure -a "127.0.0.7:$port" -m "$dir/mnt" -j "$S1_URL" >"$dir/out" 2>"$dir/err" &
 T_PIDS+=($!); T_MNTS+=("$dir/mnt")
 check "the new run starts" wait_for 10 grep -q '^circuit://' "$dir/out"
 R_ID=$(head -1 "$dir/out"); R_ID=${R_ID##*/}

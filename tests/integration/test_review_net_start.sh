@@ -43,7 +43,7 @@ PY
 for mode in leave close; do
 	python3 "$T_TMP/fake.py" $mode >"$T_TMP/fake.url" & T_PIDS+=($!)
 	wait_for 5 grep -q circuit:// "$T_TMP/fake.url"
-	timeout 10 "$CIRCUIT" start -a 127.0.0.1:0 -j "$(head -1 "$T_TMP/fake.url")" \
+	timeout 10 "$CIRCUIT" start -insecure -a 127.0.0.1:0 -j "$(head -1 "$T_TMP/fake.url")" \
 		>"$T_TMP/j.out" 2>"$T_TMP/j.err"
 	expect_eq "-j to a target that does '$mode' before its table exits 1" "$?" 1
 	check "and says the join failed" grep -q "circuit start: -j .*connection lost" "$T_TMP/j.err"
