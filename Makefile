@@ -16,6 +16,10 @@ CC      ?= cc
 BUILD   ?= build
 BIN     ?= bin
 PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+# mount(8) looks for helpers in /sbin only, whatever the PREFIX.
+SBINDIR ?= /sbin
+LOGDIR  ?= /var/log/circuit
 PKGS     = fuse3 libuv jansson libsodium
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wcast-qual -Wno-unused-parameter
@@ -26,6 +30,8 @@ OPT     ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -MMD -MP -I. \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lldns -lm
+# Only the server's daemon side (cmd/service.c) talks to systemd.
+CMD_LIBS = $(shell pkg-config --libs libsystemd 2>/dev/null)
 
 LIB_SRC  = $(wildcard elements/*.c fs/*.c net/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -37,29 +43,54 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 EX_BIN   = $(patsubst examples/%.c,$(BIN)/example-%,$(wildcard examples/*.c))
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
-PROGS    = $(BIN)/circuit $(BIN)/mount.circuit $(BUILD)/libcircuit-client.a \
+SONAME   = libcircuit.so.0
+SOVERSION = 0.1.0
+PROGS    = $(BIN)/circuit $(BIN)/mount.circuit $(BUILD)/libcircuit.a $(BUILD)/$(SONAME) \
            $(if $(SIM_OBJ),$(BIN)/circuit-sim) $(EX_BIN)
 
 .SECONDARY:
-.PHONY: all test suites unit sim-test integration asan bench fuzz run install clean deps
+.PHONY: FORCE all test suites unit sim-test integration asan bench fuzz run install clean deps
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-# The client library (net/client.h): what a C program needs to dial a server.  The
-# examples link against it, so it is proven to stand alone.
-CLIENT_OBJ = $(BUILD)/net/client.o $(BUILD)/net/frame.o $(BUILD)/net/url.o
-$(BUILD)/libcircuit-client.a: $(CLIENT_OBJ)
+# The client library (net/client.h), installed as <circuit/client.h>: libcircuit.a and
+# libcircuit.so.0 (position-independent objects of their own; only circuit_* is
+# exported, see dist/libcircuit.map).  The examples include <circuit/client.h> and link
+# the static one, so it is proven to stand alone.
+CLIENT_SRC = net/client.c net/frame.c net/url.c
+CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/pic/%.o)
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -c -o $@ $<
+$(BUILD)/libcircuit.a: $(CLIENT_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+$(BUILD)/$(SONAME): $(CLIENT_OBJ) dist/libcircuit.map
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script,dist/libcircuit.map \
+	  -o $@ $(CLIENT_OBJ) $(shell pkg-config --libs jansson 2>/dev/null)
+$(BUILD)/include/circuit/client.h: net/client.h
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 $(BIN)/circuit: $(CMD_OBJ) $(LIB_OBJ)
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CMD_LIBS)
 
-# The mount helper is self-contained: it only checks, forks and execs circuit.
+# The mount helper is self-contained: it only checks, forks and execs circuit, which
+# it finds at the path compiled in here (mount(8) gives helpers a minimal PATH).
+# config.h is rewritten only when a path changes, so `make install PREFIX=...` after
+# `make` rebuilds the helper with the right one.
+$(BUILD)/config.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define CIRCUIT_PATH "%s"\n#define LOG_DIR "%s"\n' '$(BINDIR)/circuit' '$(LOGDIR)' >$@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
+$(MNT_OBJ): $(BUILD)/config.h
+$(MNT_OBJ): CFLAGS += -I$(BUILD)
+FORCE:
+
 $(BIN)/mount.circuit: $(MNT_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^
@@ -68,7 +99,11 @@ $(BIN)/circuit-sim: $(SIM_OBJ) $(LIB_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/example-%: $(BUILD)/examples/%.o $(BUILD)/libcircuit-client.a
+$(BUILD)/examples/%.o: CFLAGS += -I$(BUILD)/include
+$(BUILD)/examples/%.o: examples/%.c $(BUILD)/include/circuit/client.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(BIN)/example-%: $(BUILD)/examples/%.o $(BUILD)/libcircuit.a
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs jansson)
 
@@ -142,15 +177,43 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/run-server.sh
 
+# Where `make install` puts things; DESTDIR stages them (the paths compiled in and
+# written into the files stay the final ones).
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@PREFIX@|$(PREFIX)|g' \
+	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@LOGDIR@|$(LOGDIR)|g' \
+	    -e 's|@VERSION@|$(SOVERSION)|g'
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 755 $(BIN)/circuit $(DESTDIR)$(PREFIX)/bin/circuit
-	install -m 755 $(BIN)/mount.circuit $(DESTDIR)/sbin/mount.circuit
-	install -d $(DESTDIR)$(PREFIX)/include/circuit $(DESTDIR)$(PREFIX)/lib
-	install -m 644 net/client.h $(DESTDIR)$(PREFIX)/include/circuit/client.h
-	install -m 644 $(BUILD)/libcircuit-client.a $(DESTDIR)$(PREFIX)/lib/
-	-install -m 644 docs/circuit.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	-install -m 644 docs/mount.circuit.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(INCLUDEDIR)/circuit $(DESTDIR)$(LIBDIR)/pkgconfig \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPDIR) $(DESTDIR)$(SYSCONFDIR)/default \
+	  $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 755 $(BIN)/circuit $(DESTDIR)$(BINDIR)/circuit
+	install -m 755 $(BIN)/mount.circuit $(DESTDIR)$(SBINDIR)/mount.circuit
+	install -m 644 net/client.h $(DESTDIR)$(INCLUDEDIR)/circuit/client.h
+	install -m 644 $(BUILD)/libcircuit.a $(DESTDIR)$(LIBDIR)/libcircuit.a
+	install -m 755 $(BUILD)/$(SONAME) $(DESTDIR)$(LIBDIR)/libcircuit.so.$(SOVERSION)
+	ln -sf libcircuit.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcircuit.so
+	$(SUBST) dist/circuit.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/circuit.pc
+	$(SUBST) dist/circuit.service.in >$(DESTDIR)$(UNITDIR)/circuit.service
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/circuit.pc $(DESTDIR)$(UNITDIR)/circuit.service
+	@# The environment file and the logrotate policy are configuration: an existing
+	@# one is the admin's.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/circuit ] || \
+	  install -m 644 dist/circuit.default $(DESTDIR)$(SYSCONFDIR)/default/circuit
+	[ -e $(DESTDIR)$(SYSCONFDIR)/logrotate.d/circuit ] || \
+	  { $(SUBST) dist/circuit.logrotate >$(DESTDIR)$(SYSCONFDIR)/logrotate.d/circuit && \
+	    chmod 644 $(DESTDIR)$(SYSCONFDIR)/logrotate.d/circuit; }
+	install -m 644 dist/circuit.bash-completion $(DESTDIR)$(COMPDIR)/circuit
+	install -m 644 docs/circuit.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 docs/mount.circuit.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build build-asan build-fuzz bin

@@ -188,9 +188,12 @@ cli_conn(struct cli *c)
 	if (c->url != NULL) {
 		snprintf(url, sizeof url, "%s", c->url);
 	} else if (c->discover) {
-		cli_error(c, CLI_FAIL, "-discover: finding a server by multicast is not available "
-		    "yet; give -d URL or set $CIRCUIT");
-		return NULL;
+		char err[256];
+
+		if (cli_discover(c->discover_addr, url, sizeof url, err, sizeof err) < 0) {
+			cli_error(c, CLI_FAIL, "%s", err);
+			return NULL;
+		}
 	} else if (env != NULL && *env != '\0') {
 		if (url_from_env(c, env, url, sizeof url) != 0)
 			return NULL;

@@ -154,4 +154,9 @@ int cli_stderr(struct cli *c);
 int cli_send(struct cli *c);
 int cli_recv(struct cli *c);
 
+/* Ask the multicast group spec (MCAST:PORT, NULL or "": $CIRCUIT_DISCOVER or the
+ * default) for a server's URL (cli_discover.c); within 3 s, else -EHOSTUNREACH and a
+ * one-line message in err. */
+int cli_discover(const char *spec, char *url, size_t size, char *err, size_t errsize);
+
 #endif

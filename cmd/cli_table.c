@@ -80,11 +80,16 @@ static const struct cli_cmd cmds[] = {
 	  "send standard input as one message to the channel",
 	  "Blocks until a receiver takes the message or the buffer has room.  A buffered\n"
 	  "message holds at most 32 KiB; one handed to a waiting receiver has no limit.\n"
+	  "If this command is killed mid-message, its receiver gets an error\n"
+	  "(Software caused connection abort), never a clean end.  (A writer process\n"
+	  "killed by a signal while writing to a mounted send file cannot be told from\n"
+	  "one that closed it: what it wrote is a whole message.)\n"
 	  "\nExample:\n  circuit send " X "/this/is/charlie < some_file\n" },
 	{ "recv", "PATH", 1, 1, 0, 1, cli_recv,
 	  "receive one message from the channel on standard output",
 	  "Blocks until there is a message; fails with Broken pipe on a closed, drained\n"
-	  "channel.  Also takes the next event of a @join or @leave subscription.\n"
+	  "channel, and with Software caused connection abort if its sender vanished\n"
+	  "mid-message.  Also takes the next event of a @join or @leave subscription.\n"
 	  "\nExample:\n  circuit recv " X "/this/is/charlie\n" },
 	{ "close", "PATH", 1, 1, 0, 1, cli_close,
 	  "close the channel (receivers drain it, then get Broken pipe)",
@@ -129,7 +134,8 @@ const struct flag cli_flags[CLI_NFLAGS] = {
 	  "dial in to the server at URL (circuit://HOST:PORT/XID); any server\n"
 	  "of the cluster will do" },
 	[CLI_F_DISCOVER] = { "discover", NULL, optional_argument, "MCAST:PORT",
-	  "find a server by UDP multicast (not available yet)" },
+	  "find a server by UDP multicast (default $CIRCUIT_DISCOVER, else\n"
+	  "228.8.8.8:8822); fails within 3 s if none answers" },
 	[CLI_F_HMAC] = { "hmac", NULL, required_argument, "FILE",
 	  "cluster key file (see keygen)" },
 	[CLI_F_LONG] = { "l", "long", no_argument, NULL,

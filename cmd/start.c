@@ -16,6 +16,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/flag.h"
+#include "cmd/service.h"
 #include "elements/anchor.h"
 #include "elements/dkr.h"
 #include "elements/log.h"
@@ -43,6 +44,7 @@ enum {
 	F_JOIN,
 	F_MOUNT,
 	F_VAR,
+	F_LOG,
 	F_DISCOVER,
 	F_HMAC,
 	F_DOCKER,
@@ -62,6 +64,9 @@ static const struct flag start_flags[NFLAGS] = {
 	  "mount the whole tree at DIR (FUSE)" },
 	[F_VAR] = { "var", NULL, required_argument, "DIR",
 	  "state directory: the operation log is appended to DIR/log" },
+	[F_LOG] = { "log", NULL, required_argument, "FILE",
+	  "append the diagnostics (standard error) to FILE; SIGHUP reopens it\n"
+	  "(logrotate), and no longer stops the server" },
 	[F_DISCOVER] = { "discover", NULL, optional_argument, "MCAST:PORT",
 	  "find other servers by UDP multicast (default $CIRCUIT_DISCOVER,\n"
 	  "else 228.8.8.8:8822), on the -if interface if given" },
@@ -81,7 +86,8 @@ start_usage(FILE *f)
 	flag_synopsis(f, "usage: circuit start", start_flags, NFLAGS);
 	fputs("\n"
 	    "Run a circuit server in the foreground.  Its URL (circuit://HOST:PORT/XID) is the\n"
-	    "first line of stdout.  SIGINT or SIGTERM stop it cleanly (the mount goes too).\n"
+	    "first line of stdout.  SIGINT or SIGTERM stop it cleanly (the mount goes too),\n"
+	    "and so does SIGHUP unless it runs with -log.\n"
 	    "Flags may be written -flag, --flag, -flag VALUE or -flag=VALUE.\n"
 	    "\n", f);
 	flag_usage(f, start_flags, NFLAGS);
@@ -123,6 +129,7 @@ shutdown_server(int status)
 		return;
 	stopping = 1;
 	exit_status = status;
+	service_stopping();
 	fs_unmount();
 	server_fini();
 	/* Replies of finished requests go out before the connections close (a remote
@@ -153,11 +160,43 @@ request_stop(int status)
 	uv_timer_start(&stop_timer, on_stop_timer, 0, 0);
 }
 
+/* Append the operation log to VAR/log (again, after a SIGHUP). */
+static int
+reopen_oplog(const char *var)
+{
+	char *logpath;
+	int rc;
+
+	if (asprintf(&logpath, "%s/log", var) < 0)
+		return -ENOMEM;
+	rc = oplog_open_file(logpath);
+	free(logpath);
+	return rc;
+}
+
 static void
 on_signal(uv_signal_t *h, int signum)
 {
 	log_info("%s: shutting down", strsignal(signum));
 	shutdown_server(0);
+}
+
+/* SIGHUP: a daemon with a log file reopens it and the operation log (logrotate moved
+ * them away); a server in a terminal stops, as the terminal has gone. */
+static void
+on_sighup(uv_signal_t *h, int signum)
+{
+	int rc;
+
+	if (!service_has_log()) {
+		on_signal(h, signum);
+		return;
+	}
+	if ((rc = service_log_reopen()) < 0)
+		log_warnx("SIGHUP: reopening the log file: %s", strerror(-rc));
+	if (g_server.vardir != NULL && (rc = reopen_oplog(g_server.vardir)) < 0)
+		log_warnx("SIGHUP: reopening %s/log: %s", g_server.vardir, strerror(-rc));
+	log_info("SIGHUP: log files reopened");
 }
 
 static void
@@ -187,6 +226,15 @@ iface_addr(const char *name, char *buf, size_t size)
 	return rc;
 }
 
+/* The server is ready: its URL is the first line of stdout, and systemd hears it. */
+static void
+announce(void)
+{
+	printf("%s\n", g_server.url);
+	fflush(stdout);
+	service_ready(g_server.url);
+}
+
 /* The initial join (-j) finished: only now is the URL printed, so whoever waits for
  * it (a script, mount.circuit) sees a server that is already in the cluster. */
 static void
@@ -201,15 +249,14 @@ on_joined(int status, const char *msg, void *arg)
 		request_stop(1);
 		return;
 	}
-	printf("%s\n", g_server.url);
-	fflush(stdout);
+	announce();
 }
 
 int
 cmd_start(int argc, char **argv)
 {
 	const char *addr = NULL, *iface = NULL, *mnt = NULL, *var = NULL, *join = NULL;
-	const char *discover = NULL;
+	const char *logfile = NULL, *discover = NULL;
 	char host[256] = "127.0.0.1", ifbuf[64], *msg = NULL, *v;
 	const char *badflag;
 	struct flag_parser fp;
@@ -233,6 +280,9 @@ cmd_start(int argc, char **argv)
 			break;
 		case F_VAR:
 			var = v;
+			break;
+		case F_LOG:
+			logfile = v;
 			break;
 		case F_JOIN: {
 			struct url u;
@@ -276,6 +326,13 @@ cmd_start(int argc, char **argv)
 		}
 	}
 	log_init("circuit", verbose);
+	/* The log first: every later message of a daemon belongs in it. */
+	if (logfile != NULL && (rc = service_log_open(logfile)) < 0) {
+		fprintf(stderr, "circuit start: -log %s: %s\n", logfile,
+		    rc == -ELOOP ? "is a symbolic link (refused: it could point anywhere)" :
+		    rc == -EINVAL ? "not a plain file with a single link (refused)" : strerror(-rc));
+		return 1;
+	}
 	if (addr != NULL) {
 		const char *colon = strrchr(addr, ':');
 		size_t hl = colon != NULL ? (size_t)(colon - addr) : strlen(addr);
@@ -313,7 +370,7 @@ cmd_start(int argc, char **argv)
 	uv_signal_init(loop, &sigterm);
 	uv_signal_start(&sigterm, on_signal, SIGTERM);
 	uv_signal_init(loop, &sighup);
-	uv_signal_start(&sighup, on_signal, SIGHUP);
+	uv_signal_start(&sighup, on_sighup, SIGHUP);
 	if ((rc = net_listen(loop, host, port, &bound)) < 0) {
 		fprintf(stderr, "circuit start: listen on %s:%d: %s\n", host, port, uv_strerror(rc));
 		return 1;
@@ -330,17 +387,13 @@ cmd_start(int argc, char **argv)
 		return 1;
 	}
 	if (var != NULL) {
-		char *logpath;
 		if (mkdir(var, 0700) < 0 && errno != EEXIST) {
 			fprintf(stderr, "circuit start: -var %s: %s\n", var, strerror(errno));
 			return 1;
 		}
 		g_server.vardir = strdup(var);
-		if (asprintf(&logpath, "%s/log", var) >= 0) {
-			if ((rc = oplog_open_file(logpath)) < 0)
-				fprintf(stderr, "circuit start: %s: %s\n", logpath, strerror(-rc));
-			free(logpath);
-		}
+		if ((rc = reopen_oplog(var)) < 0)
+			fprintf(stderr, "circuit start: %s/log: %s\n", var, strerror(-rc));
 	}
 	if (strcmp(host, "127.0.0.1") != 0 && strcmp(host, "::1") != 0 && strncmp(host, "127.", 4) != 0)
 		log_warnx("listening on %s without a key: traffic is plaintext and anyone who reaches "
@@ -368,8 +421,7 @@ cmd_start(int argc, char **argv)
 			shutdown_server(1);
 		}
 	} else {
-		printf("%s\n", g_server.url);
-		fflush(stdout);
+		announce();
 	}
 	oplog("server", g_server.root->path, "start", 0, NULL);
 	uv_run(loop, UV_RUN_DEFAULT);

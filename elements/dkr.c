@@ -177,6 +177,8 @@ remove_container(struct dkr *d)
 		return;
 	d->removing = 1;
 	rc = run(d, argv_of("rm", "--force", "--volumes", d->id), SHORT_MS, on_removed, d);
+	if (rc == -EAGAIN)
+		rc = dkr_cli_remove_later(d->id);	/* with others, when a slot is free */
 	if (rc < 0) {
 		spawn_errno(rc, &msg);
 		log_warnx("docker rm %s: %s (the next start with -docker removes it)", d->id, msg);

@@ -46,6 +46,10 @@ typedef void (*dkr_cli_cb)(void *arg, int status, char *out, size_t outlen, char
  * never runs (-EAGAIN: DKR_CLI_MAX already running). */
 int dkr_cli_run(char **argv, unsigned timeout_ms, dkr_cli_cb cb, void *arg);
 
+/* Remove container id (docker rm --force) once fewer than DKR_CLI_MAX commands run,
+ * together with any others waiting; failures go to the log.  0 or -ENOMEM. */
+int dkr_cli_remove_later(const char *id);
+
 /* The errno the engine's words on stderr stand for: -ECONNREFUSED engine not
  * running, -EACCES no permission on its socket, -ENOENT no such image or container,
  * -ESRCH not running, else -EINVAL. */

@@ -39,7 +39,14 @@ struct cli {
 	void *arg;
 };
 
+/* Most container IDs waiting for a free slot to be removed. */
+#define PENDING_MAX 4096
+
 static int running;
+static char *pending[PENDING_MAX];
+static size_t npending;
+
+static void flush_pending(void);
 
 static void
 on_close(uv_handle_t *h)
@@ -52,6 +59,7 @@ on_close(uv_handle_t *h)
 	free(c->err.buf);
 	free(c);
 	running--;
+	flush_pending();
 }
 
 /* Both pipes at EOF and the child reaped: answer, then close everything. */
@@ -240,4 +248,54 @@ dkr_cli_words(char *err)
 	if (strlen(s) > 300)
 		s[300] = '\0';
 	return *s != '\0' ? s : "no message";
+}
+
+static void
+on_batch_removed(void *arg, int status, char *out, size_t outlen, char *err)
+{
+	(void)arg;
+	(void)out;
+	(void)outlen;
+	if (status != 0 && dkr_cli_errno(status, err) != -ENOENT)
+		log_warnx("docker rm: %s", status == -ETIMEDOUT ? "no answer in time" :
+		    dkr_cli_words(err));
+}
+
+/* Remove every queued container with one command, once a slot is free. */
+static void
+flush_pending(void)
+{
+	static char *argv[PENDING_MAX + 5];
+	static char docker[] = "docker", rm[] = "rm", force[] = "--force", vols[] = "--volumes";
+	size_t i, n = 0;
+	int rc;
+
+	if (npending == 0 || running >= DKR_CLI_MAX)
+		return;
+	argv[n++] = docker;
+	argv[n++] = rm;
+	argv[n++] = force;
+	argv[n++] = vols;
+	for (i = 0; i < npending; i++)
+		argv[n++] = pending[i];
+	argv[n] = NULL;
+	rc = dkr_cli_run(argv, 120000, on_batch_removed, NULL);
+	if (rc < 0)
+		log_warnx("docker rm of %zu containers: %s (the next start with -docker "
+		    "removes them)", npending, uv_strerror(rc));
+	for (i = 0; i < npending; i++)
+		free(pending[i]);
+	npending = 0;
+}
+
+int
+dkr_cli_remove_later(const char *id)
+{
+	char *copy;
+
+	if (npending == PENDING_MAX || (copy = strdup(id)) == NULL)
+		return -ENOMEM;
+	pending[npending++] = copy;
+	flush_pending();
+	return 0;
 }

@@ -96,7 +96,8 @@ find(const struct dns_zone *z, const ldns_rdf *name)
 static int
 type_storable(ldns_rr_type t)
 {
-	switch (t) {
+	switch ((int)t) {
+	case 0:		/* reserved; also what ldns makes of "$INCLUDE file" */
 	case LDNS_RR_TYPE_OPT: case LDNS_RR_TYPE_TSIG: case LDNS_RR_TYPE_TKEY:
 	case LDNS_RR_TYPE_IXFR: case LDNS_RR_TYPE_AXFR: case LDNS_RR_TYPE_MAILA:
 	case LDNS_RR_TYPE_MAILB: case LDNS_RR_TYPE_ANY:
@@ -539,8 +540,16 @@ dns_zone_answer(const struct dns_zone *z, const uint8_t *q, size_t qlen, int tcp
 	    ldns_rr_list_rr_count(ldns_pkt_question(query)) != 1)
 		goto formerr;
 	qrr = ldns_rr_list_rr(ldns_pkt_question(query), 0);
-	if (!type_storable(ldns_rr_get_type(qrr)) && ldns_rr_get_type(qrr) != LDNS_RR_TYPE_ANY)
-		goto formerr;
+	switch ((int)ldns_rr_get_type(qrr)) {
+	case 0: case LDNS_RR_TYPE_OPT: case LDNS_RR_TYPE_TSIG: case LDNS_RR_TYPE_TKEY:
+		goto formerr;		/* not something a question asks for */
+	case LDNS_RR_TYPE_AXFR: case LDNS_RR_TYPE_IXFR: case LDNS_RR_TYPE_MAILA:
+	case LDNS_RR_TYPE_MAILB:
+		ldns_pkt_free(query);	/* zone transfers and mailbox queries: not here */
+		return header_only(q, LDNS_RCODE_NOTIMPL, out, outlen);
+	default:
+		break;
+	}
 	r.p = ldns_pkt_new();
 	if (r.p == NULL) {
 		ldns_pkt_free(query);

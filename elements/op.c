@@ -6,6 +6,7 @@
  * finish its bookkeeping after op_start(), and makes a FUSE interrupt callback safe:
  * it only calls op_cancel(), which never replies by itself.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,6 +50,7 @@ drain(uv_idle_t *h)
 	TAILQ_CONCAT(&batch, &doneq, link);
 	while ((op = TAILQ_FIRST(&batch)) != NULL) {
 		TAILQ_REMOVE(&batch, op, link);
+		assert(op->state == OPS_DONE);
 		op->state = OPS_CALLED;
 		if (op->cb != NULL)
 			op->cb(op);
@@ -108,6 +110,8 @@ op_free(struct op *op)
 {
 	if (op == NULL)
 		return;
+	/* Only an op never started, or one whose callback has run, is ours to free. */
+	assert(op->state == OPS_NEW || op->state == OPS_CALLED);
 	live_ops--;
 	free(op->path);
 	free(op->file);
@@ -265,6 +269,7 @@ op_start(struct op *op)
 	if (check(op) < 0)
 		return;
 	if (op->type == OP_READ) {
+		assert(op->stream->mode != OP_WRONLY);
 		op->stream->ops->read(op->stream, op);
 		/* A read on an O_NONBLOCK file never waits, whatever the stream's poll said
 		 * a moment ago: one that parked is taken back (as a cancel does) at once. */
@@ -276,6 +281,7 @@ op_start(struct op *op)
 		return;
 	}
 	if (op->type == OP_WRITE) {
+		assert(op->stream->mode != OP_RDONLY);
 		op->stream->ops->write(op->stream, op);
 		return;
 	}
@@ -314,6 +320,9 @@ op_cancel(struct op *op)
 void
 op_park(struct op *op, void (*cancel)(struct op *op), void *owner)
 {
+	/* Only a running op can wait (a completed one is in the done queue by its link). */
+	assert(op->state == OPS_RUNNING || op->state == OPS_PARKED);
+	assert(cancel != NULL);
 	if (op->state != OPS_PARKED)
 		parked_ops++;
 	op->state = OPS_PARKED;

@@ -1,4 +1,4 @@
-/* pipeline.c - an example program on the circuit client library (net/client.h).
+/* pipeline.c - an example program on the circuit client library (<circuit/client.h>).
  *
  *   example-pipeline circuit://HOST:PORT/XID [KEYFILE]
  *
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "net/client.h"
+#include <circuit/client.h>
 
 static const char text[] = "hello from the circuit client library\n";
 

@@ -5,6 +5,7 @@
  * (op_cancel never completes synchronously), so the reply still comes from done(),
  * once, as lib9p's flush rule has it.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -260,6 +261,9 @@ done(struct op *op)
 	fuse_req_t req = r->req;
 	struct inode *in;
 
+	/* Each request is answered once: its op completes once, and a request answered
+	 * at shutdown (req NULL) is no longer listed. */
+	assert(r->op == op);
 	r->op = NULL;
 	if (req == NULL) {
 		/* Answered (EIO) and unlisted at shutdown already; an open that succeeded
@@ -406,6 +410,7 @@ fs_fail_pending(void)
 	while ((r = TAILQ_FIRST(&pending)) != NULL) {
 		TAILQ_REMOVE(&pending, r, link);
 		npending--;
+		assert(r->req != NULL);
 		fuse_reply_err(r->req, EIO);
 		r->req = NULL;
 	}

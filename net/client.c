@@ -22,6 +22,7 @@
 #include "net/client.h"
 #include "net/frame.h"
 #include "net/url.h"
+#include "net/window.h"
 
 #define CONNECT_TIMEOUT_S	10
 /* A server that does not answer: after SILENCE_MS without a byte from it while a call
@@ -38,10 +39,7 @@
 
 /* Read-ahead and write-behind of a stream, as the servers do it (docs/protocol.md):
  * reads ahead only once a byte has been delivered, writes behind only once the server
- * says the stream parks writes; each within a 4 MiB window. */
-#define RA_WINDOW	(4u << 20)
-#define RA_MIN		(64u << 10)
-#define WB_WINDOW	(4u << 20)
+ * says the stream parks writes; each within the windows of net/window.h. */
 
 struct circuit_stream;
 
@@ -83,6 +81,7 @@ struct circuit_stream {
 	size_t ra_budget;		/* bytes asked for + answered, not delivered */
 	int delivered, ra_stop;
 	struct pend *wq;		/* writes written behind, oldest first */
+	int nwq;
 	size_t wb_bytes;
 	int wb;				/* the server parks our writes: write behind */
 	int werr;			/* a write written behind failed */
@@ -388,6 +387,7 @@ stash(struct circuit *c, const struct frame *f)
 	}
 	/* A write written behind: unlink it, keep its failure for the next call. */
 	*pp = p->next;
+	s->nwq--;
 	s->wb_bytes -= p->asked;
 	if ((p->rc < 0 || (size_t)p->rc != p->asked) && s->werr == 0) {
 		s->werr = p->rc < 0 ? p->rc : -EIO;
@@ -838,10 +838,7 @@ circuit_read(struct circuit_stream *s, void *buf, size_t max, char **err)
 		pend_free(p);
 	}
 	/* Keep the window asked for while the caller uses these bytes. */
-	while (!s->ra_stop && s->ra_budget + RA_MIN <= RA_WINDOW) {
-		size_t ask = RA_WINDOW - s->ra_budget;
-		if (ask > FRAME_DATA_MAX)
-			ask = FRAME_DATA_MAX;
+	for (size_t ask; !s->ra_stop && (ask = ra_next(s->ra_budget)) > 0; ) {
 		if ((rc = ask_read(s, ask, err)) < 0)
 			return rc;
 	}
@@ -879,7 +876,7 @@ circuit_write(struct circuit_stream *s, const void *buf, size_t len, char **err)
 		json_object_set_new(head, "h", json_integer(s->h));
 		if (s->wb) {
 			/* Written behind: wait only for room in the window. */
-			while (s->wq != NULL && s->wb_bytes + n > WB_WINDOW && s->werr == 0)
+			while (!wb_fits(s->nwq, s->wb_bytes, n) && s->werr == 0)
 				if ((rc = pump(s->c, err)) < 0) {
 					json_decref(head);
 					return rc;
@@ -900,6 +897,7 @@ circuit_write(struct circuit_stream *s, const void *buf, size_t len, char **err)
 			}
 			w->asked = n;
 			s->wb_bytes += n;
+			s->nwq++;
 			pend_append(&s->wq, w);
 			done += n;
 			continue;

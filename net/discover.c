@@ -7,7 +7,9 @@
  * and two sides of a healed partition that SWIM's reconnects have not merged yet are
  * merged by the next announcement.
  *
- * An announcement is the text "circuit-announce 1 URL\n".  Every datagram goes through
+ * An announcement is the text "circuit-announce 1 URL\n".  The CLI's -discover sends
+ * DISCOVER_QUERY to the group and every server answers it with its announcement, to
+ * the sender alone.  Every datagram goes through
  * seal()/open_dgram(), the hook where the cluster key will authenticate them.
  */
 #include <errno.h>
@@ -49,8 +51,9 @@ open_dgram(char *buf, size_t len)
 	return (ssize_t)len;
 }
 
+/* Announce this server to the group, or to one asker. */
 static void
-announce(void)
+announce(const struct sockaddr *to)
 {
 	char buf[URL_MAX + 64];
 	uv_buf_t b;
@@ -60,7 +63,7 @@ announce(void)
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return;
 	b = uv_buf_init(buf, (unsigned)seal(buf, (size_t)n, sizeof buf));
-	(void)uv_udp_try_send(&sock, &b, 1, (const struct sockaddr *)&group);
+	(void)uv_udp_try_send(&sock, &b, 1, to);
 }
 
 static void
@@ -68,7 +71,7 @@ on_timer(uv_timer_t *t)
 {
 	if (!running)
 		return;
-	announce();
+	announce((const struct sockaddr *)&group);
 	announced++;
 	uv_timer_start(&timer, on_timer, announced < ANNOUNCE_FAST ? ANNOUNCE_FAST_MS :
 	    ANNOUNCE_MS, 0);
@@ -99,19 +102,17 @@ on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *sa,
 	char text[URL_MAX + 1], *url;
 	struct url u;
 	ssize_t len;
-	size_t pl = strlen(PREFIX);
 
 	if (!running || n <= 0)
 		return;
-	if ((flags & UV_UDP_PARTIAL) || (len = open_dgram(buf->base, (size_t)n)) < 0 ||
-	    (size_t)len <= pl + 1 || (size_t)len - pl > URL_MAX ||
-	    memcmp(buf->base, PREFIX, pl) != 0 || buf->base[len - 1] != '\n') {
-		dropped++;
+	if (sa != NULL && (size_t)n == strlen(DISCOVER_QUERY) &&
+	    memcmp(buf->base, DISCOVER_QUERY, (size_t)n) == 0) {
+		announce(sa);
 		return;
 	}
-	memcpy(text, buf->base + pl, (size_t)len - pl - 1);
-	text[len - pl - 1] = '\0';
-	if (url_parse(text, &u, 1) < 0) {
+	if ((flags & UV_UDP_PARTIAL) || (len = open_dgram(buf->base, (size_t)n)) < 0 ||
+	    discover_answer(buf->base, (size_t)len, text, sizeof text) < 0 ||
+	    url_parse(text, &u, 1) < 0) {
 		dropped++;
 		return;
 	}
@@ -150,6 +151,20 @@ discover_parse(const char *spec, char *host, size_t hostsz, int *port)
 		return -EINVAL;
 	*port = (int)p;
 	return 0;
+}
+
+int
+discover_answer(const char *text, size_t len, char *url, size_t size)
+{
+	size_t pl = strlen(PREFIX);
+	struct url u;
+
+	if (len <= pl + 1 || len - pl > URL_MAX || len - pl > size ||
+	    memcmp(text, PREFIX, pl) != 0 || text[len - 1] != '\n')
+		return -EBADMSG;
+	memcpy(url, text + pl, len - pl - 1);
+	url[len - pl - 1] = '\0';
+	return url_parse(url, &u, 1) < 0 ? -EBADMSG : 0;
 }
 
 int

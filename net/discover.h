@@ -6,6 +6,11 @@
 #include <uv.h>
 
 #define DISCOVER_DEFAULT "228.8.8.8:8822"
+#define DISCOVER_QUERY   "circuit-query 1\n"
+
+/* The URL of an announcement ("circuit-announce 1 URL\n", len bytes) into url[size];
+ * 0 or -EBADMSG. */
+int	discover_answer(const char *text, size_t len, char *url, size_t size);
 
 /* MCAST:PORT from spec, else $CIRCUIT_DISCOVER, else the default; 0 or -EINVAL. */
 int	discover_parse(const char *spec, char *host, size_t hostsz, int *port);

@@ -279,8 +279,10 @@ gossip_stats_json(void)
 	if (!running)
 		return json_null();
 	mb_get_stats(core, &st);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "sent", (json_int_t)st.sent, "received", (json_int_t)st.received,
+	    "probes", (json_int_t)st.probes, "indirect_probes", (json_int_t)st.indirect_probes,
+	    "suspicions", (json_int_t)st.suspicions, "refutations", (json_int_t)st.refutations,
 	    "dropped", (json_int_t)(st.dropped + sealed_dropped),
 	    "dropped_version", (json_int_t)st.dropped_version,
 	    "dropped_size", (json_int_t)st.dropped_size,

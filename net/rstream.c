@@ -14,6 +14,7 @@
 
 #include "elements/log.h"
 #include "net/rpc_int.h"
+#include "net/window.h"
 
 struct rstream {
 	struct stream s;
@@ -67,10 +68,6 @@ struct rstream {
  * writes at once (a buffered message, EFBIG past 32 KiB) is never written behind.
  */
 
-#define RA_WINDOW	(4u << 20)
-#define RA_MIN		(64u << 10)
-#define WB_WINDOW	(4u << 20)
-#define WB_MAXREQ	64		/* small writes: requests in flight, not just bytes */
 
 struct rchunk {
 	TAILQ_ENTRY(rchunk) link;
@@ -252,8 +249,8 @@ rs_pump(struct rstream *rs)
 		}
 		return;
 	}
-	while (rs->ra_budget + RA_MIN <= RA_WINDOW)
-		if (chunk_ask(rs, RA_WINDOW - rs->ra_budget, 0) < 0)
+	while ((n = ra_next(rs->ra_budget)) > 0)
+		if (chunk_ask(rs, n, 0) < 0)
 			break;
 }
 
@@ -361,7 +358,7 @@ rs_read(struct stream *s, struct op *op)
 static int
 wb_room(struct rstream *rs, size_t len)
 {
-	return rs->nwb == 0 || (rs->wb_bytes + len <= WB_WINDOW && rs->nwb < WB_MAXREQ);
+	return wb_fits(rs->nwb, rs->wb_bytes, len);
 }
 
 static void rs_wdrain(struct rstream *rs);

@@ -14,7 +14,8 @@
 #   debootstrap --variant=minbase --include=build-essential,git,ca-certificates \
 #       bookworm BASE http://deb.debian.org/debian
 #   cp -a BASE ROOT; git clone REPO ROOT/src
-#   unshare --mount --pid --fork: bind /dev, /dev/pts, /proc, /sys into ROOT, then
+#   unshare --mount --pid --fork --kill-child: bind ROOT onto itself, /dev, /proc, /sys
+#   into it, then
 #   chroot ROOT sh -c 'cd /src && make run'    (a server must answer at /circuit)
 #   chroot ROOT sh -c 'cd /src && make test'   (in another fresh copy of BASE)
 #
@@ -22,7 +23,9 @@
 # other installed.  The mount and PID namespaces end with the script: every process
 # and mount made inside goes with them.  BASE is kept in $FRESH_CACHE (default
 # /var/tmp/circuit-fresh) to save the download next time; delete it to start over.
-# Environment: FRESH_MIRROR (default http://deb.debian.org/debian), FRESH_CACHE.
+# Environment: FRESH_MIRROR (default http://deb.debian.org/debian), FRESH_CACHE, and
+# FRESH_TEST, the test stage's command (default: make test; for one suite, e.g.
+# FRESH_TEST='make deps && make all && bash tests/integration/test_mount.sh').
 set -euo pipefail
 what=${1:-both}
 case $what in run|test|both) ;; *) echo "usage: $0 [run|test|both]" >&2; exit 2 ;; esac
@@ -56,9 +59,12 @@ stage() {
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
 	echo "deb $mirror bookworm main" >"$root/etc/apt/sources.list"
 	echo "== $name: $cmd"
-	unshare --mount --pid --fork --propagation private bash -c '
+	unshare --mount --pid --fork --kill-child --propagation private bash -c '
 		set -e
 		root=$1
+		# The root a mount point of its own, as in any container: tests that
+		# unshare with private propagation remount it.
+		mount --bind "$root" "$root"
 		mount --rbind /dev "$root/dev"
 		mount -t proc proc "$root/proc"
 		mount --rbind /sys "$root/sys"
@@ -74,7 +80,7 @@ stage() {
 run_check='cd /src && { setsid make run >/tmp/run.log 2>&1 & }; pid=$!
 for i in $(seq 1200); do ls /circuit 2>/dev/null | grep -q "^X" && break
 	kill -0 $pid 2>/dev/null || break; sleep 0.5; done
-if ls /circuit | grep -q "^X" && test -s /circuit/help; then
+if ls /circuit | grep -q "^X" && grep -q . /circuit/help; then
 	echo "make run: a server answers at /circuit:"; ls /circuit; status=0
 else echo "make run: no server at /circuit; its output:"; tail -30 /tmp/run.log; status=1; fi
 kill -INT -- -$pid 2>/dev/null; wait $pid; exit $status'
@@ -85,7 +91,7 @@ if [ "$what" != test ]; then
 	else echo "fresh-machine: make run FAILED"; status=1; fi
 fi
 if [ "$what" != run ]; then
-	if stage test 'cd /src && make test'; then echo "fresh-machine: make test OK"
+	if stage test "cd /src && ${FRESH_TEST:-make test}"; then echo "fresh-machine: make test OK"
 	else echo "fresh-machine: make test FAILED"; status=1; fi
 fi
 exit $status

@@ -78,6 +78,35 @@ P=$(printf '%s\n' "${fifo[@]}" | stats); Q=$(printf '%s\n' "${tiny[@]}" | stats)
 row "tiny messages, cap 16, $N each" "$Q" "msg/s" "FIFO + /bin/echo" "$P" "msg/s" \
 	"$(awk -v a="$(med "$Q")" -v b="$(med "$P")" 'BEGIN { print a / b }')" ">=" 1
 
+# --- 2b. what one tiny message costs a reader, by the size it asks for (issue 8: a
+# read's cost must follow the bytes returned): open, read to EOF, close in one process,
+# 4 KiB reads vs 1 MiB reads (what cat asks for, st_blksize), each with a fresh buffer
+# as a new cat has; vs the same on a tmpfs file ---
+python3 - "$C" "$SHM" "${BENCH_MSGS:-300}" <<'PY'
+import mmap, os, sys, time
+d, shm, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+open(shm + "/tiny.file", "w").write("abc\n")
+def one(path, size, send):
+    t = 0.0
+    for _ in range(n):
+        if send:
+            fd = os.open(d + "/send", os.O_WRONLY); os.write(fd, b"abc\n"); os.close(fd)
+        t0 = time.perf_counter()
+        fd = os.open(path, os.O_RDONLY)
+        buf = mmap.mmap(-1, size)
+        while os.readv(fd, [buf]):
+            pass
+        buf.close()
+        os.close(fd)
+        t += time.perf_counter() - t0
+    return t / n * 1e6
+for size in (4096, 1 << 20):
+    us = one(d + "/recv", size, True)
+    base = one(shm + "/tiny.file", size, False)
+    print("%-34s %8.0f us per message (tmpfs file: %.0f us, %+.0f us)" % (
+        "  reader, %s reads" % ("4 KiB" if size == 4096 else "1 MiB"), us, base, us - base))
+PY
+
 # --- 3. process round trip from bash: mkdir, mkproc /bin/true, cat wait, rmdir ---
 N=${BENCH_PROCS:-100}
 base=() cyc=() floor=()

@@ -95,10 +95,10 @@ mkdir -p "$T_TMP/home"
 run env HOME="$T_TMP/home" CIRCUIT="~/.circuit" "$C" ls /
 expect_eq "CIRCUIT with a leading ~ is expanded" "$ERR" \
 	"circuit ls: \$CIRCUIT names $T_TMP/home/.circuit: No such file or directory (it should hold a circuit:// URL)"
-run env -u CIRCUIT "$C" ls -discover /
-expect_eq "-discover is not there yet" "$RC:$ERR" \
-	"1:circuit ls: -discover: finding a server by multicast is not available yet; give -d URL or set \$CIRCUIT"
-run env -u CIRCUIT "$C" ls -discover 228.8.8.8:8822 /
+run env -u CIRCUIT CIRCUIT_DISCOVER=228.8.8.9:9 "$C" ls -discover /
+expect_eq "-discover with no server answering" "$RC:$ERR" \
+	"1:circuit ls: -discover: no server answered on 228.8.8.9:9 within 3 s (is one started with -discover on this network?)"
+run env -u CIRCUIT "$C" ls -discover 228.8.8.9:9 /
 expect_eq "-discover takes an address" "$RC" 1
 
 run "$C" keygen

@@ -60,6 +60,10 @@ for i in $(seq $N); do
 	check "host $i discovers everyone" wait_for 20 roots_on "$i" "${ID[@]:1}"
 done
 
+expect_eq "CLI -discover finds a server" "$(timeout 10 ip netns exec "${P}h3" "$CIRCUIT" ls \
+    -discover /)" "$(printf '/%s\n' "${ID[@]:1}" | sort)"
+expect_fail "CLI -discover with nobody there fails" "no server answered" \
+    timeout 10 ip netns exec "${P}h3" "$CIRCUIT" ls -discover 228.8.8.9:9999 /
 check "mk@leave on host 1" run_on 1 mk@leave -d "${URL[1]}" "/${ID[1]}/l"
 check "mk@join on host 1" run_on 1 mk@join -d "${URL[1]}" "/${ID[1]}/j"
 

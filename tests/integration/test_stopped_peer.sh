@@ -37,33 +37,42 @@ gone() {
 	return 124
 }
 
-# --- waiting in open: SIGALRM (a Ctrl-C stand-in with a handler), then SIGKILL ---
-"$IR" "$C/recv" 1500 >/dev/null 2>"$T_TMP/open.err" & r1=$!
-cat "$C/recv" >/dev/null 2>&1 & r2=$!
-sleep 0.5
-stop_b
-gone 10 $r1; rc=$?
-expect_eq "interrupted open of a stopped owner's recv returns EINTR" "$rc:$(cat "$T_TMP/open.err")" "4:EINTR open"
-kill -KILL $r2
-gone 10 $r2; rc=$?
-expect_eq "a killed reader in open dies promptly" "$rc" 137
-check "no reader left in D state" not_d $r2
-
-# --- waiting in the first read: a sender holds the message open, writes nothing ---
-cont_b
+# --- one short stop of B (the membership would drop it after a few seconds) ---
+# A sender holds a message of H open and writes nothing, so H's receiver waits in its
+# first read; C's receivers wait in open.  Interrupts (SIGALRM: a Ctrl-C stand-in with
+# a handler) and a SIGKILL come while B is stopped.
 timeout 60 python3 -c '
 import os, sys, time
 open(sys.argv[2], "w").write("ready")
-fd = os.open(sys.argv[1], os.O_WRONLY); time.sleep(5); os.write(fd, b"late\n"); os.close(fd)' "$H/send" "$T_TMP/py.ready" & s=$!
+fd = os.open(sys.argv[1], os.O_WRONLY); time.sleep(4); os.write(fd, b"late\n"); os.close(fd)' "$H/send" "$T_TMP/py.ready" & s=$!
 wait_for 30 test -s "$T_TMP/py.ready"	# python may take seconds to start
-"$IR" "$H/recv" 3000 >/dev/null 2>"$T_TMP/read.err" & r3=$!
+sleep 0.5
+"$IR" "$H/recv" 2000 >/dev/null 2>"$T_TMP/read.err" & r3=$!
+"$IR" "$C/recv" 2000 >/dev/null 2>"$T_TMP/open.err" & r1=$!
+cat "$C/recv" >/dev/null 2>&1 & r2=$!
 sleep 1
 stop_b
-gone 10 $r3; rc=$?
-expect_eq "interrupted first read of a stopped owner returns EINTR" "$rc:$(cat "$T_TMP/read.err")" "5:EINTR read after 0"
-
-# --- the CLI dialed straight to the server that stops: mid-call, and at dial ---
+gone 10 $r1; rc1=$?
+gone 10 $r3; rc3=$?
+kill -KILL $r2
+gone 10 $r2; rc2=$?
+check "no reader left in D state" not_d $r2
 cont_b
+expect_eq "interrupted open of a stopped owner's recv returns EINTR" "$rc1:$(cat "$T_TMP/open.err")" "4:EINTR open"
+expect_eq "a killed reader in open dies promptly" "$rc2" 137
+expect_eq "interrupted first read of a stopped owner returns EINTR" "$rc3:$(cat "$T_TMP/read.err")" "5:EINTR read after 0"
+
+# --- the owner runs again: the cancels reached it, nothing was taken ---
+expect_eq "the interrupted reader gave the held message back" "$(timeout 10 cat "$H/recv")" "late"
+wait_pid 20 $s; expect_eq "the held sender finished" "$?" 0
+timeout 10 bash -c "echo again > '$C/send'" & s=$!
+expect_eq "the owner's channel still pairs senders and receivers" "$(timeout 10 cat "$C/recv")" "again"
+wait_pid 10 $s; expect_eq "its sender done" "$?" 0
+expect_eq "the interrupted receivers were not counted" "$(cat "$C/peek")" \
+	'{"Cap": 0, "Closed": false, "Aborted": false, "NumSend": 1, "NumRecv": 1, "NumAborted": 0}'
+
+# --- the CLI dialed straight to the server that stops: mid-call, and at dial (last:
+# B stays stopped long enough for the others to drop it) ---
 "$CIRCUIT" recv -d "$B_URL" "/$B_ID/ch" >/dev/null 2>"$T_TMP/cli.err" & r4=$!
 sleep 1
 stop_b
@@ -74,16 +83,8 @@ expect_eq "a CLI call waiting on a server that stops fails (ETIMEDOUT)" "$rc:$(c
 	"1:circuit recv: $B_URL: the server does not answer (nothing from it for 10 s) (Connection timed out)"
 expect_fail "and so does a CLI dial to it" "no answer to HELLO within 10 s" \
 	timeout 60 "$CIRCUIT" ls -d "$B_URL" /
-
-# --- the owner runs again: the cancels reached it, nothing was taken ---
 cont_b
-expect_eq "the interrupted reader gave the held message back" "$(timeout 10 cat "$H/recv")" "late"
-wait_pid 20 $s; expect_eq "the held sender finished" "$?" 0
-timeout 10 bash -c "echo again > '$C/send'" & s=$!
-expect_eq "the owner's channel still pairs senders and receivers" "$(timeout 10 cat "$C/recv")" "again"
-wait_pid 10 $s; expect_eq "its sender done" "$?" 0
-expect_eq "the interrupted receivers were not counted" "$(cat "$C/peek")" \
-	'{"Cap": 0, "Closed": false, "Aborted": false, "NumSend": 1, "NumRecv": 1, "NumAborted": 0}'
+
 check "A healthy" server_healthy A
 check "B healthy" server_healthy B
 finish

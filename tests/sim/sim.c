@@ -197,6 +197,11 @@ cb_event(void *ctx, const struct mb_event *ev)
 		    nd->idx, ev->kind, v ? v->node : -1);
 	switch (ev->kind) {
 	case MB_EV_JOINED:
+		if (S.verbose && v && v->gone_at >= 0)
+			fprintf(stderr, "%.3f node %d (side %d) lists departed %d "
+			    "(side %d, gone %.2f) at incarnation %u\n", S.now / 1e6,
+			    nd->idx, nd->side, v->node, S.nodes[v->node].side,
+			    v->gone_at / 1e6, ev->incarnation);
 		sim_listed(nd, v, +1);
 		break;
 	case MB_EV_SUSPECT:

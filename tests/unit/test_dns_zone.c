@@ -79,6 +79,9 @@ Test(store, bad_records_are_einval_with_ldns_reason)
 	cr_assert_eq(dns_zone_set(z, "x. IN BOGUS 1", why, sizeof why), -EINVAL);
 	cr_assert_eq(dns_zone_set(z, "x. OPT", why, sizeof why), -EINVAL);
 	cr_assert_eq(dns_zone_set(z, "x. ANY A 1.2.3.4", why, sizeof why), -EINVAL);
+	cr_assert_eq(dns_zone_set(z, "$INCLUDE /etc/passwd", why, sizeof why), -EINVAL);
+	cr_assert_eq(dns_zone_set(z, "$ORIGIN example.", why, sizeof why), -EINVAL);
+	cr_assert_eq(dns_zone_set(z, "x. TYPE0 \\# 0", why, sizeof why), -EINVAL);
 	cr_assert_eq(dns_zone_set(z, "x. A 1.2.3.4", why, sizeof why), 0);
 	cr_assert_eq(dns_zone_set(z, "x. CNAME y.", why, sizeof why), -EINVAL);
 	cr_assert_str_eq(why, "a CNAME cannot share its name with other records (unset the name first)");
@@ -317,5 +320,11 @@ Test(bad, formerr_for_malformed_notimp_for_other_opcodes)
 	cr_assert_eq(rcode, LDNS_RCODE_FORMERR);
 	cr_assert_eq(answer_raw(z, update, sizeof update, &rcode), 0);
 	cr_assert_eq(rcode, LDNS_RCODE_NOTIMPL);
+	static const uint8_t axfr[] = { 0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 252, 0, 1 };
+	static const uint8_t opt[] = { 0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 41, 0, 1 };
+	cr_assert_eq(answer_raw(z, axfr, sizeof axfr, &rcode), 0);
+	cr_assert_eq(rcode, LDNS_RCODE_NOTIMPL);
+	cr_assert_eq(answer_raw(z, opt, sizeof opt, &rcode), 0);
+	cr_assert_eq(rcode, LDNS_RCODE_FORMERR);
 	dns_zone_free(z);
 }

@@ -1,6 +1,7 @@
 /* test_op.c - the operation layer alone: its checks before dispatch and its done hook. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include "elements/element.h"
@@ -132,4 +133,26 @@ Test(op, a_nonblocking_read_that_would_wait_is_eagain)
 	op_drain();
 	cr_expect_eq(result, -EINTR);
 	cr_expect_eq(unparked, 2);
+}
+
+/* State transitions are asserted, as lib9p asserts `responded`: parking an op that
+ * never started, or freeing one that runs, stops the program at the fault. */
+static void nothing(struct op *op) { (void)op; }
+
+Test(op, parking_an_op_not_started_aborts, .signal = SIGABRT)
+{
+	struct op *op = op_new(OP_READ, keep, NULL);
+
+	op_park(op, nothing, NULL);
+}
+
+Test(op, freeing_a_running_op_aborts, .signal = SIGABRT)
+{
+	struct stream s = { .ops = &empty, .mode = OP_RDONLY };
+	struct op *op = op_new(OP_READ, keep, NULL);
+
+	op->stream = &s;
+	op->max = 1;
+	op_start(op);
+	op_free(op);
 }

@@ -2,9 +2,10 @@
  *
  * The fake owner (a thread speaking frames on a blocking socket) answers the read
  * requests it has received newest first, and fails one write it is sent; the remote
- * stream (net/rpc.c) must still deliver every byte once, in order, then EOF, keep
- * written bytes in order, report the failed write once (FLUSH, not the next write),
- * with large read answers taken over from conn.c's receive-apart path. */
+ * stream (net/rstream.c) must still deliver every byte once, in order, then EOF, keep
+ * written bytes in order, report the failed write once (FLUSH waits for it),
+ * with large read answers taken over from conn.c's receive-apart path; an interrupted
+ * call answers at once, and a stream a late answer carries is released. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -36,6 +37,8 @@ static int port;
 static int owner_err;			/* what the owner saw wrong (0: nothing) */
 static size_t owner_written;		/* bytes of the written stream, in order */
 static int owner_writes;
+static volatile uint32_t slow_tag;	/* an open the owner answers only once cancelled */
+static volatile int owner_cancelled, owner_released;
 
 static int
 rd(int fd, void *buf, size_t len)
@@ -122,13 +125,24 @@ owner(void *arg)
 		cr_assert_eq(rd(fd, payload, (size_t)need - FRAME_HDR), 0);
 		f.type = hdr[1];
 		f.id = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 | (uint32_t)hdr[6] << 8 | hdr[7];
+		if (f.type == FRAME_CANCEL && slow_tag != 0 && f.id == slow_tag) {
+			/* A late answer that raced the CANCEL: a stream after all. */
+			owner_cancelled = 1;
+			send_rep(fd, slow_tag, json_pack("{s:i, s:i}", "rc", 0, "h", 77), NULL, 0);
+			slow_tag = 0;
+		}
+		if (f.type == FRAME_RELEASE && f.id == 77)
+			owner_released = 1;
 		if (f.type != FRAME_REQ) {
 			free(payload);
 			continue;	/* HELLO, CANCEL, RELEASE */
 		}
 		cr_assert_eq(frame_msg_parse(payload, (size_t)need - FRAME_HDR, &head, &body, &blen), 0);
 		op = json_string_value(json_object_get(head, "op"));
-		if (strcmp(op, "open") == 0) {
+		if (strcmp(op, "open") == 0 &&
+		    strcmp(json_string_value(json_object_get(head, "path")), "/X0123456789abcdef/slow") == 0) {
+			slow_tag = f.id;	/* no answer until the CANCEL */
+		} else if (strcmp(op, "open") == 0) {
 			int mode = (int)json_integer_value(json_object_get(head, "mode"));
 			send_rep(fd, f.id, json_pack("{s:i, s:i}", "rc", 0, "h", mode + 1), NULL, 0);
 		} else if (strcmp(op, "read") == 0) {
@@ -356,4 +370,35 @@ Test(rpc, write_behind_in_order_error_once, .init = setup, .timeout = 30)
 	cr_assert_eq(owner_err, 0, "bytes out of order at the owner");
 	cr_assert_eq(owner_written, sent);
 	s->ops->release(s);
+}
+
+/* An interrupted call to an owner that does not answer completes at once with EINTR;
+ * the CANCEL reaches the owner, and a stream its late answer carries is released. */
+Test(rpc, interrupt_answers_at_once_late_stream_released, .init = setup, .timeout = 30)
+{
+	struct op *op = op_new(OP_OPEN, NULL, NULL);
+
+	op->path = strdup("/X0123456789abcdef/slow");
+	op->file = strdup("recv");
+	op->mode = OP_RDONLY;
+	op->cb = keep;
+	op->state = OPS_RUNNING;
+	done_op = NULL;
+	rpc_call(conn, op);
+	for (int k = 0; k < 200 && slow_tag == 0; k++) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+	cr_assert_neq(slow_tag, 0, "the owner got the open");
+	op_cancel(op);
+	while (done_op == NULL)
+		uv_run(&loop, UV_RUN_ONCE);
+	cr_assert_eq(done_op->rc, -EINTR, "rc %d", done_op->rc);
+	drop(done_op);
+	for (int k = 0; k < 2000 && !owner_released; k++) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+	cr_assert(owner_cancelled, "the CANCEL reached the owner");
+	cr_assert(owner_released, "the stream of the late answer was released");
 }

@@ -1,0 +1,106 @@
+#!/bin/bash
+# bench_membership_wire.sh - real servers on loopback (no mounts), N = 50 by default
+# (BENCH_MEMBERSHIP_N="50 200" for both): formation time, idle CPU of the whole
+# cluster over 30 s, RSS per server, datagrams per server per second, the time until
+# every survivor drops a kill -9ed and a SIGSTOPped server, and false leaves while two
+# CPU hogs run (BENCH_HOG_S seconds, default 60).  Figures, not tests: always succeeds.
+cd "$(dirname "$0")/../.."
+C=$PWD/bin/circuit
+[ -x "$C" ] || { echo "bench_membership_wire: bin/circuit not built"; exit 0; }
+T=$(mktemp -d /tmp/circuit-bench.XXXXXX)
+PIDS=()
+HOGS=()
+cleanup() {
+	local p
+	for p in "${HOGS[@]}" "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
+	for p in "${HOGS[@]}" "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+now() { date +%s.%N; }
+cpu_ticks() {	# utime + stime of the given PIDs, in clock ticks
+	local p s=0
+	for p in "$@"; do
+		[ -r /proc/$p/stat ] && s=$((s + $(awk '{print $14 + $15}' /proc/$p/stat)))
+	done
+	echo $s
+}
+count_on() { "$C" ls -d "$1" / 2>/dev/null | grep -c .; }
+lists() { "$C" ls -d "$1" / 2>/dev/null | grep -q "/$2\$"; }
+sent() {
+	local v
+	v=$("$C" peek -d "$1" "/${1##*/}" 2>/dev/null | grep -o '"sent": [0-9]*' | grep -o '[0-9]*$')
+	echo "${v:-0}"
+}
+# all_dropped ID URLS...: none of the URLs lists ID.
+all_dropped() {
+	local id=$1 u; shift
+	for u in "$@"; do lists "$u" "$id" && return 1; done
+	return 0
+}
+
+for n in ${BENCH_MEMBERSHIP_N:-50}; do
+	PIDS=(); URLS=()
+	t0=$(now)
+	"$C" start -a 127.0.0.1:0 >"$T/out0" 2>"$T/err0" & PIDS+=($!)
+	for _ in $(seq 100); do grep -q '^circuit://' "$T/out0" && break; sleep 0.05; done
+	URLS+=("$(head -1 "$T/out0")")
+	for i in $(seq 1 $((n - 1))); do
+		"$C" start -a 127.0.0.1:0 -j "${URLS[0]}" >"$T/out$i" 2>"$T/err$i" & PIDS+=($!)
+	done
+	for i in $(seq 1 $((n - 1))); do
+		for _ in $(seq 400); do grep -q '^circuit://' "$T/out$i" && break; sleep 0.05; done
+		URLS+=("$(head -1 "$T/out$i")")
+	done
+	formed=""
+	for _ in $(seq 600); do
+		ok=1
+		for u in "${URLS[0]}" "${URLS[$((n / 2))]}" "${URLS[$((n - 1))]}"; do
+			[ "$(count_on "$u")" -eq "$n" ] || { ok=0; break; }
+		done
+		[ $ok -eq 1 ] && { formed=$(echo "$(now) - $t0" | bc); break; }
+		sleep 0.1
+	done
+	echo "membership-wire N=$n formation (3 sampled servers list all)  ${formed:-never} s"
+	sleep 5
+	# Each server's counter is read at the same offset in both passes, so the
+	# time between the ends of the two passes is each server's interval.
+	s0=0; for u in "${URLS[@]}"; do s0=$((s0 + $(sent "$u"))); done
+	e0=$(now)
+	c0=$(cpu_ticks "${PIDS[@]}"); w0=$(now)
+	sleep 30
+	c1=$(cpu_ticks "${PIDS[@]}"); w1=$(now)
+	s1=0; for u in "${URLS[@]}"; do s1=$((s1 + $(sent "$u"))); done
+	e1=$(now)
+	hz=$(getconf CLK_TCK)
+	echo "membership-wire N=$n idle CPU, whole cluster, 30 s     $(echo "scale=2; 100 * ($c1 - $c0) / $hz / ($w1 - $w0)" | bc) % of one core (target <= 5 % at N=200)"
+	echo "membership-wire N=$n datagrams/server/s (idle)         $(echo "scale=2; ($s1 - $s0) / $n / ($e1 - $e0)" | bc)"
+	rss=0; for p in "${PIDS[@]}"; do rss=$((rss + $(awk '/VmRSS/ {print $2}' /proc/$p/status))); done
+	echo "membership-wire N=$n RSS per server                    $((rss / n)) KiB"
+	# kill -9 the last server; SIGSTOP the one before.
+	for sig in KILL STOP; do
+		if [ $sig == KILL ]; then k=$((n - 1)); else k=$((n - 2)); fi
+		id=${URLS[$k]##*/}
+		rest=("${URLS[@]:0:$k}")
+		t0=$(now)
+		kill -$sig "${PIDS[$k]}"
+		done_t=""
+		for _ in $(seq 300); do
+			all_dropped "$id" "${rest[@]}" && { done_t=$(echo "$(now) - $t0" | bc); break; }
+			sleep 0.1
+		done
+		echo "membership-wire N=$n every survivor drops a $sig-ed server  ${done_t:-never} s (target <= 5 s; includes polling $k servers)"
+	done
+	kill -CONT "${PIDS[$((n - 2))]}" 2>/dev/null
+	hog=${BENCH_HOG_S:-60}
+	before=$(cat "$T"/err* | grep -c "left:")
+	for _ in 1 2; do (while :; do :; done) & HOGS+=($!); done
+	sleep "$hog"
+	for p in "${HOGS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; HOGS=()
+	after=$(cat "$T"/err* | grep -c "left:")
+	echo "membership-wire N=$n member removals during ${hog} s with 2 CPU hogs  $((after - before)) (target 0)"
+	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	PIDS=()
+done
+exit 0
