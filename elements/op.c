@@ -362,13 +362,17 @@ void
 op_fail(struct op *op, int err, const char *fmt, ...)
 {
 	va_list ap;
+	char *raw;
 
 	free(op->msg);
-	op->msg = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&op->msg, fmt, ap) < 0)
-		op->msg = NULL;
+	if (vasprintf(&raw, fmt, ap) < 0)
+		raw = NULL;
 	va_end(ap);
+	/* A message may quote megabytes of outside input, newlines, terminal escapes: it
+	 * is one bounded, escaped line wherever it goes (error, log, a remote caller). */
+	op->msg = raw != NULL ? log_clean(raw, LOG_MSG_MAX) : NULL;
+	free(raw);
 	op_done(op, err < 0 ? err : -err);
 }
 

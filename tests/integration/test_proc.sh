@@ -237,7 +237,7 @@ rmdir "$P"
 # below cannot be resolved from its cache: it must ask the server.
 for h in hop1 hop2 hop3; do "$CIRCUIT" mkchan -d "$A_URL" "/$X/$h" 1; done
 P=$M/$X/viadots
-no_stall "a Path through the mount by .." mk "$P" "{\"Path\":\"$T_TMP/A/../A/mnt/$X/hop1/../../../../../../../../../../../../bin/echo\",\"Args\":[\"dots\"]}"
+no_stall "a Path through the mount by .." mk "$P" "{\"Path\":\"$(dirname "$M")/../$(basename "$(dirname "$M")")/mnt/$X/hop1/../../../../../../../../../../../../bin/echo\",\"Args\":[\"dots\"]}"
 expect_eq "the server answers" "$(alive)" "alive"
 expect_eq "it ran" "$(timeout 5 cat "$P/stdout")" "dots"
 rmdir "$P"
@@ -256,21 +256,25 @@ check "server healthy after the paths through the mount" server_healthy A
 
 # --- an interrupted stdin write answers the bytes the pipe took: never sent twice ---
 # The child reads nothing until the gate file exists, so writes block; a timer
-# interrupts them every 20 ms and opens the gate at the 10th.  The writer loops on
+# interrupts them every 20 ms and opens the gate at the 10th.  (Through another
+# server, writes are written behind and need not block: only the bytes are checked.)  The writer loops on
 # short counts as every writer does (Python retries a write that failed with EINTR).
 head -c 1500000 /dev/urandom >"$T_TMP/intr.in"
 P=$M/$X/intr
 printf 'for i in $(seq 600); do [ -e %s ] && break; sleep 0.05; done; exec cat\n' "$T_TMP/gate" >"$T_TMP/gated.sh"
 mk "$P" "{\"Path\":\"/bin/sh\",\"Args\":[\"$T_TMP/gated.sh\"]}"
 timeout 30 cat "$P/stdout" >"$T_TMP/intr.out" & r=$!
-expect_eq "a writer interrupted 10 times while blocked" "$(timeout 30 python3 -c '
+hits=$(timeout 30 python3 -c '
 import os, signal, sys
 hits = 0
+def gate():
+    if not os.path.exists(sys.argv[3]):
+        open(sys.argv[3], "w").close()
 def on_alarm(sig, frame):
     global hits
     hits += 1
     if hits == 10:
-        open(sys.argv[3], "w").close()
+        gate()
 signal.signal(signal.SIGALRM, on_alarm)
 data = open(sys.argv[2], "rb").read()
 fd = os.open(sys.argv[1], os.O_WRONLY)
@@ -279,8 +283,12 @@ off = 0
 while off < len(data):
     off += os.write(fd, data[off:off + 262144])
 signal.setitimer(signal.ITIMER_REAL, 0, 0)
+gate()	# (a remote stdin writes behind: its writes may never block)
 os.close(fd)
-print("interrupted" if hits >= 10 else "only %d interrupts" % hits)' "$P/stdin" "$T_TMP/intr.in" "$T_TMP/gate")" "interrupted"
+print(hits)' "$P/stdin" "$T_TMP/intr.in" "$T_TMP/gate")
+if [ -z "${A_OWNMNT:-}" ]; then
+	expect_in "the writer was interrupted 10+ times while blocked" 10 100000 "${hits:-0}"
+fi
 wait_pid 30 $r
 check "the child got every byte exactly once" cmp "$T_TMP/intr.in" "$T_TMP/intr.out"
 rmdir "$P"
