@@ -282,12 +282,6 @@ broken(struct circuit *c)
 	c->fd = -1;
 }
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Read one frame; *payload is malloc'd (free it).  A large REP body is received apart
  * (c->rbody, or the reader's buffer): then the payload holds the head only. */
 static int
@@ -311,14 +305,14 @@ read_frame(struct circuit *c, struct frame *f, uint8_t **payload)
 	plen = (size_t)need - FRAME_HDR;
 	f->version = hdr[0];
 	f->type = hdr[1];
-	f->id = get32(hdr + 4);
+	f->id = frame_get32(hdr + 4);
 	f->len = (uint32_t)plen;
 	hlen = 0;
 	if (f->type == FRAME_REP && plen >= 4 + BODY_APART) {
 		if ((rc = io_read(c, hdr + FRAME_HDR, 4)) < 0)
 			return rc;
 		got = 4;
-		hlen = get32(hdr + FRAME_HDR);
+		hlen = frame_get32(hdr + FRAME_HDR);
 		if (hlen == 0 || hlen > FRAME_HEAD_MAX || 4 + (size_t)hlen + BODY_APART > plen)
 			hlen = 0;	/* read it whole: the parser judges it */
 	}

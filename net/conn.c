@@ -381,12 +381,6 @@ refuse(struct conn *c, int reason, const char *fmt, const char *arg)
 
 /* ---- reading ---- */
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* A REQ or REP whose header is at the start of buf (have bytes, a valid header) with
  * a body of at least BODY_APART bytes: the bytes its header and head take, else 0
  * (small, another type, or a head length the handler will refuse). */
@@ -400,7 +394,7 @@ apart_prefix(const struct conn *c, const uint8_t *buf, size_t have)
 	    (buf[1] != FRAME_REQ && buf[1] != FRAME_REP) ||
 	    (need = frame_need(buf, have)) < 0)
 		return 0;
-	hlen = get32(buf + FRAME_HDR);
+	hlen = frame_get32(buf + FRAME_HDR);
 	if (hlen == 0 || hlen > FRAME_HEAD_MAX ||
 	    (size_t)need < FRAME_HDR + 4 + (size_t)hlen + BODY_APART)
 		return 0;
@@ -581,7 +575,7 @@ deliver_apart(struct conn *c)
 	c->rbody[c->rbody_len] = 0;
 	f.version = c->rbuf[0];
 	f.type = c->rbuf[1];
-	f.id = get32(c->rbuf + 4);
+	f.id = frame_get32(c->rbuf + 4);
 	f.len = (uint32_t)(c->rlen - FRAME_HDR);
 	f.payload = c->rbuf + FRAME_HDR;
 	rc = deliver(c, &f);

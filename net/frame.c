@@ -21,21 +21,6 @@ frame_type_name(unsigned type)
 	return type_names[type];
 }
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 void
 frame_header(uint8_t out[FRAME_HDR], enum frame_type type, uint32_t id, uint32_t len)
 {
@@ -43,8 +28,8 @@ frame_header(uint8_t out[FRAME_HDR], enum frame_type type, uint32_t id, uint32_t
 	out[1] = (uint8_t)type;
 	out[2] = 0;
 	out[3] = 0;
-	put32(out + 4, id);
-	put32(out + 8, len);
+	frame_put32(out + 4, id);
+	frame_put32(out + 8, len);
 }
 
 long
@@ -58,7 +43,7 @@ frame_need(const uint8_t *buf, size_t len)
 		return -EPROTONOSUPPORT;
 	if (buf[1] == 0 || buf[1] > FRAME_TYPE_MAX || buf[2] != 0 || buf[3] != 0)
 		return -EPROTO;
-	plen = get32(buf + 8);
+	plen = frame_get32(buf + 8);
 	if (plen > FRAME_MAX)
 		return -EMSGSIZE;
 	return (long)(FRAME_HDR + plen);
@@ -82,8 +67,8 @@ frame_decode(const uint8_t *buf, size_t len, struct frame *f)
 		return 0;
 	f->version = buf[0];
 	f->type = buf[1];
-	f->id = get32(buf + 4);
-	f->len = get32(buf + 8);
+	f->id = frame_get32(buf + 4);
+	f->len = frame_get32(buf + 8);
 	f->payload = buf + FRAME_HDR;
 	return need;
 }
@@ -99,7 +84,7 @@ frame_msg_parse(const uint8_t *payload, size_t len, json_t **head,
 	*head = NULL;
 	if (len < 4)
 		return -EBADMSG;
-	hlen = get32(payload);
+	hlen = frame_get32(payload);
 	if (hlen == 0 || hlen > FRAME_HEAD_MAX || hlen > len - 4)
 		return -EBADMSG;
 	j = json_loadb((const char *)payload + 4, hlen, JSON_REJECT_DUPLICATES, &err);
@@ -138,7 +123,7 @@ frame_msg_build_head(enum frame_type type, uint32_t id, const json_t *head,
 		return -ENOMEM;
 	}
 	frame_header(buf, type, id, (uint32_t)(4 + hlen + bodylen));
-	put32(buf + FRAME_HDR, (uint32_t)hlen);
+	frame_put32(buf + FRAME_HDR, (uint32_t)hlen);
 	memcpy(buf + FRAME_HDR + 4, text, hlen);
 	free(text);
 	*out = buf;

@@ -82,4 +82,20 @@ int frame_msg_build_head(enum frame_type type, uint32_t id, const json_t *head,
 /* Name of a frame type for logs. */
 const char *frame_type_name(unsigned type);
 
+/* Big-endian 32-bit integers: every length and id on the wire is one. */
+static inline void
+frame_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint32_t
+frame_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 #endif

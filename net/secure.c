@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "net/frame.h"
 #include "net/secure.h"
 
 #define FLAG_AES	1	/* the sender has AES-256-GCM in hardware */
@@ -12,21 +13,6 @@ int
 secure_init(void)
 {
 	return sodium_init() < 0 ? -EIO : 0;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 int
@@ -174,7 +160,7 @@ seal_one(struct secure_dir *d, const uint8_t *in, size_t k, uint8_t *hdr, uint8_
 {
 	uint8_t nonce[12];
 
-	put32(hdr, (uint32_t)k);
+	frame_put32(hdr, (uint32_t)k);
 	nonce_of(nonce, d->seq++);
 	if (d->aes)
 		crypto_aead_aes256gcm_encrypt_detached_afternm(ct, tag, NULL, in, k, hdr,
@@ -227,7 +213,7 @@ secure_rec_need(const uint8_t *buf, size_t len, size_t max)
 
 	if (len < SECURE_REC_HDR)
 		return 0;
-	n = get32(buf);
+	n = frame_get32(buf);
 	if (n == 0 || n > max || n > SECURE_REC_MAX)
 		return -EMSGSIZE;
 	return (long)(SECURE_REC_OVER + n);
