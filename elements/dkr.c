@@ -44,11 +44,20 @@ struct dkr {
 	int final_rc;
 };
 
+/* A kill in the moment between create and the engine's start of the container fails
+ * with "is not running"; while the attached client lives it is retried after a pause
+ * of KILL_RETRY_MS, at most KILL_RETRY_MAX times (over 10 s in all), then fails. */
+#define KILL_RETRY_MS 100
+#define KILL_RETRY_MAX 100
+
 /* One peek or signal waiting for its docker command; op is NULL once cancelled. */
 struct dreq {
 	struct dkr *d;
 	struct op *op;
 	char what[16];
+	int sig;			/* for a signal: the signal, and */
+	int tries;			/* how many kills have found it not yet running */
+	uv_timer_t timer;		/* the pause before the next try */
 };
 
 /* ---- labels ---- */
@@ -409,7 +418,7 @@ cancel_req(struct op *op)
 
 /* Start a docker command that answers op through cb with a struct dreq. */
 static void
-request(struct dkr *d, struct op *op, const char *what, char **argv, dkr_cli_cb cb)
+request(struct dkr *d, struct op *op, const char *what, int sig, char **argv, dkr_cli_cb cb)
 {
 	struct dreq *r = calloc(1, sizeof *r);
 	const char *msg = "";
@@ -421,6 +430,7 @@ request(struct dkr *d, struct op *op, const char *what, char **argv, dkr_cli_cb 
 	}
 	r->d = d;
 	r->op = op;
+	r->sig = sig;
 	snprintf(r->what, sizeof r->what, "%s", what);
 	op_park(op, cancel_req, r);
 	rc = run(d, argv, SHORT_MS, cb, r);
@@ -429,6 +439,63 @@ request(struct dkr *d, struct op *op, const char *what, char **argv, dkr_cli_cb 
 		op_fail(op, rc, "%s: %s: %s", elem_path(&d->p.elem), what, msg);
 		free(r);
 	}
+}
+
+static void on_request_done(void *arg, int status, char *out, size_t outlen, char *err);
+
+static void
+on_retry_closed(uv_handle_t *h)
+{
+	struct dreq *r = h->data;
+	struct dkr *d = r->d;
+
+	free(r);
+	elem_unref(&d->p.elem);
+}
+
+/* The pause is over: kill again, unless the op was cancelled or the container is gone. */
+static void
+on_retry(uv_timer_t *t)
+{
+	struct dreq *r = t->data;
+	struct dkr *d = r->d;
+	const char *msg = "";
+	char sigarg[32];
+	int rc;
+
+	if (r->op != NULL && d->state != DKR_RUNNING) {
+		op_fail(r->op, -ESRCH, "%s: signal: the container has stopped", elem_path(&d->p.elem));
+	} else if (r->op != NULL) {
+		snprintf(sigarg, sizeof sigarg, "--signal=%d", r->sig);
+		rc = run(d, argv_of("kill", sigarg, d->id, NULL), SHORT_MS, on_request_done, r);
+		if (rc == 0) {
+			/* The new command holds its own reference: drop the timer's. */
+			elem_unref(&d->p.elem);
+			uv_close((uv_handle_t *)t, NULL);
+			return;
+		}
+		rc = spawn_errno(rc, &msg);
+		op_fail(r->op, rc, "%s: signal: %s", elem_path(&d->p.elem), msg);
+	}
+	uv_close((uv_handle_t *)t, on_retry_closed);
+}
+
+/* Should this failed kill be tried again after a pause (the engine has not started the
+ * container yet, and its attached client still lives)? If so, the pause has begun. */
+static int
+retry_kill(struct dreq *r, int status, char *err)
+{
+	struct dkr *d = r->d;
+
+	if (strcmp(r->what, "signal") != 0 || d->state != DKR_RUNNING ||
+	    dkr_cli_errno(status, err) != -ESRCH || r->tries >= KILL_RETRY_MAX)
+		return 0;
+	r->tries++;
+	/* The timer holds the reference the finished command held. */
+	uv_timer_init(g_server.loop, &r->timer);
+	r->timer.data = r;
+	uv_timer_start(&r->timer, on_retry, KILL_RETRY_MS, 0);
+	return 1;
 }
 
 static void
@@ -440,6 +507,8 @@ on_request_done(void *arg, int status, char *out, size_t outlen, char *err)
 	json_t *doc;
 
 	(void)outlen;
+	if (r->op != NULL && status != 0 && retry_kill(r, status, err))
+		return;
 	if (r->op == NULL)
 		;
 	else if (status != 0)
@@ -479,7 +548,7 @@ dkr_verb(struct element *e, const char *verb, const char *arg, struct op *op)
 		return;
 	}
 	snprintf(sigarg, sizeof sigarg, "--signal=%d", sig);
-	request(d, op, "signal", argv_of("kill", sigarg, d->id, NULL), on_request_done);
+	request(d, op, "signal", sig, argv_of("kill", sigarg, d->id, NULL), on_request_done);
 }
 
 static void
@@ -513,7 +582,7 @@ dkr_snap(struct element *e, const char *file, struct op *op)
 		op_fail(op, -EBUSY, "%s: peek: the container is being created", elem_path(e));
 		return;
 	}
-	request(d, op, "peek", argv_of("inspect", "--type=container", d->id, NULL),
+	request(d, op, "peek", 0, argv_of("inspect", "--type=container", d->id, NULL),
 	    on_request_done);
 }
 

@@ -47,9 +47,12 @@ first_line "$M/c3/stdout" >/dev/null
 check "signal TERM" wr "$M/c3/ctl" "signal TERM"
 expect_eq "the trap's exit code" "$(jget "$M/c3/wait" 'd["State"]["ExitCode"]')" "3"
 expect_fail "signal after exit: ESRCH" "No such process" wr "$M/c3/ctl" "signal TERM"
+# A signal right after mkdkr, maybe before the engine has started the container: the
+# kill is retried until it runs.
+mk c4k "$(spec 'sleep 300')"
+check "signal KILL right after mkdkr" wr "$M/c4k/ctl" "signal KILL"
+expect_eq "killed at once: 128+9" "$(jget "$M/c4k/wait" 'd["State"]["ExitCode"]')" "137"
 mk c4 "$(spec 'sleep 300')"
-# (a signal in the moment between create and the engine's start fails with ESRCH:
-# wait until the engine says it runs; see the closing note of issue 11)
 running() { [ "$(jget "$1/peek" 'd["State"]["Running"]')" = True ]; }
 wait_for 60 running "$M/c4"
 check "signal 9" wr "$M/c4/ctl" "signal 9"
@@ -63,7 +66,7 @@ check "rmdir of a container's anchor" mk c6 "$(spec 'sleep 300')"
 check "rmdir" rmdir "$M/c6"
 mk c7 "$(spec 'exit 0' ', "Scrub": true')"
 check "Scrub: true removes the element at exit" wait_for 30 grep -q "c7 empty" "$M/c7/ctl"
-for a in c2 c3 c4; do wr "$M/$a/ctl" scrub; done
+for a in c2 c3 c4 c4k; do wr "$M/$a/ctl" scrub; done
 check "no container of this server left" wait_for 30 none_left "circuit.server=$X"
 
 # --- spec fields reach the engine ---
