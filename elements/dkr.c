@@ -148,6 +148,8 @@ words(int status, char *err)
 		return "the docker engine did not answer in time";
 	if (status == -E2BIG)
 		return "the docker client said more than expected";
+	if (status == -ENOENT || status == -EACCES)
+		return "the docker command-line client is not installed (apt-get install docker.io)";
 	return dkr_cli_words(err);
 }
 

@@ -119,6 +119,23 @@ DOCKER_HOST=unix://$T_TMP/no-engine.sock start_server C -docker
 mkdir "$C_MNT/$C_ID/d"
 expect_fail "no engine: ECONNREFUSED" "Connection refused" wr "$C_MNT/$C_ID/d/ctl" "mkdkr $(spec 'true')"
 expect_err_line "says the engine is not running" "$C_MNT/$C_ID/d" "the docker engine is not running"
+# With no docker client on its PATH (the exec helper finds none): EOPNOTSUPP.
+mkdir "$T_TMP/nodocker"
+printf '#!/bin/sh\nPATH=%s exec %s "$@"\n' "$T_TMP/nodocker" "$CIRCUIT" >"$T_TMP/circuit-nodocker"
+chmod +x "$T_TMP/circuit-nodocker"
+CIRCUIT=$T_TMP/circuit-nodocker start_server N -docker
+mkdir "$N_MNT/$N_ID/d"
+expect_fail "no docker client: EOPNOTSUPP" "Operation not supported" wr "$N_MNT/$N_ID/d/ctl" "mkdkr $(spec 'true')"
+expect_err_line "says it is not installed" "$N_MNT/$N_ID/d" "the docker command-line client is not installed"
+# A PATH whose first entry is inside the server's own mount: the search for docker
+# must not stall the server (the exec helper searches after uv_spawn has returned).
+printf '#!/bin/sh\nPATH=%s exec %s "$@"\n' "$T_TMP/P/mnt/bin:$PATH" "$CIRCUIT" >"$T_TMP/circuit-mntpath"
+chmod +x "$T_TMP/circuit-mntpath"
+CIRCUIT=$T_TMP/circuit-mntpath start_server P -docker
+mkdir "$P_MNT/$P_ID/d"
+check "PATH into its own mount: mkdkr" wr "$P_MNT/$P_ID/d/ctl" "mkdkr $(spec 'exit 4')"
+expect_eq "PATH into its own mount: it ran" "$(jget "$P_MNT/$P_ID/d/wait" 'd["State"]["ExitCode"]')" "4"
+wr "$P_MNT/$P_ID/d/ctl" scrub
 
 # --- a killed server's containers go when the next one starts ---
 start_server D -docker
