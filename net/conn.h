@@ -7,6 +7,7 @@
  * drops the connection with a log line, and the server carries on.  Writes are queued
  * in libuv and the memory handed to conn_send* is freed when written or dropped.
  *
+ * conn.c is a connection's life and its writes, conn_read.c its reads (conn_int.h).
  * The RPC state of a connection (calls, requests served, open handles) lives in the
  * struct too, managed by rpc.c, serve.c and rstream.c; the member it reaches by peer.c.
  */

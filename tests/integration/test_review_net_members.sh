@@ -53,13 +53,16 @@ while time.time() < end:
             sel.unregister(key.fileobj); key.fileobj.close()
 PY
 count() { timeout 10 "$CIRCUIT" ls -insecure -d "$1" / | grep -c '^/X'; }
+# knows URL N: URL's server lists exactly N members.  A function, so that wait_for
+# asks again on every poll (a "$(count …)" argument would be counted only once).
+knows() { [ "$(count "$1")" -eq "$2" ]; }
 start_server S1 -insecure
 python3 "$T_TMP/many.py" $N "$S1_URL" >"$T_TMP/many.out" 2>"$T_TMP/many.err" & T_PIDS+=($!)
 check "the fakes are up" wait_for 10 grep -q ready "$T_TMP/many.out"
-check "S1 knows all $((N + 1))" wait_for 20 test "$(count "$S1_URL")" -eq $((N + 1))
+check "S1 knows all $((N + 1))" wait_for 20 knows "$S1_URL" $((N + 1))
 start_server S2 -insecure -j "$S1_URL"
-check "S2 joined: it knows all $((N + 2))" wait_for 20 test "$(count "$S2_URL")" -eq $((N + 2))
-check "S1 knows S2" wait_for 5 test "$(count "$S1_URL")" -eq $((N + 2))
+check "S2 joined: it knows all $((N + 2))" wait_for 20 knows "$S2_URL" $((N + 2))
+check "S1 knows S2" wait_for 5 knows "$S1_URL" $((N + 2))
 check "S1 healthy" server_healthy S1
 check "S2 healthy" server_healthy S2
 finish

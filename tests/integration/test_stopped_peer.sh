@@ -81,7 +81,7 @@ gone 40 $r4; rc=$?
 echo "# the CLI gave up after $(( $(now_ms) - t0 )) ms"
 expect_eq "a CLI call waiting on a server that stops fails (ETIMEDOUT)" "$rc:$(cat "$T_TMP/cli.err")" \
 	"1:circuit recv: $B_URL: the server does not answer (nothing from it for 10 s) (Connection timed out)"
-expect_fail "and so does a CLI dial to it" "no answer to HELLO within 10 s" \
+expect_fail "and so does a CLI dial to it" "no answer to the key handshake within 10 s" \
 	timeout 60 "$CIRCUIT" ls -d "$B_URL" /
 cont_b
 

@@ -4,8 +4,8 @@
  * requests it has received newest first, and fails one write it is sent; the remote
  * stream (net/rstream.c) must still deliver every byte once, in order, then EOF, keep
  * written bytes in order, report the failed write once (FLUSH waits for it),
- * with large read answers taken over from conn.c's receive-apart path; an interrupted
- * call answers at once, and a stream a late answer carries is released. */
+ * with large read answers taken over from conn_read.c's receive-apart path; an
+ * interrupted call answers at once, and a stream a late answer carries is released. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
