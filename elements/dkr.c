@@ -736,6 +736,7 @@ static const char dkr_help[] =
 "\n"
 "Verbs (write to ctl):\n"
 "  signal SIG   send a signal to the container's main process (docker kill --signal)\n"
+"               (right after mkdkr it waits, up to 10 s, for the engine to start it)\n"
 "  scrub        kill and remove the container (docker rm -f), remove the element\n"
 "\n"
 "Containers carry the label circuit.server=XID; those of a server that died are\n"
