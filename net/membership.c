@@ -357,6 +357,7 @@ mb__queue(struct mb *mb, struct member *m, int kind, uint64_t from)
 /* ...but for 10 s at most: old news that lingers could cross the heal of a
  * partition and kill a member its own side never suspected. */
 #define LAZY_MS 10000
+#define LEAVE_DIRECT 16	/* members told of a clean leave at once */
 
 static int
 hot_limit(const struct mb *mb, const struct bcast *b)
@@ -869,6 +870,30 @@ mb_join(struct mb *mb, int64_t now, const mb_addr *seed)
 	return 0;
 }
 
+/* A clean leave is told at once to up to LEAVE_DIRECT listed members, from a
+ * random start, beside the paced gossip: a process that stops right after
+ * mb_leave() may never run another gossip round, and the members that hear
+ * it spread it on. */
+static void
+announce_leave(struct mb *mb)
+{
+	size_t i, start, sent = 0;
+	struct member *m;
+	struct mb_update u;
+
+	if (mb->n == 0)
+		return;
+	mb__to_update(mb__find(mb, mb->id), MB_UPD_LEFT, 0, &u);
+	start = (size_t)mb__rand(mb, mb->n);
+	for (i = 0; i < mb->n && sent < LEAVE_DIRECT; i++) {
+		m = &mb->m[(start + i) % mb->n];
+		if (!mb__listed(m) || m->id == mb->id)
+			continue;
+		send_private(mb, &m->addr, &u);
+		sent++;
+	}
+}
+
 int
 mb_leave(struct mb *mb, int64_t now)
 {
@@ -881,6 +906,7 @@ mb_leave(struct mb *mb, int64_t now)
 	mb->leave_sent = mb->listed == 0;
 	mb->leave_at = now;
 	mb__queue(mb, self, MB_UPD_LEFT, 0);
+	announce_leave(mb);
 	mb__recompute_deadline(mb);
 	return 0;
 }
