@@ -30,6 +30,8 @@ struct pstream {
 	int fd;
 	struct stream *s;
 	uint64_t got;			/* bytes taken by this open's reads (its file offset) */
+	uint64_t last_at;		/* the output offset of its last take, */
+	size_t last_len;		/* and its length (a re-read of it is answered) */
 	int seeks;			/* reads at offsets (tail, less): see proc_stream.c */
 	TAILQ_ENTRY(pstream) link;
 };

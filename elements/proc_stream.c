@@ -9,7 +9,8 @@
  * stdout and stderr are also files that grow, for tail -f and less +F
  * (docs/decisions.md): their size is the bytes produced so far, and the last
  * OUT_RETAIN bytes already read stay in the buffer.  An open takes bytes (`cat`) as
- * long as each read asks for the offset where its last one ended; once it reads
+ * long as each read asks for the offset where its last one ended (or a point inside
+ * its last take: bash's read gives back what it read past a line); once it reads
  * elsewhere, or asks where the file ends (lseek SEEK_END, as tail does), it reads at
  * absolute offsets like a regular file: it gets what is kept at that offset, 0 bytes at
  * the end (never a wait).  While an open that takes bytes is there (`cat stdout` running
@@ -104,6 +105,8 @@ deliver(struct outbuf *ob, struct op *op)
 	if (n > op->max)
 		n = op->max;
 	ps->got += n;
+	ps->last_at = ob->produced - ob->end + ob->start;
+	ps->last_len = n;
 	give(ob, op, ob->start, n, 1);
 }
 
@@ -276,26 +279,26 @@ has_taker(const struct outbuf *ob)
 	return 0;
 }
 
-/* A read at an offset: what is kept there, 0 bytes at or past the end. */
+/* A read of output offset at, not past end: what is kept there, 0 bytes at or past
+ * the end; if take, what it is given counts as read. */
 static void
-read_at(struct outbuf *ob, struct op *op)
+read_at(struct outbuf *ob, struct op *op, uint64_t at, uint64_t end, int take)
 {
 	uint64_t first = ob->produced - ob->end;	/* the offset of buf[0] */
-	uint64_t off = (uint64_t)op->off;
 	size_t n;
 
-	if (off >= ob->produced || op->max == 0) {
+	if (at >= end || op->max == 0) {
 		op_done(op, 0);
 		return;
 	}
-	if (off < first) {
+	if (at < first) {
 		op_fail(op, -ENODATA, "%s: %s: bytes before offset %" PRIu64 " are no longer "
 		    "kept (the last %d KiB already read are)", elem_path(&ob->p->elem),
 		    ob->fd == 1 ? "stdout" : "stderr", first, OUT_RETAIN / 1024);
 		return;
 	}
-	n = ob->produced - off < op->max ? (size_t)(ob->produced - off) : op->max;
-	give(ob, op, (size_t)(off - first), n, !has_taker(ob));
+	n = end - at < op->max ? (size_t)(end - at) : op->max;
+	give(ob, op, (size_t)(at - first), n, take);
 }
 
 static void
@@ -303,18 +306,27 @@ stream_read(struct stream *s, struct op *op)
 {
 	struct pstream *ps = s->priv;
 	struct outbuf *ob;
+	uint64_t off = (uint64_t)op->off;
 
 	if (ps->fd == 0) {
 		op_fail(op, -EBADF, "%s: stdin is write-only", elem_path(&ps->p->elem));
 		return;
 	}
 	ob = &ps->p->out[ps->fd - 1];
-	/* A read elsewhere than where this open's last one ended is a seek. */
-	if (op->off >= 0 && (uint64_t)op->off != ps->got)
+	if (op->off >= 0 && !ps->seeks && off != ps->got) {
+		/* Back into its own last take (bash's read and head give back what they
+		 * read past a line with lseek): those bytes again, up to where it ended.
+		 * Anywhere else is a seek. */
+		if (off < ps->got && ps->got - off <= ps->last_len) {
+			read_at(ob, op, ps->last_at + ps->last_len - (ps->got - off),
+			    ps->last_at + ps->last_len, 0);
+			return;
+		}
 		ps->seeks = 1;
+	}
 	if (ps->seeks && op->off >= 0) {
 		size_t before = buffered(ob);
-		read_at(ob, op);
+		read_at(ob, op, off, ob->produced, !has_taker(ob));
 		if (buffered(ob) != before) {
 			resume_out(ob);
 			if (buffered(ob) == 0)

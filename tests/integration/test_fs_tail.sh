@@ -76,6 +76,29 @@ expect_eq "cat got every byte once, in order" "$(cat "$T_TMP/c2")" "$want"
 unfollow
 expect_eq "tail -f beside cat: nothing on stderr" "$(cat "$T_TMP/t2.err")" ""
 
+# --- readers in order that give back what they read past a line (bash's read and
+# head seek back on a seekable file) still wait for the rest ---
+P=$M/$X/lines
+check "mkproc: three lines at once, then two a second apart" mk "$P" \
+    '{"Path":"/bin/sh","Args":["-c","read go; printf \"a\\\\nb\\\\nc\\\\n\"; sleep 1; echo d; sleep 1; echo e"]}'
+exec 7>"$P/stdin"
+timeout 60 bash -c 'while read -r l; do echo "got $l"; done <"$1"' _ "$P/stdout" >"$T_TMP/r" &
+RPID=$!
+wait_for 20 sh -c "ls -l /proc/*/fd 2>/dev/null | grep -q -- '-> $P/stdout\$'" || not_ok "bash opened stdout"
+echo go >&7
+exec 7>&-
+wait_pid 60 "$RPID"
+expect_eq "while read gets every line, then EOF at the exit" "$(cat "$T_TMP/r")" "got a
+got b
+got c
+got d
+got e"
+P=$M/$X/heads
+check "mkproc: the same lines" mk "$P" \
+    '{"Path":"/bin/sh","Args":["-c","printf \"a\\\\nb\\\\nc\\\\n\"; sleep 1; echo d"]}'
+expect_eq "head -n1; head -n1; cat on one open: each line once, in order" \
+    "$(timeout 30 bash -c '{ head -n1; head -n1; cat; } <"$1"' _ "$P/stdout" | tr '\n' ' ')" "a b c d "
+
 # --- tail (no -f) of an exited process: its last lines ---
 P=$M/$X/done
 check "mkproc seq 1 50" mk "$P" '{"Path":"/usr/bin/seq","Args":["1","50"]}'
