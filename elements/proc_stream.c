@@ -61,18 +61,27 @@ compact(struct outbuf *ob)
 	ob->end -= drop;
 }
 
-/* Every byte is read: give back a buffer grown for a burst, keeping the retained tail. */
+/* Every byte is read: give back a buffer grown for a burst, keeping the retained
+ * tail; once the pipe is closed nothing more comes, so keep only that tail. */
 static void
 shrink(struct outbuf *ob)
 {
+	size_t want;
 	char *nbuf;
 
-	if (ob->size <= OUT_KEEP)
-		return;
 	compact(ob);
-	if ((nbuf = realloc(ob->buf, OUT_KEEP)) != NULL) {
+	want = ob->state == OUT_CLOSED ? ob->end : OUT_KEEP;
+	if (ob->size <= want)
+		return;
+	if (want == 0) {
+		free(ob->buf);
+		ob->buf = NULL;
+		ob->size = ob->start = ob->end = 0;
+		return;
+	}
+	if ((nbuf = realloc(ob->buf, want)) != NULL) {
 		ob->buf = nbuf;
-		ob->size = OUT_KEEP;
+		ob->size = want;
 	}
 }
 
