@@ -8,6 +8,7 @@
 #ifndef CIRCUIT_FS_H
 #define CIRCUIT_FS_H
 
+#include <stdint.h>
 #include <uv.h>
 
 /* Mount the tree at dir and serve it on loop; gone() runs if the mount goes away
@@ -30,6 +31,10 @@ void fs_fail_pending(void);
 /* Drop per-open state (poll handles, streams of files still open) and stop poll
  * notification (shutdown). */
 void fs_notify_fini(void);
+
+/* Tell the kernel to drop its cached attributes of inode ino (sizes that changed);
+ * a no-op when not mounted. */
+void fs_inval_attr(uint64_t ino);
 
 /* Set up the notification queue on loop (fs_mount does it). */
 int fs_notify_init(uv_loop_t *loop);

@@ -83,12 +83,17 @@ is_sized(const struct inode *in)
 }
 
 /* How long the kernel may keep a file's attributes: not at all for those that change
- * under it (streams, whose size may grow: the log, stdout; help and error, whose size
- * getattr takes fresh). */
+ * under it (the log's size, a stream's with a size while it is open, help and error,
+ * whose size getattr takes fresh).  Other streams keep theirs: `cat recv` costs no
+ * GETATTR. */
 static double
 attr_timeout(const struct inode *in)
 {
-	return in->file != NULL && (is_stream_file(in->file) || is_sized(in)) ? 0 : ENTRY_TIMEOUT;
+	if (in->file == NULL)
+		return ENTRY_TIMEOUT;
+	if (strcmp(in->file, "log") == 0 || is_sized(in))
+		return 0;
+	return is_stream_file(in->file) && file_stream_size(in->ino) >= 0 ? 0 : ENTRY_TIMEOUT;
 }
 
 /* Report size bytes, in as many blocks: a file with fewer blocks than its size looks
@@ -402,6 +407,8 @@ reply_open(struct fs_req *r, struct op *op)
 		 * offsets by tail and less; the others have no offsets. */
 		if (f->stream->ops->size == NULL || f->stream->ops->size(f->stream, 0) < 0)
 			r->fi.nonseekable = 1;
+		else
+			fs_inval_attr(r->dir->ino);	/* the size cached since lookup is old */
 	} else {
 		f->buf = op->data;
 		f->len = op->len;

@@ -34,6 +34,15 @@ static uv_poll_t poller;
 static int polling;
 static void (*gone_cb)(void);
 
+void
+fs_inval_attr(uint64_t ino)
+{
+	/* An offset below 0 drops the attributes only; the kernel handles it within
+	 * the write to /dev/fuse and waits on no request of ours. */
+	if (se != NULL)
+		fuse_lowlevel_notify_inval_inode(se, (fuse_ino_t)ino, -1, 0);
+}
+
 static void
 on_readable(uv_poll_t *h, int status, int events)
 {
