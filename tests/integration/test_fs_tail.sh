@@ -14,10 +14,10 @@ phase() { timeout 5 cat "$1/peek" | grep -o '"Phase": "[a-z]*"'; }
 has() { [ "$(cat "$1")" == "$2" ]; }
 # opened PID FILE: process PID has FILE open.
 opened() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- "-> $2\$"; }
-# follow FILE OUT: tail -f FILE into OUT (stderr OUT.err) in the background; sets TPID
-# once tail has the file open.
+# follow FILE OUT [FLAG]: tail -f (or FLAG: -F) FILE into OUT (stderr OUT.err) in the
+# background; sets TPID once tail has the file open.
 follow() {
-	tail -f "$1" >"$2" 2>"$2.err" &
+	tail "${3:--f}" "$1" >"$2" 2>"$2.err" &
 	TPID=$!
 	T_PIDS+=("$TPID")
 	wait_for 20 opened "$TPID" "$1" || not_ok "tail opened $1"
@@ -31,13 +31,13 @@ check "mkproc: waits for a go, prints a line a second, then waits again" mk "$P"
 exec 7>"$P/stdin"
 follow "$P/stdout" "$T_TMP/t1"
 TPID1=$TPID
-follow "$P/stderr" "$T_TMP/e1"
+follow "$P/stderr" "$T_TMP/e1" -F
 TPID2=$TPID
 echo go >&7
 check "tail -f stdout shows the lines as they come" wait_for 30 has "$T_TMP/t1" "line1
 line2
 line3"
-check "tail -f stderr too" wait_for 30 has "$T_TMP/e1" "oops"
+check "tail -F stderr too" wait_for 30 has "$T_TMP/e1" "oops"
 expect_eq "while the process still runs" "$(phase "$P")" '"Phase": "running"'
 expect_eq "stat reports the bytes produced so far" "$(stat -c %s "$P/stdout")" "18"
 echo end >&7
