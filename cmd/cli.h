@@ -151,11 +151,10 @@ int cli_waitall(struct cli *c);
 
 /* ---- cli_stream.c: streams between the cluster and stdin/stdout ---- */
 
-int cli_stdin(struct cli *c);
-int cli_stdout(struct cli *c);
-int cli_stderr(struct cli *c);
-int cli_send(struct cli *c);
-int cli_recv(struct cli *c);
+/* The commands named after a stream file: stdin and send copy standard input into it,
+ * stdout, stderr and recv copy it to standard output. */
+int cli_copy_in(struct cli *c);
+int cli_copy_out(struct cli *c);
 
 /* Ask the multicast group spec (MCAST:PORT, NULL or "": $CIRCUIT_DISCOVER or the
  * default) for a server's URL (cli_discover.c); within 3 s, else -EHOSTUNREACH and a

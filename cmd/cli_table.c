@@ -51,13 +51,13 @@ static const struct cli_cmd cmds[] = {
 	  "give the engine's inspect document (wait once it has stopped).\n"
 	  "\nExample:\n  circuit mkdkr " X "/docky <<EOF\n"
 	  "  {\"Image\": \"ubuntu\", \"Memory\": 1000000000, \"Path\": \"/bin/ls\", \"Args\": [\"/\"]}\n  EOF\n" },
-	{ "stdin", "PATH", 1, 1, 0, 1, cli_stdin,
+	{ "stdin", "PATH", 1, 1, 0, 1, cli_copy_in,
 	  "copy standard input to the process's stdin, then close it",
 	  "\nExample:\n  cat /dev/null | circuit stdin " X "/pippi\n" },
-	{ "stdout", "PATH", 1, 1, 0, 1, cli_stdout,
+	{ "stdout", "PATH", 1, 1, 0, 1, cli_copy_out,
 	  "copy the process's stdout to standard output until it ends",
 	  "\nExample:\n  circuit stdout " X "/pippi\n" },
-	{ "stderr", "PATH", 1, 1, 0, 1, cli_stderr,
+	{ "stderr", "PATH", 1, 1, 0, 1, cli_copy_out,
 	  "copy the process's stderr to standard output until it ends",
 	  "\nExample:\n  circuit stderr " X "/pippi\n" },
 	{ "wait", "PATH", 1, 1, 0, 1, cli_wait,
@@ -76,7 +76,7 @@ static const struct cli_cmd cmds[] = {
 	  "Like a Go channel of messages, CAP of which wait in its buffer (0: a send waits\n"
 	  "for a receiver).  Missing anchors along the path are created.\n"
 	  "\nExample:\n  circuit mkchan " X "/this/is/charlie 3\n" },
-	{ "send", "PATH", 1, 1, 0, 1, cli_send,
+	{ "send", "PATH", 1, 1, 0, 1, cli_copy_in,
 	  "send standard input as one message to the channel",
 	  "Blocks until a receiver takes the message or the buffer has room.  A buffered\n"
 	  "message holds at most 32 KiB; one handed to a waiting receiver has no limit.\n"
@@ -85,7 +85,7 @@ static const struct cli_cmd cmds[] = {
 	  "killed by a signal while writing to a mounted send file cannot be told from\n"
 	  "one that closed it: what it wrote is a whole message.)\n"
 	  "\nExample:\n  circuit send " X "/this/is/charlie < some_file\n" },
-	{ "recv", "PATH", 1, 1, 0, 1, cli_recv,
+	{ "recv", "PATH", 1, 1, 0, 1, cli_copy_out,
 	  "receive one message from the channel on standard output",
 	  "Blocks until there is a message; fails with Broken pipe on a closed, drained\n"
 	  "channel, and with Software caused connection abort if its sender vanished\n"
