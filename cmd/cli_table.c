@@ -25,7 +25,7 @@ static const struct cli_cmd cmds[] = {
 	  "lists every anchor of every server.  With -l each line starts with the kind of\n"
 	  "element on the anchor (server, process, channel, ..., or empty).\n"
 	  "\nExamples:\n  circuit ls /\n  circuit ls -l /...\n  circuit ls " X "/this/...\n" },
-	{ "peek", "PATH", 1, 1, 0, 1, cli_peek,
+	{ "peek", "PATH", 1, 1, 0, 1, cli_snap,
 	  "print the state of the element at PATH as JSON",
 	  "Prints the element's peek file as indented JSON: a process's Cmd, Phase, Pid and\n"
 	  "exit status; a channel's capacity and counters; a server's ID, URL and members.\n"
@@ -60,7 +60,7 @@ static const struct cli_cmd cmds[] = {
 	{ "stderr", "PATH", 1, 1, 0, 1, cli_copy_out,
 	  "copy the process's stderr to standard output until it ends",
 	  "\nExample:\n  circuit stderr " X "/pippi\n" },
-	{ "wait", "PATH", 1, 1, 0, 1, cli_wait,
+	{ "wait", "PATH", 1, 1, 0, 1, cli_snap,
 	  "wait until the process exits, then print its state as JSON",
 	  "\nExample:\n  circuit wait " X "/pippi\n" },
 	{ "waitall", "[PATH...]", 0, -1, 0, 1, cli_waitall,
@@ -68,7 +68,7 @@ static const struct cli_cmd cmds[] = {
 	  "Without PATH arguments, reads the paths from standard input, one per line (as\n"
 	  "the seed did).  Prints nothing; fails if any of them cannot be waited for.\n"
 	  "\nExample:\n  circuit waitall " X "/job1 " X "/job2\n" },
-	{ "signal", "PATH SIG", 2, 2, 0, 1, cli_signal,
+	{ "signal", "PATH SIG", 2, 2, 0, 1, cli_verb,
 	  "send a signal (KILL, TERM, ... or a number) to the process",
 	  "\nExample:\n  circuit signal " X "/pippi TERM\n" },
 	{ "mkchan", "PATH CAP", 2, 2, 0, 1, cli_mkchan,
@@ -91,16 +91,16 @@ static const struct cli_cmd cmds[] = {
 	  "channel, and with Software caused connection abort if its sender vanished\n"
 	  "mid-message.  Also takes the next event of a @join or @leave subscription.\n"
 	  "\nExample:\n  circuit recv " X "/this/is/charlie\n" },
-	{ "close", "PATH", 1, 1, 0, 1, cli_close,
+	{ "close", "PATH", 1, 1, 0, 1, cli_verb,
 	  "close the channel (receivers drain it, then get Broken pipe)",
 	  "\nExample:\n  circuit close " X "/this/is/charlie\n" },
 	{ "mkdns", "PATH [ADDR]", 1, 2, 0, 1, cli_mkdns,
 	  "start a DNS server at PATH, on ADDR (IP[:PORT]) or any free port",
 	  "\nExample:\n  circuit mkdns " X "/mydns 127.0.0.1:5353\n" },
-	{ "set", "PATH RR", 2, 2, 0, 1, cli_set,
+	{ "set", "PATH RR", 2, 2, 0, 1, cli_verb,
 	  "add a resource record (zone-file syntax) to the DNS server",
 	  "\nExample:\n  circuit set " X "/mydns \"miek.nl. 3600 IN MX 10 mx.miek.nl.\"\n" },
-	{ "unset", "PATH NAME", 2, 2, 0, 1, cli_unset,
+	{ "unset", "PATH NAME", 2, 2, 0, 1, cli_verb,
 	  "remove every record of NAME from the DNS server",
 	  "\nExample:\n  circuit unset " X "/mydns miek.nl.\n" },
 	{ "mk@join", "PATH", 1, 1, 0, 1, cli_mkjoin,
@@ -109,7 +109,7 @@ static const struct cli_cmd cmds[] = {
 	{ "mk@leave", "PATH", 1, 1, 0, 1, cli_mkleave,
 	  "subscribe at PATH to servers leaving (recv gives each one's path)",
 	  "\nExample:\n  circuit mk@leave " X "/watch/leave\n  circuit recv " X "/watch/leave\n" },
-	{ "join", "PATH URL", 2, 2, 0, 1, cli_join,
+	{ "join", "PATH URL", 2, 2, 0, 1, cli_verb,
 	  "merge the cluster of server PATH with the cluster of the server at URL",
 	  "\nExample:\n  circuit join " X " circuit://10.0.0.2:40123/X938fe923bcdef239\n" },
 	{ "suicide", "PATH", 1, 1, 0, 1, cli_suicide,
