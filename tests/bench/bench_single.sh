@@ -10,6 +10,9 @@ trap 'rm -rf "$SHM"; t_cleanup' EXIT
 
 now_ns() { date +%s%N; }
 # stats: numbers on stdin -> "min median max"
+# BENCH_ONLY="proc idle" runs only those sections (tput tiny proc peek idle); idle
+# always runs last, as it measures the server started first.
+only() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 stats() { sort -g | awk '{ v[NR] = $1 } END { printf "%g %g %g\n", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
 med() { echo "$1" | awk '{ print $2 }'; }
 fmt() { echo "$1" | awk -v u="$2" '{ printf "%8.4g / %8.4g / %8.4g %s", $1, $2, $3, u }'; }
@@ -31,6 +34,7 @@ IDLE_T0=$(now_ns)
 IDLE_TICKS0=$(awk '{ print $14 + $15 }' /proc/"$IDLE_PID"/stat)
 echo "# bench_single: $RUNS runs each, $(nproc) cores, server $X"
 
+if only tput; then
 # --- 1. channel throughput, cap 0, 100 MB: cp into send, cat recv; vs cat | cat ---
 SIZE=100000000
 head -c $SIZE /dev/urandom >"$SHM/100m"
@@ -51,6 +55,9 @@ P=$(printf '%s\n' "${pipe[@]}" | stats); Q=$(printf '%s\n' "${chan[@]}" | stats)
 row "cap-0 channel, 100 MB, cp | cat" "$Q" "MB/s" "cat | cat pipe" "$P" "MB/s" \
 	"$(awk -v a="$(med "$Q")" -v b="$(med "$P")" 'BEGIN { print a / b }')" ">=" 1 0.5
 
+fi
+
+if only tiny; then
 # --- 2. tiny messages, cap 16: echo $i > send / cat recv; vs FIFO + /bin/echo ---
 N=${BENCH_MSGS:-500}
 C=$M/$X/tiny; mkdir "$C"; echo "mkchan 16" >"$C/ctl"
@@ -107,6 +114,9 @@ for size in (4096, 1 << 20):
         "  reader, %s reads" % ("4 KiB" if size == 4096 else "1 MiB"), us, base, us - base))
 PY
 
+fi
+
+if only proc; then
 # --- 3. process round trip from bash: mkdir, mkproc /bin/true, cat wait, rmdir ---
 N=${BENCH_PROCS:-100}
 base=() cyc=() floor=()
@@ -141,6 +151,9 @@ row "process round trip" "$Q" "us" "sh -c true" "$P" "us" \
 F=$(printf '%s\n' "${floor[@]}" | stats)
 printf '%-34s %s (the same mkdir, echo >, cat, rmdir on tmpfs: no server)\n' "  for scale: bash floor" "$(fmt "$F" us)"
 
+fi
+
+if only peek; then
 # --- 4. cat peek latency vs cat of a tmpfs file ---
 N=${BENCH_PEEKS:-300}
 cat "$M/$X/peek" >"$SHM/peek.copy"
@@ -156,6 +169,7 @@ done
 P=$(printf '%s\n' "${base[@]}" | stats); Q=$(printf '%s\n' "${pk[@]}" | stats)
 row "cat peek" "$Q" "us" "cat of a tmpfs file" "$P" "us" \
 	"$(awk -v a="$(med "$Q")" -v b="$(med "$P")" 'BEGIN { print a / b }')" "<=" 3
+fi
 
 # --- 5. the idle server: RSS and CPU over >= 30 s without operations ---
 left=$(( 30 - ( $(now_ns) - IDLE_T0 ) / 1000000000 ))
