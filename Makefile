@@ -31,8 +31,6 @@ OPT     ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -MMD -MP -I. \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lldns -lm
-# Only the server's daemon side (cmd/service.c) talks to systemd.
-CMD_LIBS = $(shell pkg-config --libs libsystemd 2>/dev/null)
 
 LIB_SRC  = $(wildcard elements/*.c fs/*.c net/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -78,7 +76,7 @@ $(BUILD)/include/circuit/client.h: net/client.h
 
 $(BIN)/circuit: $(CMD_OBJ) $(LIB_OBJ)
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CMD_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The mount helper is self-contained: it only checks, forks and execs circuit, which
 # it finds at the path compiled in here (mount(8) gives helpers a minimal PATH).
