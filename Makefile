@@ -30,7 +30,10 @@ endif
 OPT     ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -MMD -MP -I. \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lldns -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# ldns is loaded by the first mkdns (elements/dns_ldns.h), not linked into circuit; the
+# DNS unit test and fuzz target call it directly too.
+LDNS_LIBS = -lldns
 
 LIB_SRC  = $(wildcard elements/*.c fs/*.c net/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -120,7 +123,7 @@ $(BIN)/example-%: $(BUILD)/examples/%.o $(BUILD)/libcircuit.a
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ) | $(BUILD)/tests/circuit-exec
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(LDNS_LIBS) -lcriterion
 
 # Unit tests: every Criterion binary; one failing binary fails the target.
 unit: $(UNIT_BIN)
@@ -176,7 +179,7 @@ fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p build-fuzz
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
-	  $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	  $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) $(LDLIBS) $(LDNS_LIBS)
 
 bench: all
 	@bash tests/bench/run.sh
