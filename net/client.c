@@ -373,7 +373,8 @@ circuit_close(struct circuit *c)
 		secure_wipe(c->sec);
 		free(c->sec);
 	}
-	free(c->cbuf);
+	free(c->rbuf);
+	free(c->pbuf);
 	free(c);
 }
 

@@ -35,11 +35,12 @@ struct circuit_stream;
 
 struct circuit {
 	int fd;				/* -1 once the connection is broken */
-	/* With a key: the session, and the plaintext of the record last opened (in
-	 * cbuf, from coff to cend) not yet taken. */
+	/* With a key: the session; bytes received and not yet opened (rbuf, from roff to
+	 * rend: a few records, so that a stream costs few reads); the plaintext of a
+	 * record opened and not yet taken (pbuf, from poff to pend). */
 	struct secure *sec;
-	uint8_t *cbuf;
-	size_t coff, cend;
+	uint8_t *rbuf, *pbuf;
+	size_t roff, rend, poff, pend;
 	int up;				/* HELLO exchanged: probes may be sent */
 	uint32_t next_tag;
 	uint32_t probe_tag;		/* a probe is out (its answer is ignored) */

@@ -102,23 +102,40 @@ wait_readable(struct circuit *c)
 	}
 }
 
+/* Receive what is there, up to len bytes, waiting for the first: the bytes (> 0) or
+ * -errno.  A read is tried before a wait: while data flows, one system call. */
+static ssize_t
+recv_some(struct circuit *c, void *buf, size_t len)
+{
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		n = recv(c->fd, buf, len, MSG_DONTWAIT);
+		if (n > 0) {
+			c->probe_tag = 0;	/* it lives: a probe's answer is ignored */
+			return n;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		if ((rc = wait_readable(c)) < 0)
+			return rc;
+	}
+}
+
 int
 client_read_all(struct circuit *c, void *buf, size_t len)
 {
 	uint8_t *p = buf;
-	int rc;
 
 	while (len > 0) {
-		ssize_t n;
-		if ((rc = wait_readable(c)) < 0)
-			return rc;
-		n = recv(c->fd, p, len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-			continue;
-		if (n == 0)
-			return -ECONNRESET;
+		ssize_t n = recv_some(c, p, len);
 		if (n < 0)
-			return -errno;
+			return (int)n;
 		p += n;
 		len -= (size_t)n;
 	}
@@ -151,42 +168,64 @@ client_write(struct circuit *c, const void *buf, size_t len)
 	return client_write2(c, buf, len, NULL, 0);
 }
 
-/* Read len bytes of plaintext: with a key, record by record, each opened whole. */
+/* With a key, what one read may bring: a few records. */
+#define RBUF_SIZE	(4 * (SECURE_REC_MAX + SECURE_REC_OVER))
+
+/* Read len bytes of plaintext.  With a key, records are opened whole: straight into
+ * buf when the caller takes all of one (a body's records), else into pbuf. */
 static int
 io_read(struct circuit *c, void *buf, size_t len)
 {
-	uint8_t *p = buf, *plain;
-	size_t plen;
+	uint8_t *p = buf;
+	size_t k, plen;
+	ssize_t n;
 	long need;
-	int rc;
 
 	if (c->sec == NULL)
 		return client_read_all(c, buf, len);
 	while (len > 0) {
-		size_t k = c->cend - c->coff;
-		if (k > 0) {
+		if ((k = c->pend - c->poff) > 0) {
 			k = k < len ? k : len;
-			memcpy(p, c->cbuf + c->coff, k);
-			c->coff += k;
+			memcpy(p, c->pbuf + c->poff, k);
+			c->poff += k;
 			p += k;
 			len -= k;
 			continue;
 		}
-		if (c->cbuf == NULL &&
-		    (c->cbuf = malloc(SECURE_REC_MAX + SECURE_REC_OVER)) == NULL)
+		if (c->rbuf == NULL && (c->rbuf = malloc(RBUF_SIZE)) == NULL)
 			return -ENOMEM;
-		if ((rc = client_read_all(c, c->cbuf, SECURE_REC_HDR)) < 0)
-			return rc;
-		if ((need = secure_rec_need(c->cbuf, SECURE_REC_HDR, SECURE_REC_MAX)) < 0)
+		need = secure_rec_need(c->rbuf + c->roff, c->rend - c->roff, SECURE_REC_MAX);
+		if (need < 0)
 			return -EPROTO;
-		if ((rc = client_read_all(c, c->cbuf + SECURE_REC_HDR,
-		    (size_t)need - SECURE_REC_HDR)) < 0)
-			return rc;
-		if (secure_open(&c->sec->rx, c->cbuf, (size_t)need, SECURE_REC_MAX, &plain,
-		    &plen) <= 0)
+		if (need == 0 || (size_t)need > c->rend - c->roff) {
+			/* More bytes: the record's start moves to the front of rbuf first
+			 * if the rest would not fit behind it. */
+			if (c->roff > 0 && (need == 0 || c->roff + (size_t)need > RBUF_SIZE)) {
+				memmove(c->rbuf, c->rbuf + c->roff, c->rend - c->roff);
+				c->rend -= c->roff;
+				c->roff = 0;
+			}
+			if ((n = recv_some(c, c->rbuf + c->rend, RBUF_SIZE - c->rend)) < 0)
+				return (int)n;
+			c->rend += (size_t)n;
+			continue;
+		}
+		plen = (size_t)need - SECURE_REC_OVER;
+		if (plen > len && c->pbuf == NULL && (c->pbuf = malloc(SECURE_REC_MAX)) == NULL)
+			return -ENOMEM;
+		if (secure_open_to(&c->sec->rx, c->rbuf + c->roff, c->rend - c->roff,
+		    SECURE_REC_MAX, plen <= len ? p : c->pbuf, &plen) <= 0)
 			return -EACCES;
-		c->coff = (size_t)(plain - c->cbuf);
-		c->cend = c->coff + plen;
+		c->roff += (size_t)need;
+		if (c->roff == c->rend)
+			c->roff = c->rend = 0;
+		if (plen <= len) {
+			p += plen;
+			len -= plen;
+		} else {
+			c->poff = 0;
+			c->pend = plen;
+		}
 	}
 	return 0;
 }
