@@ -194,16 +194,17 @@ ssize_t
 circuit_read(struct circuit_stream *s, void *buf, size_t max, char **err)
 {
 	struct pend *p;
-	size_t n;
+	size_t n, ask;
 	int rc = 0;
 
 	if (max > FRAME_DATA_MAX)
 		max = FRAME_DATA_MAX;
 	if (max == 0)
 		return 0;
-	/* Before the first byte, exactly the reader's request: a recv closed before it
-	 * reads anything gives its message back. */
-	if (s->rq == NULL && (rc = ask_read(s, max, err)) < 0)
+	/* Before the first byte, exactly the reader's request (net/window.h): a recv
+	 * closed before it reads anything gives its message back. */
+	if ((ask = ra_ask(s->delivered, s->ra_stop, s->rq != NULL, s->ra_budget, max)) > 0 &&
+	    (rc = ask_read(s, ask, err)) < 0)
 		return rc;
 	p = s->rq;
 	/* Its answer may come straight into buf. */
@@ -237,11 +238,10 @@ circuit_read(struct circuit_stream *s, void *buf, size_t max, char **err)
 		s->rq = p->next;
 		pend_free(p);
 	}
-	/* Keep the window asked for while the caller uses these bytes. */
-	for (size_t ask; !s->ra_stop && (ask = ra_next(s->ra_budget)) > 0; ) {
+	/* Keep the window asked for while the caller uses these bytes (no read waits). */
+	while ((ask = ra_ask(s->delivered, s->ra_stop, s->rq != NULL, s->ra_budget, 0)) > 0)
 		if ((rc = ask_read(s, ask, err)) < 0)
 			return rc;
-	}
 	return (ssize_t)n;
 }
 
