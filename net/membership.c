@@ -912,6 +912,18 @@ mb_leave(struct mb *mb, int64_t now)
 }
 
 int
+mb_verify(struct mb *mb, int64_t now, uint64_t id)
+{
+	struct mb_member *m = mb__find(mb, id);
+
+	if (m == NULL || id == mb->id || !mb__listed(m))
+		return -ENOENT;
+	mb->now = now;
+	mb__verify(mb, id);
+	return 0;
+}
+
+int
 mb_leave_done(const struct mb *mb, int64_t now)
 {
 	return mb->leaving && (mb->leave_sent || now - mb->leave_at > 3000);
