@@ -62,7 +62,7 @@ $(BUILD)/%.o: %.c
 # libcircuit.so.0 (position-independent objects of their own; only circuit_* is
 # exported, see dist/libcircuit.map).  The examples include <circuit/client.h> and link
 # the static one, so it is proven to stand alone.
-CLIENT_SRC = net/client.c net/frame.c net/url.c net/key.c net/secure.c
+CLIENT_SRC = net/client.c net/client_io.c net/client_stream.c net/frame.c net/url.c net/key.c net/secure.c
 CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/pic/%.o)
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)

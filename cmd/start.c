@@ -353,13 +353,9 @@ cmd_start(int argc, char **argv)
 		    strerror(-rc));
 		return 1;
 	}
-	if (hmac != NULL && insecure) {
-		fprintf(stderr, "circuit start: -hmac and -insecure exclude each other\n");
-		return 2;
-	}
 	if (key_find(hmac, insecure, key, &have_key, keymsg, sizeof keymsg) < 0) {
 		fprintf(stderr, "circuit start: %s\n", keymsg);
-		return 1;
+		return insecure ? 2 : 1;	/* with -insecure, only a usage error fails */
 	}
 	if (addr != NULL) {
 		const char *colon = strrchr(addr, ':');
