@@ -76,6 +76,20 @@ expect_eq "cat got every byte once, in order" "$(cat "$T_TMP/c2")" "$want"
 unfollow
 expect_eq "tail -f beside cat: nothing on stderr" "$(cat "$T_TMP/t2.err")" ""
 
+# --- tail -f alone takes what it shows: more than the 256 KiB unread bound goes through ---
+P=$M/$X/alone
+check "mkproc: seq 1 100000 (588,895 bytes), then a last line" mk "$P" \
+    '{"Path":"/bin/sh","Args":["-c","read go; seq 1 100000; echo last"]}'
+exec 7>"$P/stdin"
+follow "$P/stdout" "$T_TMP/t3"
+echo go >&7
+exec 7>&-
+check "tail -f alone sees the last line: the process was not held up" \
+    wait_for 60 sh -c "tail -n 1 '$T_TMP/t3' | grep -qx last"
+unfollow
+expect_eq "and every line before it, once, in order" "$(md5sum <"$T_TMP/t3")" \
+    "$( (seq 1 100000; echo last) | md5sum)"
+
 # --- readers in order that give back what they read past a line (bash's read and
 # head seek back on a seekable file) still wait for the rest ---
 P=$M/$X/lines
