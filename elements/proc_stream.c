@@ -86,15 +86,15 @@ shrink(struct outbuf *ob)
 }
 
 /* Complete op with n bytes of the buffer from index i (i + n <= end); if take, count
- * everything up to them as read. */
-static void
+ * everything up to them as read.  0, or -ENOMEM (op failed, nothing taken). */
+static int
 give(struct outbuf *ob, struct op *op, size_t i, size_t n, int take)
 {
 	char *buf = malloc(n + 1);
 
 	if (buf == NULL) {
 		op_fail(op, -ENOMEM, "%s: out of memory", elem_path(&ob->p->elem));
-		return;
+		return -ENOMEM;
 	}
 	memcpy(buf, ob->buf + i, n);
 	if (take && i + n > ob->start)
@@ -102,6 +102,7 @@ give(struct outbuf *ob, struct op *op, size_t i, size_t n, int take)
 	if (ob->start == ob->end)
 		shrink(ob);
 	op_done_data(op, buf, n);
+	return 0;
 }
 
 /* Take up to op->max unread bytes into op (there must be some). */
@@ -111,12 +112,15 @@ deliver(struct outbuf *ob, struct op *op)
 	struct pstream *ps = op->stream->priv;
 	size_t n = buffered(ob);
 
+	uint64_t at = ob->produced - ob->end + ob->start;
+
 	if (n > op->max)
 		n = op->max;
+	if (give(ob, op, ob->start, n, 1) < 0)
+		return;
 	ps->got += n;
-	ps->last_at = ob->produced - ob->end + ob->start;
+	ps->last_at = at;
 	ps->last_len = n;
-	give(ob, op, ob->start, n, 1);
 }
 
 /* Answer parked reads while there are bytes (or EOF) for them. */
@@ -307,7 +311,7 @@ read_at(struct outbuf *ob, struct op *op, uint64_t at, uint64_t end, int take)
 		return;
 	}
 	n = end - at < op->max ? (size_t)(end - at) : op->max;
-	give(ob, op, (size_t)(at - first), n, take);
+	(void)give(ob, op, (size_t)(at - first), n, take);
 }
 
 static void
