@@ -19,7 +19,6 @@
 #include "net/secure.h"
 
 #define DIAL_TIMEOUT_MS		3000
-#define HELLO_TIMEOUT_MS	10000
 #define SOCKBUF			(4 << 20)
 #define WQUEUE_HIGH		(16u << 20)
 #define WQUEUE_LOW		(4u << 20)
@@ -42,6 +41,7 @@ static uint8_t ckey[KEY_LEN];
 static int have_key;
 static char self_xid[URL_ID_LEN + 1];
 static uv_timer_t trim_timer;
+unsigned conn_hello_ms = 10000, conn_stall_ms = 30000;
 
 struct conn_write {
 	uv_write_t req;
@@ -54,6 +54,9 @@ struct conn_write {
 void
 conn_init(uv_loop_t *l, const struct conn_events *ev)
 {
+	const char *t;
+	char *end;
+
 	loop = l;
 	conn_ev = ev;
 	/* Stream data moves in buffers of up to a frame (1 MiB), malloc'd and freed at
@@ -67,6 +70,14 @@ conn_init(uv_loop_t *l, const struct conn_events *ev)
 	uv_timer_init(loop, &trim_timer);
 	uv_unref((uv_handle_t *)&trim_timer);	/* never what keeps the loop alive */
 	TAILQ_INIT(&conn_all);
+	/* For tests only (docs/protocol.md): both deadlines, in ms, 100 to 60,000. */
+	if ((t = getenv("CIRCUIT_TEST_DEADLINE_MS")) != NULL) {
+		unsigned long ms = strtoul(t, &end, 10);
+		if (end != t && *end == '\0' && ms >= 100 && ms <= 60000) {
+			conn_hello_ms = conn_stall_ms = (unsigned)ms;
+			log_info("CIRCUIT_TEST_DEADLINE_MS: handshake and stall deadlines %lu ms", ms);
+		}
+	}
 }
 
 int
@@ -338,9 +349,13 @@ conn_on_timeout(uv_timer_t *t)
 {
 	struct conn *c = t->data;
 
-	log_warnx("connection %s: %s timed out: dropped", c->name,
-	    c->state == CONN_DIALING ? "connect" : c->state == CONN_AUTH ? "key handshake" :
-	    c->state == CONN_HELLO ? "HELLO" : "a frame half received (no byte for 30 s)");
+	if (c->state == CONN_UP)
+		log_warnx("connection %s: a frame half received: no byte for %g s: dropped",
+		    c->name, conn_stall_ms / 1000.0);
+	else
+		log_warnx("connection %s: %s timed out: dropped", c->name,
+		    c->state == CONN_DIALING ? "connect" : c->state == CONN_AUTH ?
+		    "key handshake" : "HELLO");
 	conn_close(c, -ETIMEDOUT);
 }
 
@@ -388,7 +403,7 @@ start(struct conn *c)
 	}
 	if (c->state == CONN_CLOSED)
 		return;
-	uv_timer_start(&c->timer, conn_on_timeout, HELLO_TIMEOUT_MS, 0);
+	uv_timer_start(&c->timer, conn_on_timeout, conn_hello_ms, 0);
 	conn_update_reading(c);
 }
 

@@ -13,6 +13,11 @@
 /* The layers above, as conn_init() was given them. */
 extern const struct conn_events *conn_ev;
 
+/* Deadlines, in ms: the key handshake and HELLO together (10 s), and a frame or
+ * record half received that gets no byte (30 s).  CIRCUIT_TEST_DEADLINE_MS, read by
+ * conn_init(), sets both, so that a test sees them pass in seconds. */
+extern unsigned conn_hello_ms, conn_stall_ms;
+
 /* conn.c: bytes moved; give the heap back once the connections have been quiet. */
 void conn_trim_later(void);
 

@@ -28,9 +28,6 @@
 /* With a key, what one read may bring once the HELLO is in: a few records, so a
  * stream costs no more reads than in plaintext (where a body is read whole). */
 #define CBUF_UP			(4 * (SECURE_REC_MAX + SECURE_REC_OVER))
-/* A frame half received must progress: no byte for this long in the middle of one
- * drops the connection (reading not paused by us). */
-#define STALL_TIMEOUT_MS	30000
 /* Bodies received apart reserve their whole size when their head is in: at most this
  * much in all, past which a body is received through rbuf, which grows as bytes come. */
 #define APART_BUDGET		(256u << 20)
@@ -271,7 +268,7 @@ watch_stall(struct conn *c)
 	if (c->state != CONN_UP)
 		return;			/* the handshake's deadline runs */
 	if (!c->paused && (c->rlen > 0 || c->rbody != NULL || c->clen > 0))
-		uv_timer_start(&c->timer, conn_on_timeout, STALL_TIMEOUT_MS, 0);
+		uv_timer_start(&c->timer, conn_on_timeout, conn_stall_ms, 0);
 	else
 		uv_timer_stop(&c->timer);
 }

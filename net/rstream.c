@@ -239,19 +239,18 @@ rs_pump(struct rstream *rs)
 			}
 		return;
 	}
-	if (!rs->delivered || rs->ra_stop) {
-		op = TAILQ_FIRST(&rs->reads);
-		if (op != NULL && TAILQ_EMPTY(&rs->chunks) &&
-		    chunk_ask(rs, op->max, !rs->delivered) < 0) {
-			TAILQ_REMOVE(&rs->reads, op, link);
-			op->cancel = NULL;
-			op_fail(op, -ENOMEM, "out of memory");
-		}
-		return;
-	}
-	while ((n = ra_next(rs->ra_budget)) > 0)
-		if (chunk_ask(rs, n, 0) < 0)
+	op = TAILQ_FIRST(&rs->reads);
+	while ((n = ra_ask(rs->delivered, rs->ra_stop, !TAILQ_EMPTY(&rs->chunks),
+	    rs->ra_budget, op != NULL ? op->max : 0)) > 0)
+		if (chunk_ask(rs, n, !rs->delivered) < 0) {
+			/* The reader's own request failed: so does the read. */
+			if ((!rs->delivered || rs->ra_stop) && op != NULL) {
+				TAILQ_REMOVE(&rs->reads, op, link);
+				op->cancel = NULL;
+				op_fail(op, -ENOMEM, "out of memory");
+			}
 			break;
+		}
 }
 
 static void wdirect_expire(struct rstream *rs);

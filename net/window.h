@@ -31,6 +31,19 @@ ra_next(size_t budget)
 	return n > FRAME_DATA_MAX ? FRAME_DATA_MAX : n;
 }
 
+/* The size of a stream's next read request, its reader wanting want bytes now (0:
+ * none waits), with queued requests asked or answered and not yet delivered, and
+ * budget bytes in them.  Before the first byte is delivered, and after EOF or an error
+ * (stop), one request at a time, of the reader's own size; else the window's worth.
+ * 0: ask nothing now. */
+static inline size_t
+ra_ask(int delivered, int stop, int queued, size_t budget, size_t want)
+{
+	if (!delivered || stop)
+		return queued ? 0 : want;
+	return ra_next(budget);
+}
+
 /* May a write of len bytes go behind now, with n writes of bytes bytes in flight? */
 static inline int
 wb_fits(int n, size_t bytes, size_t len)
