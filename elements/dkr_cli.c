@@ -209,12 +209,14 @@ dkr_cli_run(char **argv, unsigned timeout_ms, dkr_cli_cb cb, void *arg)
 
 	if (running >= DKR_CLI_MAX)
 		return -EAGAIN;
+	if (proc_exec_helper() == NULL)
+		return -ENOENT;
 	while (argv[n] != NULL)
 		n++;
 	/* argv of the helper: NAME PROC_EXEC_FLAG DIR PATH ARGS... (PATH is argv[0]). */
 	if ((hv = calloc(n + 4, sizeof *hv)) == NULL)
 		return -ENOMEM;
-	hv[0] = "circuit-exec";
+	hv[0] = PROC_EXEC_NAME;
 	hv[1] = PROC_EXEC_FLAG;
 	hv[2] = "";
 	memcpy(hv + 3, argv, n * sizeof *argv);
@@ -237,8 +239,8 @@ dkr_cli_run(char **argv, unsigned timeout_ms, dkr_cli_cb cb, void *arg)
 	c->process.data = c;
 	memset(&o, 0, sizeof o);
 	o.exit_cb = on_child_exit;
-	/* A magic link to the running image: nothing is looked up before the exec. */
-	o.file = "/proc/self/exe";
+	/* An absolute path outside any mount: nothing is looked up before the exec. */
+	o.file = proc_exec_helper();
 	o.args = hv;
 	o.stdio_count = 4;
 	o.stdio = stdio;

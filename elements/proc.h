@@ -23,9 +23,6 @@
 
 extern const struct elem_kind proc_kind;
 
-/* A program linking the process element also runs the exec helper (proc_exec.h) when
- * started as /proc/self/exe PROC_EXEC_FLAG ...: it passes argv on to the helper. */
-
 /* The absolute path of the exec helper (circuit-exec in the directory of the running
  * program; found once, no search), or NULL if that directory cannot be read. */
 const char *proc_exec_helper(void);

@@ -57,28 +57,6 @@ proc_exec_check(void)
 	return access(h, X_OK) == 0 ? 0 : -errno;
 }
 
-/* The exec helper mode of every program that links the process element (circuit, the
- * unit tests), for callers that still run /proc/self/exe PROC_EXEC_FLAG ...: it hands
- * the same argv to the helper program.  glibc gives constructors argc and argv, so no
- * main() has to know. */
-__attribute__((constructor)) static void
-exec_forward(int argc, char **argv, char **envp)
-{
-	const char *h;
-	struct stat st;
-
-	if (argc < 2 || argv == NULL || strcmp(argv[1], PROC_EXEC_FLAG) != 0)
-		return;
-	if (argc < 4 || fstat(PROC_EXEC_FD, &st) < 0 || !S_ISFIFO(st.st_mode)) {
-		fputs("circuit: the exec helper runs only inside a circuit server\n", stderr);
-		_exit(2);
-	}
-	if ((h = proc_exec_helper()) == NULL)
-		proc_exec_fail('X', ENOENT);
-	execve(h, argv, envp);
-	proc_exec_fail('X', errno);
-}
-
 /* argv of the helper: NAME PROC_EXEC_FLAG DIR PATH ARGS... */
 static char **
 helper_argv(const struct cmd *c)

@@ -33,6 +33,7 @@ mb_config_default(struct mb_config *c)
 	c->reconnect_interval = 15000;
 	c->reconnect_timeout = 300000;
 	c->tombstone = 360000;
+	c->revive_check = 20000;
 }
 
 char *
@@ -634,6 +635,25 @@ notice_dead(struct mb *mb, int64_t now, struct mb_member *m, const mb_addr *from
 	send_private(mb, from, &u);
 }
 
+/* Someone other than m says alive@j about m, which we hold dead@i (i < j)
+ * since only lately.  That may be a refutation m sent just before it crashed,
+ * still going round after its death (SWIM's race: the death, at the older
+ * incarnation, came first).  Applied, it listed a crashed member again.  Ask
+ * m instead: a live m answers "dead@i" with a private alive@j (about_self),
+ * which is applied; a dead one says nothing.  Once per member a second: the
+ * next copy of the news asks again. */
+static void
+ask_revived(struct mb *mb, int64_t now, struct mb_member *m)
+{
+	struct mb_update u;
+
+	if (now - m->last_notice < 1000)
+		return;
+	m->last_notice = now;
+	mb__to_update(m, MB_UPD_DEAD | MB_UPD_PRIVATE, 0, &u);
+	send_private(mb, &m->addr, &u);
+}
+
 /* Others still say alive@i about a member we hold dead@i: either old news
  * of a real death, or our death verdict is one the member never heard (it
  * was made on the far side of a partition, or at an incarnation only its
@@ -693,6 +713,11 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 			emit(mb, MB_EV_JOINED, m);
 			fresh = 1;
 		} else if (u->inc > m->inc) {
+			if (m->state == MB_DEAD && sender != m->id &&
+			    now - m->since < mb->cfg.revive_check) {
+				ask_revived(mb, now, m);
+				return;
+			}
 			m->inc = u->inc;
 			if (!mb_addr_eq(&m->addr, &u->addr)) {
 				m->addr = u->addr;

@@ -94,6 +94,7 @@ struct mb_config {
 	int	reconnect_interval;	/* ping one dead member this often */
 	int	reconnect_timeout;	/* ... while it has been dead this long */
 	int	tombstone;		/* keep dead and left members this long */
+	int	revive_check;		/* ask a member dead this briefly first */
 };
 
 struct mb_stats {

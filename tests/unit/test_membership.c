@@ -259,13 +259,14 @@ Test(membership, suspect_refutes_with_higher_incarnation)
 
 Test(membership, incarnation_rules)
 {
-	struct tnode *a, *b;
+	struct tnode *a, *b, *c;
 	mb_addr x;
 	uint64_t xid = 0xabcdef;
 
 	a = mknode(1);
 	b = mknode(2);
-	mkaddr(7, &x);
+	c = mknode(xid);	/* the member the news is about, at x */
+	x = c->addr;
 	inject(a, b, MB_UPD_ALIVE, xid, 5, &x, 0);
 	cr_assert_eq(state_of(a, xid), MB_ALIVE);
 	cr_assert_eq(a->events[MB_EV_JOINED], 1);
@@ -286,10 +287,29 @@ Test(membership, incarnation_rules)
 	cr_assert_eq(a->events[MB_EV_DEAD], 1);
 	inject(a, b, MB_UPD_ALIVE, xid, 5, &x, 0);
 	cr_assert_eq(state_of(a, xid), MB_DEAD);
-	/* A higher incarnation brings it back as a newly listed member. */
+	/* A higher incarnation from someone else, right after the death, may
+	 * be a refutation sent just before a crash: a is not listed again,
+	 * the member is asked (a private dead@5 notice to it; the last notice,
+	 * for the stale alive@5 above, was a second ago). */
+	now += 1000;
+	nq = 0;
 	inject(a, b, MB_UPD_ALIVE, xid, 6, &x, 0);
+	cr_assert_eq(state_of(a, xid), MB_DEAD);
+	cr_assert_eq(a->events[MB_EV_JOINED], 1);
+	cr_assert_eq(nq, 1);
+	cr_assert_eq(q[0].to, c->idx);
+	/* The member itself saying so brings it back as a newly listed one. */
+	inject(a, c, MB_UPD_ALIVE, xid, 6, &x, 0);
 	cr_assert_eq(state_of(a, xid), MB_ALIVE);
 	cr_assert_eq(a->events[MB_EV_JOINED], 2);
+	/* After a death older than 20 s (a healed partition) anyone's word
+	 * revives it at once. */
+	inject(a, b, MB_UPD_DEAD, xid, 6, &x, 0);
+	cr_assert_eq(state_of(a, xid), MB_DEAD);
+	now += 20001;
+	inject(a, b, MB_UPD_ALIVE, xid, 7, &x, 0);
+	cr_assert_eq(state_of(a, xid), MB_ALIVE);
+	cr_assert_eq(a->events[MB_EV_JOINED], 3);
 }
 
 Test(membership, leave_is_immediate_and_final)
