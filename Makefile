@@ -6,6 +6,7 @@
 #                              element kinds are weak references, see elements/element.c)
 #   cmd/*.c                 -> bin/circuit
 #   mount-helper/*.c        -> bin/mount.circuit
+#   exec-helper/*.c         -> bin/circuit-exec (static, libc only)
 #   tests/sim/*.c           -> bin/circuit-sim
 #   tests/unit/test_*.c     -> build/tests/test_* (Criterion), run by `make unit`
 #   tests/sim/test_*.sh     -> run by `make sim-test`
@@ -29,9 +30,10 @@ endif
 OPT     ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -MMD -MP -I. \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lldns -lm
-# Only the server's daemon side (cmd/service.c) talks to systemd.
-CMD_LIBS = $(shell pkg-config --libs libsystemd 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# ldns is loaded by the first mkdns (elements/dns_ldns.h), not linked into circuit; the
+# DNS unit test and fuzz target call it directly too.
+LDNS_LIBS = -lldns
 
 LIB_SRC  = $(wildcard elements/*.c fs/*.c net/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -45,7 +47,7 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 
 SONAME   = libcircuit.so.0
 SOVERSION = 0.1.0
-PROGS    = $(BIN)/circuit $(BIN)/mount.circuit $(BUILD)/libcircuit.a $(BUILD)/$(SONAME) \
+PROGS    = $(BIN)/circuit $(BIN)/circuit-exec $(BIN)/mount.circuit $(BUILD)/libcircuit.a $(BUILD)/$(SONAME) \
            $(if $(SIM_OBJ),$(BIN)/circuit-sim) $(EX_BIN)
 
 .SECONDARY:
@@ -77,7 +79,7 @@ $(BUILD)/include/circuit/client.h: net/client.h
 
 $(BIN)/circuit: $(CMD_OBJ) $(LIB_OBJ)
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CMD_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The mount helper is self-contained: it only checks, forks and execs circuit, which
 # it finds at the path compiled in here (mount(8) gives helpers a minimal PATH).
@@ -95,6 +97,18 @@ $(BIN)/mount.circuit: $(MNT_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^
 
+# The exec helper runs before every process element's program (elements/proc_exec.h),
+# so it is static and libc-only: it loads in a fraction of what circuit's libraries
+# take.  Its own flags, without $(OPT): sanitizers cannot link statically.  The server
+# finds it beside its own program; the unit tests get a copy beside theirs.
+EXEC_SRC = $(wildcard exec-helper/*.c)
+$(BIN)/circuit-exec: $(EXEC_SRC) elements/proc_exec.h
+	@mkdir -p $(BIN)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -I. -static -o $@ $(EXEC_SRC)
+$(BUILD)/tests/circuit-exec: $(BIN)/circuit-exec
+	@mkdir -p $(dir $@)
+	cp $< $@
+
 $(BIN)/circuit-sim: $(SIM_OBJ) $(LIB_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -107,9 +121,9 @@ $(BIN)/example-%: $(BUILD)/examples/%.o $(BUILD)/libcircuit.a
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs jansson libsodium)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ) | $(BUILD)/tests/circuit-exec
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(LDNS_LIBS) -lcriterion
 
 # Unit tests: every Criterion binary; one failing binary fails the target.
 unit: $(UNIT_BIN)
@@ -165,7 +179,7 @@ fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p build-fuzz
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
-	  $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	  $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) $(LDLIBS) $(LDNS_LIBS)
 
 bench: all
 	@bash tests/bench/run.sh
@@ -195,6 +209,7 @@ install: all
 	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPDIR) $(DESTDIR)$(SYSCONFDIR)/default \
 	  $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -m 755 $(BIN)/circuit $(DESTDIR)$(BINDIR)/circuit
+	install -m 755 $(BIN)/circuit-exec $(DESTDIR)$(BINDIR)/circuit-exec
 	install -m 755 $(BIN)/mount.circuit $(DESTDIR)$(SBINDIR)/mount.circuit
 	install -m 644 net/client.h $(DESTDIR)$(INCLUDEDIR)/circuit/client.h
 	install -m 644 $(BUILD)/libcircuit.a $(DESTDIR)$(LIBDIR)/libcircuit.a

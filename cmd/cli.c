@@ -132,21 +132,6 @@ cli_main(int argc, char **argv)
 	return status;
 }
 
-/* Expand a leading ~ or ~/ to $HOME: the seed's own example exports CIRCUIT="~/.circuit"
- * in quotes, so the shell leaves the tilde to us. */
-static int
-expand_home(const char *path, char *buf, size_t size)
-{
-	const char *home = getenv("HOME");
-	int n;
-
-	if (path[0] == '~' && (path[1] == '\0' || path[1] == '/') && home != NULL)
-		n = snprintf(buf, size, "%s%s", home, path + 1);
-	else
-		n = snprintf(buf, size, "%s", path);
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
 /* The dial-in URL from the file $CIRCUIT names (its first word). */
 static int
 url_from_env(struct cli *c, const char *env, char *url, size_t size)
@@ -160,7 +145,7 @@ url_from_env(struct cli *c, const char *env, char *url, size_t size)
 		snprintf(url, size, "%s", env);
 		return 0;
 	}
-	if (expand_home(env, file, sizeof file) < 0)
+	if (path_expand_home(env, file, sizeof file) < 0)
 		return cli_error(c, CLI_FAIL, "$CIRCUIT: path too long");
 	f = fopen(file, "r");
 	if (f == NULL)
@@ -183,25 +168,15 @@ url_from_env(struct cli *c, const char *env, char *url, size_t size)
 struct circuit *
 cli_conn(struct cli *c)
 {
-	char url[URL_FILE_MAX], path[4096], *msg = NULL, what[URL_FILE_MAX + 8], kmsg[512];
-	const char *env, *keyfile;
+	char url[URL_FILE_MAX], *msg = NULL, what[URL_FILE_MAX + 8], kmsg[512];
+	const char *env;
 	uint8_t key[KEY_LEN];
 	int rc, have;
 
 	if (c->conn != NULL)
 		return c->conn;
 	/* The key first: a server found by -discover answers sealed with it. */
-	keyfile = c->hmac != NULL ? c->hmac : getenv("CIRCUIT_HMAC");
-	if (keyfile != NULL && *keyfile != '\0') {
-		if (expand_home(keyfile, path, sizeof path) < 0) {
-			cli_error(c, CLI_FAIL, "-hmac: path too long");
-			return NULL;
-		}
-		keyfile = path;
-	} else {
-		keyfile = NULL;
-	}
-	if (key_find(keyfile, c->insecure, key, &have, kmsg, sizeof kmsg) < 0) {
+	if (key_find(c->hmac, c->insecure, key, &have, kmsg, sizeof kmsg) < 0) {
 		cli_error(c, CLI_FAIL, "%s", kmsg);
 		return NULL;
 	}

@@ -125,7 +125,8 @@ int cli_print_json(const char *text, size_t len);
 int cli_print_snap(struct cli *c, const char *path, const char *file);
 
 int cli_ls(struct cli *c);
-int cli_peek(struct cli *c);
+/* peek, wait: print the snapshot file the command is named after as JSON. */
+int cli_snap(struct cli *c);
 int cli_scrub(struct cli *c);
 int cli_stk(struct cli *c);
 
@@ -140,22 +141,18 @@ int cli_mkleave(struct cli *c);
 
 /* ---- cli_ctl.c: commands that are one ctl verb, and waits ---- */
 
-int cli_signal(struct cli *c);
-int cli_close(struct cli *c);
-int cli_set(struct cli *c);
-int cli_unset(struct cli *c);
-int cli_join(struct cli *c);
+/* signal, close, set, unset, join: run the verb the command is named after. */
+int cli_verb(struct cli *c);
+/* suicide: the same, and a server that hangs up as it stops has done it. */
 int cli_suicide(struct cli *c);
-int cli_wait(struct cli *c);
 int cli_waitall(struct cli *c);
 
 /* ---- cli_stream.c: streams between the cluster and stdin/stdout ---- */
 
-int cli_stdin(struct cli *c);
-int cli_stdout(struct cli *c);
-int cli_stderr(struct cli *c);
-int cli_send(struct cli *c);
-int cli_recv(struct cli *c);
+/* The commands named after a stream file: stdin and send copy standard input into it,
+ * stdout, stderr and recv copy it to standard output. */
+int cli_copy_in(struct cli *c);
+int cli_copy_out(struct cli *c);
 
 /* Ask the multicast group spec (MCAST:PORT, NULL or "": $CIRCUIT_DISCOVER or the
  * default) for a server's URL (cli_discover.c); within 3 s, else -EHOSTUNREACH and a

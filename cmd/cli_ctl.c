@@ -1,5 +1,5 @@
 /* cli_ctl.c - commands that are one ctl verb (signal, close, set, unset, join,
- * suicide) and the waits on processes (wait, waitall). */
+ * suicide) and the wait on many processes (waitall). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +8,13 @@
 #include "cmd/cli.h"
 #include "net/client.h"
 
-/* Run "verb arg" on the path argument's ctl; lost is an errno that means success
- * (a server that stops as asked may hang up before it answers). */
+/* Run the verb the command is named after, with the second argument if any, on the
+ * path argument's ctl; with lost, a lost connection means success (a server that
+ * stops as asked may hang up before it answers). */
 static int
-verb(struct cli *c, const char *v, const char *arg, int lost)
+verb(struct cli *c, int lost)
 {
+	const char *v = c->cmd->name, *arg = c->nargs > 1 ? c->args[1] : NULL;
 	char path[4096], *command = NULL, *msg = NULL;
 	int rc;
 
@@ -38,51 +40,15 @@ verb(struct cli *c, const char *v, const char *arg, int lost)
 }
 
 int
-cli_signal(struct cli *c)
+cli_verb(struct cli *c)
 {
-	return verb(c, "signal", c->args[1], 0);
-}
-
-int
-cli_close(struct cli *c)
-{
-	return verb(c, "close", NULL, 0);
-}
-
-int
-cli_set(struct cli *c)
-{
-	return verb(c, "set", c->args[1], 0);
-}
-
-int
-cli_unset(struct cli *c)
-{
-	return verb(c, "unset", c->args[1], 0);
-}
-
-int
-cli_join(struct cli *c)
-{
-	return verb(c, "join", c->args[1], 0);
+	return verb(c, 0);
 }
 
 int
 cli_suicide(struct cli *c)
 {
-	return verb(c, "suicide", NULL, 1);
-}
-
-int
-cli_wait(struct cli *c)
-{
-	char path[4096];
-
-	if (cli_path(c, c->args[0], path, sizeof path) < 0)
-		return CLI_USAGE;
-	if (cli_conn(c) == NULL)
-		return CLI_FAIL;
-	return cli_print_snap(c, path, "wait");
+	return verb(c, 1);
 }
 
 /* Wait for one process; the stat it gives is not printed. */

@@ -41,28 +41,53 @@ fill(char *buf, size_t max, int *eof)
 	return (ssize_t)n;
 }
 
-/* Copy standard input into the stream file of the path argument, then close it:
- * that close is the end of a `send` message and EOF on a process's `stdin`. */
+/* Open the stream file of the path argument (the file the command is named after:
+ * stdin, send, stdout, stderr, recv) with a buffer of CHUNK bytes: CLI_OK, or the
+ * status after saying why. */
 static int
-copy_in(struct cli *c, const char *file)
+open_stream(struct cli *c, int mode, char *path, size_t size, struct circuit_stream **s,
+    char **buf)
+{
+	char *msg = NULL;
+	int rc;
+
+	if (cli_path(c, c->args[0], path, size) < 0)
+		return CLI_USAGE;
+	if (cli_conn(c) == NULL)
+		return CLI_FAIL;
+	*buf = malloc(CHUNK);
+	if (*buf == NULL)
+		return cli_error(c, CLI_FAIL, "out of memory");
+	rc = circuit_open(c->conn, path, c->cmd->name, mode, s, &msg);
+	if (rc < 0) {
+		free(*buf);
+		return cli_fail(c, rc, msg, path);
+	}
+	return CLI_OK;
+}
+
+/* Close s after a whole copy: CLI_OK, or the status after saying why. */
+static int
+close_stream(struct cli *c, struct circuit_stream *s, const char *path)
+{
+	char *msg = NULL;
+	int rc = circuit_stream_close(s, &msg);
+
+	return rc < 0 ? cli_fail(c, rc, msg, path) : CLI_OK;
+}
+
+/* stdin, send: copy standard input into the stream file of the path argument, then
+ * close it: that close is the end of a `send` message and EOF on a process's stdin. */
+int
+cli_copy_in(struct cli *c)
 {
 	char path[4096], *buf, *msg = NULL;
 	struct circuit_stream *s = NULL;
 	int rc, eof = 0;
 	ssize_t n;
 
-	if (cli_path(c, c->args[0], path, sizeof path) < 0)
-		return CLI_USAGE;
-	if (cli_conn(c) == NULL)
-		return CLI_FAIL;
-	buf = malloc(CHUNK);
-	if (buf == NULL)
-		return cli_error(c, CLI_FAIL, "out of memory");
-	rc = circuit_open(c->conn, path, file, CIRCUIT_WRITE, &s, &msg);
-	if (rc < 0) {
-		free(buf);
-		return cli_fail(c, rc, msg, path);
-	}
+	if ((rc = open_stream(c, CIRCUIT_WRITE, path, sizeof path, &s, &buf)) != CLI_OK)
+		return rc;
 	while ((n = fill(buf, CHUNK, &eof)) > 0) {
 		for (size_t off = 0; off < (size_t)n; ) {
 			ssize_t w = circuit_write(s, buf + off, (size_t)n - off, &msg);
@@ -81,31 +106,21 @@ copy_in(struct cli *c, const char *file)
 		circuit_stream_close(s, NULL);
 		return cli_fail(c, (int)n, NULL, "reading standard input");
 	}
-	rc = circuit_stream_close(s, &msg);
-	return rc < 0 ? cli_fail(c, rc, msg, path) : CLI_OK;
+	return close_stream(c, s, path);
 }
 
-/* Copy the stream file of the path argument to standard output until its end. */
-static int
-copy_out(struct cli *c, const char *file)
+/* stdout, stderr, recv: copy the stream file of the path argument to standard output
+ * until its end. */
+int
+cli_copy_out(struct cli *c)
 {
 	char path[4096], *buf, *msg = NULL;
 	struct circuit_stream *s = NULL;
 	ssize_t n;
 	int rc;
 
-	if (cli_path(c, c->args[0], path, sizeof path) < 0)
-		return CLI_USAGE;
-	if (cli_conn(c) == NULL)
-		return CLI_FAIL;
-	buf = malloc(CHUNK);
-	if (buf == NULL)
-		return cli_error(c, CLI_FAIL, "out of memory");
-	rc = circuit_open(c->conn, path, file, CIRCUIT_READ, &s, &msg);
-	if (rc < 0) {
-		free(buf);
-		return cli_fail(c, rc, msg, path);
-	}
+	if ((rc = open_stream(c, CIRCUIT_READ, path, sizeof path, &s, &buf)) != CLI_OK)
+		return rc;
 	while ((n = circuit_read(s, buf, CHUNK, &msg)) > 0) {
 		rc = cli_write_all(STDOUT_FILENO, buf, (size_t)n);
 		if (rc < 0) {
@@ -119,36 +134,5 @@ copy_out(struct cli *c, const char *file)
 		circuit_stream_close(s, NULL);
 		return cli_fail(c, (int)n, msg, path);
 	}
-	rc = circuit_stream_close(s, &msg);
-	return rc < 0 ? cli_fail(c, rc, msg, path) : CLI_OK;
-}
-
-int
-cli_stdin(struct cli *c)
-{
-	return copy_in(c, "stdin");
-}
-
-int
-cli_send(struct cli *c)
-{
-	return copy_in(c, "send");
-}
-
-int
-cli_stdout(struct cli *c)
-{
-	return copy_out(c, "stdout");
-}
-
-int
-cli_stderr(struct cli *c)
-{
-	return copy_out(c, "stderr");
-}
-
-int
-cli_recv(struct cli *c)
-{
-	return copy_out(c, "recv");
+	return close_stream(c, s, path);
 }

@@ -25,7 +25,7 @@ static const struct cli_cmd cmds[] = {
 	  "lists every anchor of every server.  With -l each line starts with the kind of\n"
 	  "element on the anchor (server, process, channel, ..., or empty).\n"
 	  "\nExamples:\n  circuit ls /\n  circuit ls -l /...\n  circuit ls " X "/this/...\n" },
-	{ "peek", "PATH", 1, 1, 0, 1, cli_peek,
+	{ "peek", "PATH", 1, 1, 0, 1, cli_snap,
 	  "print the state of the element at PATH as JSON",
 	  "Prints the element's peek file as indented JSON: a process's Cmd, Phase, Pid and\n"
 	  "exit status; a channel's capacity and counters; a server's ID, URL and members.\n"
@@ -51,16 +51,16 @@ static const struct cli_cmd cmds[] = {
 	  "give the engine's inspect document (wait once it has stopped).\n"
 	  "\nExample:\n  circuit mkdkr " X "/docky <<EOF\n"
 	  "  {\"Image\": \"ubuntu\", \"Memory\": 1000000000, \"Path\": \"/bin/ls\", \"Args\": [\"/\"]}\n  EOF\n" },
-	{ "stdin", "PATH", 1, 1, 0, 1, cli_stdin,
+	{ "stdin", "PATH", 1, 1, 0, 1, cli_copy_in,
 	  "copy standard input to the process's stdin, then close it",
 	  "\nExample:\n  cat /dev/null | circuit stdin " X "/pippi\n" },
-	{ "stdout", "PATH", 1, 1, 0, 1, cli_stdout,
+	{ "stdout", "PATH", 1, 1, 0, 1, cli_copy_out,
 	  "copy the process's stdout to standard output until it ends",
 	  "\nExample:\n  circuit stdout " X "/pippi\n" },
-	{ "stderr", "PATH", 1, 1, 0, 1, cli_stderr,
+	{ "stderr", "PATH", 1, 1, 0, 1, cli_copy_out,
 	  "copy the process's stderr to standard output until it ends",
 	  "\nExample:\n  circuit stderr " X "/pippi\n" },
-	{ "wait", "PATH", 1, 1, 0, 1, cli_wait,
+	{ "wait", "PATH", 1, 1, 0, 1, cli_snap,
 	  "wait until the process exits, then print its state as JSON",
 	  "\nExample:\n  circuit wait " X "/pippi\n" },
 	{ "waitall", "[PATH...]", 0, -1, 0, 1, cli_waitall,
@@ -68,7 +68,7 @@ static const struct cli_cmd cmds[] = {
 	  "Without PATH arguments, reads the paths from standard input, one per line (as\n"
 	  "the seed did).  Prints nothing; fails if any of them cannot be waited for.\n"
 	  "\nExample:\n  circuit waitall " X "/job1 " X "/job2\n" },
-	{ "signal", "PATH SIG", 2, 2, 0, 1, cli_signal,
+	{ "signal", "PATH SIG", 2, 2, 0, 1, cli_verb,
 	  "send a signal (KILL, TERM, ... or a number) to the process",
 	  "\nExample:\n  circuit signal " X "/pippi TERM\n" },
 	{ "mkchan", "PATH CAP", 2, 2, 0, 1, cli_mkchan,
@@ -76,7 +76,7 @@ static const struct cli_cmd cmds[] = {
 	  "Like a Go channel of messages, CAP of which wait in its buffer (0: a send waits\n"
 	  "for a receiver).  Missing anchors along the path are created.\n"
 	  "\nExample:\n  circuit mkchan " X "/this/is/charlie 3\n" },
-	{ "send", "PATH", 1, 1, 0, 1, cli_send,
+	{ "send", "PATH", 1, 1, 0, 1, cli_copy_in,
 	  "send standard input as one message to the channel",
 	  "Blocks until a receiver takes the message or the buffer has room.  A buffered\n"
 	  "message holds at most 32 KiB; one handed to a waiting receiver has no limit.\n"
@@ -85,22 +85,22 @@ static const struct cli_cmd cmds[] = {
 	  "killed by a signal while writing to a mounted send file cannot be told from\n"
 	  "one that closed it: what it wrote is a whole message.)\n"
 	  "\nExample:\n  circuit send " X "/this/is/charlie < some_file\n" },
-	{ "recv", "PATH", 1, 1, 0, 1, cli_recv,
+	{ "recv", "PATH", 1, 1, 0, 1, cli_copy_out,
 	  "receive one message from the channel on standard output",
 	  "Blocks until there is a message; fails with Broken pipe on a closed, drained\n"
 	  "channel, and with Software caused connection abort if its sender vanished\n"
 	  "mid-message.  Also takes the next event of a @join or @leave subscription.\n"
 	  "\nExample:\n  circuit recv " X "/this/is/charlie\n" },
-	{ "close", "PATH", 1, 1, 0, 1, cli_close,
+	{ "close", "PATH", 1, 1, 0, 1, cli_verb,
 	  "close the channel (receivers drain it, then get Broken pipe)",
 	  "\nExample:\n  circuit close " X "/this/is/charlie\n" },
 	{ "mkdns", "PATH [ADDR]", 1, 2, 0, 1, cli_mkdns,
 	  "start a DNS server at PATH, on ADDR (IP[:PORT]) or any free port",
 	  "\nExample:\n  circuit mkdns " X "/mydns 127.0.0.1:5353\n" },
-	{ "set", "PATH RR", 2, 2, 0, 1, cli_set,
+	{ "set", "PATH RR", 2, 2, 0, 1, cli_verb,
 	  "add a resource record (zone-file syntax) to the DNS server",
 	  "\nExample:\n  circuit set " X "/mydns \"miek.nl. 3600 IN MX 10 mx.miek.nl.\"\n" },
-	{ "unset", "PATH NAME", 2, 2, 0, 1, cli_unset,
+	{ "unset", "PATH NAME", 2, 2, 0, 1, cli_verb,
 	  "remove every record of NAME from the DNS server",
 	  "\nExample:\n  circuit unset " X "/mydns miek.nl.\n" },
 	{ "mk@join", "PATH", 1, 1, 0, 1, cli_mkjoin,
@@ -109,7 +109,7 @@ static const struct cli_cmd cmds[] = {
 	{ "mk@leave", "PATH", 1, 1, 0, 1, cli_mkleave,
 	  "subscribe at PATH to servers leaving (recv gives each one's path)",
 	  "\nExample:\n  circuit mk@leave " X "/watch/leave\n  circuit recv " X "/watch/leave\n" },
-	{ "join", "PATH URL", 2, 2, 0, 1, cli_join,
+	{ "join", "PATH URL", 2, 2, 0, 1, cli_verb,
 	  "merge the cluster of server PATH with the cluster of the server at URL",
 	  "\nExample:\n  circuit join " X " circuit://10.0.0.2:40123/X938fe923bcdef239\n" },
 	{ "suicide", "PATH", 1, 1, 0, 1, cli_suicide,

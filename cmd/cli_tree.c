@@ -130,13 +130,10 @@ cli_print_json(const char *text, size_t len)
 	return rc;
 }
 
-int
-cli_print_snap(struct cli *c, const char *path, const char *file)
+/* Print what circuit_snap answered for path (rc, data, msg) as JSON; the status. */
+static int
+print_answer(struct cli *c, const char *path, int rc, char *data, size_t len, char *msg)
 {
-	char *data = NULL, *msg = NULL;
-	size_t len = 0;
-	int rc = circuit_snap(c->conn, path, file, &data, &len, &msg);
-
 	if (rc < 0)
 		return cli_fail(c, rc, msg, path);
 	rc = cli_print_json(data, len);
@@ -145,7 +142,17 @@ cli_print_snap(struct cli *c, const char *path, const char *file)
 }
 
 int
-cli_peek(struct cli *c)
+cli_print_snap(struct cli *c, const char *path, const char *file)
+{
+	char *data = NULL, *msg = NULL;
+	size_t len = 0;
+	int rc = circuit_snap(c->conn, path, file, &data, &len, &msg);
+
+	return print_answer(c, path, rc, data, len, msg);
+}
+
+int
+cli_snap(struct cli *c)
 {
 	char path[4096];
 
@@ -153,7 +160,7 @@ cli_peek(struct cli *c)
 		return CLI_USAGE;
 	if (cli_conn(c) == NULL)
 		return CLI_FAIL;
-	return cli_print_snap(c, path, "peek");
+	return cli_print_snap(c, path, c->cmd->name);
 }
 
 int
@@ -214,11 +221,7 @@ cli_stk(struct cli *c)
 		    "showing its peek instead\n", path);
 		return cli_print_snap(c, path, "peek");
 	}
-	if (rc < 0)
-		return cli_fail(c, rc, msg, path);
-	rc = cli_print_json(data, len);
-	free(data);
-	return rc < 0 ? cli_fail(c, rc, NULL, "standard output") : CLI_OK;
+	return print_answer(c, path, rc, data, len, msg);
 }
 
 int

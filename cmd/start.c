@@ -345,13 +345,17 @@ cmd_start(int argc, char **argv)
 		    rc == -EINVAL ? "not a plain file with a single link (refused)" : strerror(-rc));
 		return 1;
 	}
-	if (hmac != NULL && insecure) {
-		fprintf(stderr, "circuit start: -hmac and -insecure exclude each other\n");
-		return 2;
+	/* Every process element starts through the exec helper: a server without it could
+	 * run none, so say it now rather than at each mkproc. */
+	if ((rc = proc_exec_check()) < 0) {
+		fprintf(stderr, "circuit start: exec helper %s: %s (make install puts it beside "
+		    "circuit)\n", proc_exec_helper() != NULL ? proc_exec_helper() : PROC_EXEC_NAME,
+		    strerror(-rc));
+		return 1;
 	}
 	if (key_find(hmac, insecure, key, &have_key, keymsg, sizeof keymsg) < 0) {
 		fprintf(stderr, "circuit start: %s\n", keymsg);
-		return 1;
+		return insecure ? 2 : 1;	/* with -insecure, only a usage error fails */
 	}
 	if (addr != NULL) {
 		const char *colon = strrchr(addr, ':');

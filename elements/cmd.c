@@ -6,11 +6,13 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "elements/cmd.h"
+#include "elements/spec.h"
 
 static const char *const fields[] = { "Path", "Args", "Env", "Dir", "Scrub", NULL };
 
@@ -31,65 +33,14 @@ fail(char *err, size_t errsize, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static void
-free_strv(char **v)
-{
-	if (v == NULL)
-		return;
-	for (char **p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
-/* Copy a JSON array of strings into a NULL-terminated vector; -EINVAL if not one. */
-static int
-strv_from(json_t *arr, char ***out, size_t *n)
-{
-	size_t i, len;
-	char **v;
-
-	if (!json_is_array(arr))
-		return -EINVAL;
-	len = json_array_size(arr);
-	for (i = 0; i < len; i++)
-		if (!json_is_string(json_array_get(arr, i)))
-			return -EINVAL;
-	v = calloc(len + 1, sizeof *v);
-	if (v == NULL)
-		return -ENOMEM;
-	for (i = 0; i < len; i++) {
-		v[i] = strdup(json_string_value(json_array_get(arr, i)));
-		if (v[i] == NULL) {
-			free_strv(v);
-			return -ENOMEM;
-		}
-	}
-	*out = v;
-	*n = len;
-	return 0;
-}
-
-static int
-known_field(const char *key)
-{
-	for (const char *const *f = fields; *f != NULL; f++)
-		if (strcmp(*f, key) == 0)
-			return 1;
-	return 0;
-}
-
 /* Check every field's presence and type before copying anything. */
 static int
 check(json_t *o, char *err, size_t errsize)
 {
-	const char *key;
 	json_t *v;
 
-	json_object_foreach(o, key, v) {
-		if (!known_field(key))
-			return fail(err, errsize, -EINVAL, "mkproc: unknown field \"%.64s\" "
-			    "(known: Path, Args, Env, Dir, Scrub)", key);
-	}
+	if (spec_fields(o, fields, "mkproc", err, errsize) < 0)
+		return -EINVAL;
 	v = json_object_get(o, "Path");
 	if (!json_is_string(v) || json_string_length(v) == 0)
 		return fail(err, errsize, -EINVAL, "mkproc: \"Path\" must be a non-empty string");
@@ -99,16 +50,6 @@ check(json_t *o, char *err, size_t errsize)
 	v = json_object_get(o, "Scrub");
 	if (v != NULL && !json_is_null(v) && !json_is_boolean(v))
 		return fail(err, errsize, -EINVAL, "mkproc: \"Scrub\" must be true or false");
-	return 0;
-}
-
-static int
-check_env(char **env, char *err, size_t errsize)
-{
-	for (char **p = env; *p != NULL; p++)
-		if ((*p)[0] == '=' || strchr(*p, '=') == NULL)
-			return fail(err, errsize, -EINVAL,
-			    "mkproc: \"Env\" entries must be KEY=VALUE, not \"%.64s\"", *p);
 	return 0;
 }
 
@@ -143,20 +84,23 @@ cmd_parse(const char *text, struct cmd *c, char *err, size_t errsize)
 	if (v == NULL || json_is_null(v)) {
 		if ((c->args = calloc(1, sizeof *c->args)) == NULL)
 			goto fail_cmd;
-	} else if ((rc = strv_from(v, &c->args, &c->nargs)) < 0) {
+	} else if ((rc = spec_strv(v, SIZE_MAX, &c->args, &c->nargs)) < 0) {
 		if (rc == -EINVAL)
 			fail(err, errsize, rc, "mkproc: \"Args\" must be an array of strings");
 		goto fail_cmd;
 	}
 	v = json_object_get(o, "Env");
 	if (v != NULL && !json_is_null(v)) {
-		if ((rc = strv_from(v, &c->env, &c->nenv)) < 0) {
+		if ((rc = spec_strv(v, SIZE_MAX, &c->env, &c->nenv)) < 0) {
 			if (rc == -EINVAL)
 				fail(err, errsize, rc, "mkproc: \"Env\" must be an array of strings");
 			goto fail_cmd;
 		}
-		if ((rc = check_env(c->env, err, errsize)) < 0)
+		if ((s = spec_env_bad(c->env)) != NULL) {
+			rc = fail(err, errsize, -EINVAL,
+			    "mkproc: \"Env\" entries must be KEY=VALUE, not \"%.64s\"", s);
 			goto fail_cmd;
+		}
 	}
 	v = json_object_get(o, "Dir");
 	s = json_is_string(v) ? json_string_value(v) : NULL;
@@ -212,8 +156,8 @@ void
 cmd_free(struct cmd *c)
 {
 	free(c->path);
-	free_strv(c->args);
-	free_strv(c->env);
+	spec_strv_free(c->args);
+	spec_strv_free(c->env);
 	free(c->dir);
 	memset(c, 0, sizeof *c);
 }

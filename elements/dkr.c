@@ -23,6 +23,8 @@
 #include "elements/log.h"
 #include "elements/proc_priv.h"
 #include "elements/server.h"
+#include "elements/signal.h"
+#include "elements/spec.h"
 
 /* Deadlines of docker commands: create and rm may wait for a busy engine. */
 #define CREATE_MS 120000
@@ -105,7 +107,7 @@ make_labels(const char *anchor)
 		    asprintf(&v[3], "circuit.pidstart=%llu", pid_start((long)getpid())) < 0 ||
 		    asprintf(&v[4], "circuit.anchor=%s", anchor) < 0;
 	if (bad) {
-		dkr_strv_free(v);
+		spec_strv_free(v);
 		return NULL;
 	}
 	return v;
@@ -382,14 +384,14 @@ dkr_make(struct anchor *a, const char *arg, struct op *op)
 		return;
 	}
 	rc = dkr_spec_parse(arg, (const char *const *)labels, &argv, &scrub, err, sizeof err);
-	dkr_strv_free(labels);
+	spec_strv_free(labels);
 	if (rc < 0) {
 		op_fail(op, rc, "%s: %s", a->path, err);
 		return;
 	}
 	d = calloc(1, sizeof *d);
 	if (d == NULL) {
-		dkr_strv_free(argv);
+		spec_strv_free(argv);
 		op_fail(op, -ENOMEM, "%s: mkdkr: out of memory", a->path);
 		return;
 	}
@@ -401,7 +403,7 @@ dkr_make(struct anchor *a, const char *arg, struct op *op)
 	d->make_op = op;
 	op_park(op, cancel_make, d);
 	rc = run(d, argv, CREATE_MS, on_created, d);
-	dkr_strv_free(argv);
+	spec_strv_free(argv);
 	if (rc < 0) {
 		rc = spawn_errno(rc, &msg);
 		make_failed(d, rc, msg);
@@ -533,17 +535,8 @@ dkr_verb(struct element *e, const char *verb, const char *arg, struct op *op)
 	char sigarg[32];
 	int sig;
 
-	if (strcmp(verb, "signal") != 0) {
-		op_fail(op, -EINVAL, "%s: %s: unknown verb for a container (signal, scrub)",
-		    elem_path(e), verb);
+	if ((sig = signal_of_verb(e, "container", verb, arg, op)) < 0)
 		return;
-	}
-	sig = proc_signal_parse(arg);
-	if (sig < 0) {
-		op_fail(op, -EINVAL, "%s: signal: bad signal \"%.32s\" (a name like TERM or KILL, "
-		    "or a number)", elem_path(e), arg);
-		return;
-	}
 	if (d->state != DKR_RUNNING) {
 		op_fail(op, d->state == DKR_CREATING ? -EBUSY : -ESRCH, "%s: signal: the container %s",
 		    elem_path(e), d->state == DKR_CREATING ? "is being created" : "has stopped");
@@ -689,7 +682,7 @@ on_listed(void *arg, int status, char *out, size_t outlen, char *err)
 	rc = dkr_cli_run(argv, SHORT_MS, on_swept, NULL);
 	if (rc < 0)
 		log_warnx("docker: removing containers of dead servers: %s", uv_strerror(rc));
-	dkr_strv_free(argv);
+	spec_strv_free(argv);
 }
 
 void

@@ -24,12 +24,11 @@ void dkr_sweep(void);
 /* ---- the spec (dkr_spec.c) ---- */
 
 /* Parse a container spec (the seed's JSON) into the argv of `docker create`, labels
- * included, ending with IMAGE [PATH ARGS...]; NULL-terminated, free with dkr_strv_free.
+ * included, ending with IMAGE [PATH ARGS...]; NULL-terminated, free with spec_strv_free
+ * (elements/spec.h).
  * *scrub gets the Scrub field.  0, -EINVAL with one line in err, or -ENOMEM. */
 int dkr_spec_parse(const char *text, const char *const *labels, char ***argv, int *scrub,
     char *err, size_t errsize);
-
-void dkr_strv_free(char **v);
 
 /* ---- docker client commands (dkr_cli.c) ---- */
 

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "elements/dkr.h"
+#include "elements/spec.h"
 
 /* Most entries of one array field (Volume, Env, Args). */
 #define SPEC_MAX_ITEMS 1024
@@ -25,17 +26,18 @@
 static const char *const fields[] = { "Image", "Memory", "CpuShares", "Lxc", "Volume",
 	"Dir", "Entry", "Env", "Path", "Args", "Scrub", NULL };
 
-struct strv {
+/* The argv being built; oom once an allocation failed (then add does nothing). */
+struct argv {
 	char **v;
 	size_t n, cap;
 	int oom;
 };
 
 static void
-add(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+add(struct argv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
-add(struct strv *s, const char *fmt, ...)
+add(struct argv *s, const char *fmt, ...)
 {
 	va_list ap;
 	char *str;
@@ -62,16 +64,6 @@ add(struct strv *s, const char *fmt, ...)
 	}
 	s->v[s->n++] = str;
 	s->v[s->n] = NULL;
-}
-
-void
-dkr_strv_free(char **v)
-{
-	if (v == NULL)
-		return;
-	for (char **p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
 }
 
 static int
@@ -110,24 +102,27 @@ get_str(json_t *o, const char *key, const char **out, char *err, size_t errsize)
 	return 0;
 }
 
-/* An optional array of strings: 0 (*out NULL if absent), or -EINVAL. */
+/* An optional array of strings, copied: 0 (*out NULL if absent, else a vector of
+ * *n strings to free with spec_strv_free), -EINVAL, or -ENOMEM. */
 static int
-get_arr(json_t *o, const char *key, json_t **out, char *err, size_t errsize)
+get_arr(json_t *o, const char *key, char ***out, size_t *n, char *err, size_t errsize)
 {
-	json_t *v = json_object_get(o, key), *item;
-	size_t i;
+	json_t *v = json_object_get(o, key);
+	int rc;
 
 	*out = NULL;
+	*n = 0;
 	if (absent(v))
 		return 0;
-	if (!json_is_array(v) || json_array_size(v) > SPEC_MAX_ITEMS)
+	rc = spec_strv(v, SPEC_MAX_ITEMS, out, n);
+	if (rc == -E2BIG)
 		return fail(err, errsize, "mkdkr: \"%s\" must be an array of at most %d strings",
 		    key, SPEC_MAX_ITEMS);
-	json_array_foreach(v, i, item)
-		if (!json_is_string(item))
-			return fail(err, errsize, "mkdkr: \"%s\" must be an array of strings", key);
-	*out = v;
-	return 0;
+	if (rc == -EINVAL)
+		return fail(err, errsize, "mkdkr: \"%s\" must be an array of strings", key);
+	if (rc == -ENOMEM)
+		snprintf(err, errsize, "mkdkr: out of memory");
+	return rc;
 }
 
 /* An optional integer >= 0: 0 (*out 0 if absent), or -EINVAL. */
@@ -145,33 +140,17 @@ get_int(json_t *o, const char *key, json_int_t *out, char *err, size_t errsize)
 	return 0;
 }
 
-static int
-check_fields(json_t *o, char *err, size_t errsize)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(o, key, v) {
-		const char *const *f;
-		for (f = fields; *f != NULL && strcmp(*f, key) != 0; f++)
-			;
-		if (*f == NULL)
-			return fail(err, errsize, "mkdkr: unknown field \"%.64s\" (known: Image, "
-			    "Memory, CpuShares, Lxc, Volume, Dir, Entry, Env, Path, Args, Scrub)", key);
-	}
-	return 0;
-}
-
 int
 dkr_spec_parse(const char *text, const char *const *labels, char ***argv, int *scrub,
     char *err, size_t errsize)
 {
-	const char *image, *dir, *entry, *path;
-	json_t *o, *volume, *env, *args, *lxc, *v;
+	const char *image, *dir, *entry, *path, *bad;
+	char **volume = NULL, **env = NULL, **args = NULL, **lxc = NULL, **p;
+	size_t nvolume, nenv, nargs, nlxc;
 	json_int_t memory, shares;
 	json_error_t jerr;
-	struct strv s = { 0 };
-	size_t i;
+	json_t *o, *v;
+	struct argv s = { 0 };
 	int rc;
 
 	o = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
@@ -182,15 +161,15 @@ dkr_spec_parse(const char *text, const char *const *labels, char ***argv, int *s
 		fail(err, errsize, "mkdkr: the spec must be a JSON object");
 		goto out;
 	}
-	if ((rc = check_fields(o, err, errsize)) < 0 ||
+	if ((rc = spec_fields(o, fields, "mkdkr", err, errsize)) < 0 ||
 	    (rc = get_str(o, "Image", &image, err, errsize)) < 0 ||
 	    (rc = get_str(o, "Dir", &dir, err, errsize)) < 0 ||
 	    (rc = get_str(o, "Entry", &entry, err, errsize)) < 0 ||
 	    (rc = get_str(o, "Path", &path, err, errsize)) < 0 ||
-	    (rc = get_arr(o, "Volume", &volume, err, errsize)) < 0 ||
-	    (rc = get_arr(o, "Env", &env, err, errsize)) < 0 ||
-	    (rc = get_arr(o, "Args", &args, err, errsize)) < 0 ||
-	    (rc = get_arr(o, "Lxc", &lxc, err, errsize)) < 0 ||
+	    (rc = get_arr(o, "Volume", &volume, &nvolume, err, errsize)) < 0 ||
+	    (rc = get_arr(o, "Env", &env, &nenv, err, errsize)) < 0 ||
+	    (rc = get_arr(o, "Args", &args, &nargs, err, errsize)) < 0 ||
+	    (rc = get_arr(o, "Lxc", &lxc, &nlxc, err, errsize)) < 0 ||
 	    (rc = get_int(o, "Memory", &memory, err, errsize)) < 0 ||
 	    (rc = get_int(o, "CpuShares", &shares, err, errsize)) < 0)
 		goto out;
@@ -205,20 +184,17 @@ dkr_spec_parse(const char *text, const char *const *labels, char ***argv, int *s
 		fail(err, errsize, "mkdkr: \"Image\" must be an image name (required)");
 		goto out;
 	}
-	if (lxc != NULL && json_array_size(lxc) > 0) {
+	if (nlxc > 0) {
 		fail(err, errsize, "mkdkr: \"Lxc\" options are not supported: the docker engine "
 		    "dropped its LXC driver (use Memory and CpuShares)");
 		goto out;
 	}
-	json_array_foreach(env, i, v) {
-		const char *kv = json_string_value(v);
-		if (kv[0] == '=' || strchr(kv, '=') == NULL) {
-			fail(err, errsize, "mkdkr: \"Env\" entries must be KEY=VALUE, not \"%.64s\"", kv);
-			goto out;
-		}
+	if ((bad = spec_env_bad(env)) != NULL) {
+		fail(err, errsize, "mkdkr: \"Env\" entries must be KEY=VALUE, not \"%.64s\"", bad);
+		goto out;
 	}
-	json_array_foreach(volume, i, v) {
-		if (json_string_length(v) == 0) {
+	for (p = volume; p != NULL && *p != NULL; p++) {
+		if (**p == '\0') {
 			fail(err, errsize, "mkdkr: \"Volume\" entries must not be empty");
 			goto out;
 		}
@@ -234,22 +210,22 @@ dkr_spec_parse(const char *text, const char *const *labels, char ***argv, int *s
 		add(&s, "--memory=%" JSON_INTEGER_FORMAT, memory);
 	if (shares > 0)
 		add(&s, "--cpu-shares=%" JSON_INTEGER_FORMAT, shares);
-	json_array_foreach(volume, i, v)
-		add(&s, "--volume=%s", json_string_value(v));
+	for (p = volume; p != NULL && *p != NULL; p++)
+		add(&s, "--volume=%s", *p);
 	if (dir != NULL)
 		add(&s, "--workdir=%s", dir);
 	if (entry != NULL)
 		add(&s, "--entrypoint=%s", entry);
-	json_array_foreach(env, i, v)
-		add(&s, "--env=%s", json_string_value(v));
+	for (p = env; p != NULL && *p != NULL; p++)
+		add(&s, "--env=%s", *p);
 	add(&s, "--");
 	add(&s, "%s", image);
 	if (path != NULL)
 		add(&s, "%s", path);
-	json_array_foreach(args, i, v)
-		add(&s, "%s", json_string_value(v));
+	for (p = args; p != NULL && *p != NULL; p++)
+		add(&s, "%s", *p);
 	if (s.oom) {
-		dkr_strv_free(s.v);
+		spec_strv_free(s.v);
 		snprintf(err, errsize, "mkdkr: out of memory");
 		rc = -ENOMEM;
 		goto out;
@@ -257,6 +233,10 @@ dkr_spec_parse(const char *text, const char *const *labels, char ***argv, int *s
 	*argv = s.v;
 	rc = 0;
 out:
+	spec_strv_free(volume);
+	spec_strv_free(env);
+	spec_strv_free(args);
+	spec_strv_free(lxc);
 	json_decref(o);
 	return rc;
 }

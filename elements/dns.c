@@ -20,9 +20,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <ldns/ldns.h>
 
 #include "elements/anchor.h"
+#include "elements/dns_ldns.h"
 #include "elements/dns_zone.h"
 #include "elements/element.h"
 #include "elements/log.h"
@@ -377,8 +377,13 @@ dns_make(struct anchor *a, const char *arg, struct op *op)
 {
 	struct sockaddr_storage ss;
 	struct dns *d;
+	char why[512];
 	int rc, ufd = -1, tfd = -1;
 
+	if ((rc = dns_ldns_load(why, sizeof why)) < 0) {
+		op_fail(op, rc, "%s: mkdns: cannot load ldns: %s", a->path, why);
+		return;
+	}
 	if (parse_addr(arg, &ss) < 0) {
 		op_fail(op, -EINVAL, "%s: mkdns: the address must be IP or IP:PORT "
 		    "([IPv6]:PORT), not '%s'", a->path, arg);

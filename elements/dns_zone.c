@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ldns/ldns.h>
 
+#include "elements/dns_ldns.h"
 #include "elements/dns_zone.h"
 
 /* How many CNAMEs an answer follows inside the store before it stops. */

@@ -101,6 +101,7 @@ op_new(enum op_type type, op_cb cb, void *arg)
 	op->type = type;
 	op->cb = cb;
 	op->arg = arg;
+	op->off = -1;
 	op->state = OPS_NEW;
 	return op;
 }

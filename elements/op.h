@@ -18,6 +18,7 @@
 #define CIRCUIT_OP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/queue.h>
 #include <jansson.h>
 #include <uv.h>
@@ -73,6 +74,8 @@ struct op {
 	int mode;		/* OPEN/SNAP: OP_RDONLY, OP_WRONLY or OP_RDWR */
 	size_t max;		/* READ: most bytes wanted */
 	int nonblock;		/* READ: fail with -EAGAIN rather than wait (O_NONBLOCK) */
+	int64_t off;		/* READ: the reader's file offset (FUSE), -1 when it has none
+				 * (RPC, CLI): a sized stream tells a look from a take by it */
 	struct stream *stream;	/* READ/WRITE: the stream; OPEN: the result */
 	char *client;		/* who asked, for the log ("fuse pid 123", "10.0.0.2:4000") */
 
@@ -117,6 +120,11 @@ struct stream_ops {
 	 * (reported once), at once if none is outstanding; may park (interruptible).
 	 * May be NULL: nothing deferred, op_start answers 0. */
 	void (*flush)(struct stream *s, struct op *op);
+	/* The bytes the stream has produced so far: the size `stat` reports, so that
+	 * `tail -f` sees it grow; -1 (or NULL) for a stream without one, which is then
+	 * not seekable.  seeking: the opener asked where the file ends (lseek SEEK_END),
+	 * so it reads at file offsets from now on (see stream read). */
+	int64_t (*size)(struct stream *s, int seeking);
 };
 
 struct stream {

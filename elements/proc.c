@@ -26,6 +26,7 @@
 #include "elements/anchor.h"
 #include "elements/log.h"
 #include "elements/proc_priv.h"
+#include "elements/signal.h"
 
 const struct op_file proc_files[] = {
 	{ "stdin", OPF_WRITE | OPF_STREAM },
@@ -233,17 +234,8 @@ proc_verb(struct element *e, const char *verb, const char *arg, struct op *op)
 	struct proc *p = (struct proc *)e;
 	int sig, rc;
 
-	if (strcmp(verb, "signal") != 0) {
-		op_fail(op, -EINVAL, "%s: %s: unknown verb for a process (signal, scrub)",
-		    elem_path(e), verb);
+	if ((sig = signal_of_verb(e, "process", verb, arg, op)) < 0)
 		return;
-	}
-	sig = proc_signal_parse(arg);
-	if (sig < 0) {
-		op_fail(op, -EINVAL, "%s: signal: bad signal \"%.32s\" (a name like TERM or KILL, "
-		    "or a number)", elem_path(e), arg);
-		return;
-	}
 	if (p->state != PROC_RUNNING) {
 		op_fail(op, -ESRCH, "%s: signal: the process has exited", elem_path(e));
 		return;

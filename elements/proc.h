@@ -4,8 +4,9 @@
  * (read output as it is produced, each through a bounded buffer that back-pressures
  * the child), wait (blocks until exit, then the stat JSON), peek (stat JSON now).
  * Verb: signal NAME|NUMBER.  The child is spawned without ever touching a path of the
- * Cmd before exec (see FUSE-FACTS section 6): uv_spawn always runs this binary's exec
- * helper, which changes directory and execs the program once the loop runs again.
+ * Cmd before exec (see FUSE-FACTS section 6): uv_spawn always runs the exec helper
+ * (bin/circuit-exec, proc_exec.h), which changes directory and execs the program once
+ * the loop runs again.
  */
 #ifndef CIRCUIT_PROC_H
 #define CIRCUIT_PROC_H
@@ -15,16 +16,23 @@
 
 #include "elements/cmd.h"
 #include "elements/element.h"
+#include "elements/proc_exec.h"
 
 /* Most bytes of unread output held per stream (stdout, stderr) before back-pressure. */
 #define PROC_OUT_CAP (256 * 1024)
 
 extern const struct elem_kind proc_kind;
 
-/* argv[1] of the exec helper mode of any program linking this (proc_spawn.c): argv is
- * NAME PROC_EXEC_FLAG DIR PATH [ARGS...] and fd 3 the report pipe.  It changes to DIR
- * (if not ""), execs PATH with ARGS, or tells the errno on fd 3 and exits 127. */
-#define PROC_EXEC_FLAG "--circuit-exec-helper"
+/* A program linking the process element also runs the exec helper (proc_exec.h) when
+ * started as /proc/self/exe PROC_EXEC_FLAG ...: it passes argv on to the helper. */
+
+/* The absolute path of the exec helper (circuit-exec in the directory of the running
+ * program; found once, no search), or NULL if that directory cannot be read. */
+const char *proc_exec_helper(void);
+
+/* 0 if the exec helper is there and executable, else -errno (the server checks at
+ * start, so a missing helper is said once and clearly). */
+int proc_exec_check(void);
 
 /* The files of a process element (also a container element's). */
 extern const struct op_file proc_files[];

@@ -10,6 +10,7 @@
 #define CIRCUIT_PROC_PRIV_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/queue.h>
 #include <uv.h>
 
@@ -28,11 +29,17 @@ struct pstream {
 	struct proc *p;
 	int fd;
 	struct stream *s;
+	uint64_t got;			/* bytes taken by this open's reads (its file offset) */
+	uint64_t last_at;		/* the output offset of its last take, */
+	size_t last_len;		/* and its length (a re-read of it is answered) */
+	int seeks;			/* reads at offsets (tail, less): see proc_stream.c */
 	TAILQ_ENTRY(pstream) link;
 };
 TAILQ_HEAD(pstream_list, pstream);
 
-/* One output pipe and its buffer: bytes [start, end) of buf (size bytes) are unread. */
+/* One output pipe and its buffer: bytes [start, end) of buf (size bytes) are unread,
+ * [0, start) the most recent ones already read (at most OUT_RETAIN, kept for readers
+ * that read at offsets).  buf[end - 1] is byte produced - 1 of the output. */
 struct outbuf {
 	uv_pipe_t pipe;
 	struct proc *p;
@@ -40,6 +47,7 @@ struct outbuf {
 	enum out_state state;
 	char *buf;
 	size_t start, end, size;
+	uint64_t produced;		/* bytes read from the pipe so far */
 	struct op_queue readers;	/* parked reads, FIFO */
 };
 

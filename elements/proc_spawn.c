@@ -5,16 +5,17 @@
  * mount, or another circuit mount that forwards to us, the server deadlocks: its cwd,
  * the executable's path, a PATH search, a symlink that leads into a mount.  Whether a
  * Cmd does any of that cannot be known by looking at its strings.  So the pre-exec
- * child never touches a Cmd path at all: uv_spawn always runs our own binary through
- * /proc/self/exe (a magic link to the running image: no path is looked up) in its
- * helper mode (exec_helper() below, argv[1] PROC_EXEC_FLAG).  The helper runs after uv_spawn has returned; it
- * changes to Dir, searches PATH and execs the program, and tells the server the errno
- * of a failure over a close-on-exec pipe (fd 3): end of file without a word means
- * the exec succeeded.  The mkproc operation waits for that word, parked, so a
- * missing or non-executable program still fails mkproc with its own errno.
+ * child never touches a Cmd path at all: uv_spawn always runs the exec helper
+ * (bin/circuit-exec, installed beside circuit, proc_exec.h), found once by an absolute
+ * path outside any mount.  The helper runs after uv_spawn has returned; it changes to
+ * Dir, searches PATH and execs the program, and tells the server the errno of a
+ * failure over a close-on-exec pipe (fd 3): end of file without a word means the exec
+ * succeeded.  The mkproc operation waits for that word, parked, so a missing or
+ * non-executable program still fails mkproc with its own errno.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,59 +24,59 @@
 #include <sys/stat.h>
 
 #include "elements/log.h"
+#include "elements/proc_exec.h"
 #include "elements/proc_priv.h"
 #include "elements/server.h"
 
-/* The helper's word on the report pipe: which step failed and its errno. */
-struct exec_report {
-	int32_t step;		/* 'D': chdir to Dir, 'X': exec of Path */
-	int32_t err;
-};
-
-#define REPORT_FD 3
-
-static void
-report(char step, int err)
+const char *
+proc_exec_helper(void)
 {
-	struct exec_report r = { step, err };
+	static char path[PATH_MAX];
+	char *slash;
 	ssize_t n;
 
-	do
-		n = write(REPORT_FD, &r, sizeof r);
-	while (n < 0 && errno == EINTR);
-	_exit(127);
+	if (path[0] != '\0')
+		return path;
+	n = readlink("/proc/self/exe", path, sizeof path - sizeof PROC_EXEC_NAME);
+	if (n <= 0 || (size_t)n >= sizeof path - sizeof PROC_EXEC_NAME ||
+	    (slash = memrchr(path, '/', (size_t)n)) == NULL) {
+		path[0] = '\0';
+		return NULL;
+	}
+	memcpy(slash + 1, PROC_EXEC_NAME, sizeof PROC_EXEC_NAME);
+	return path;
 }
 
-static int
-exec_main(int argc, char **argv)
+int
+proc_exec_check(void)
 {
+	const char *h = proc_exec_helper();
+
+	if (h == NULL)
+		return -ENOENT;
+	return access(h, X_OK) == 0 ? 0 : -errno;
+}
+
+/* The exec helper mode of every program that links the process element (circuit, the
+ * unit tests), for callers that still run /proc/self/exe PROC_EXEC_FLAG ...: it hands
+ * the same argv to the helper program.  glibc gives constructors argc and argv, so no
+ * main() has to know. */
+__attribute__((constructor)) static void
+exec_forward(int argc, char **argv, char **envp)
+{
+	const char *h;
 	struct stat st;
 
-	/* argv: NAME PROC_EXEC_FLAG DIR PATH [ARGS...]; fd 3 is the report pipe. */
-	if (argc < 4 || fstat(REPORT_FD, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+	if (argc < 2 || argv == NULL || strcmp(argv[1], PROC_EXEC_FLAG) != 0)
+		return;
+	if (argc < 4 || fstat(PROC_EXEC_FD, &st) < 0 || !S_ISFIFO(st.st_mode)) {
 		fputs("circuit: the exec helper runs only inside a circuit server\n", stderr);
-		return 2;
+		_exit(2);
 	}
-	/* The report pipe closes at exec, so the server reads end of file: success.
-	 * Nothing else of the server's reaches the program, whatever it forgot to mark
-	 * close-on-exec: the program sees its stdin, stdout and stderr only. */
-	if (fcntl(REPORT_FD, F_SETFD, FD_CLOEXEC) < 0)
-		report('X', errno);
-	close_range(REPORT_FD + 1, ~0U, 0);
-	if (argv[2][0] != '\0' && chdir(argv[2]) < 0)
-		report('D', errno);
-	execvp(argv[3], argv + 3);
-	report('X', errno);
-	return 127;
-}
-
-/* The helper mode of every program that links the process element (circuit, the unit
- * tests): glibc hands constructors argc and argv, so no main() has to know. */
-__attribute__((constructor)) static void
-exec_helper(int argc, char **argv, char **envp)
-{
-	if (argc >= 2 && argv != NULL && strcmp(argv[1], PROC_EXEC_FLAG) == 0)
-		_exit(exec_main(argc, argv));
+	if ((h = proc_exec_helper()) == NULL)
+		proc_exec_fail('X', ENOENT);
+	execve(h, argv, envp);
+	proc_exec_fail('X', errno);
 }
 
 /* argv of the helper: NAME PROC_EXEC_FLAG DIR PATH ARGS... */
@@ -87,7 +88,7 @@ helper_argv(const struct cmd *c)
 
 	if (v == NULL)
 		return NULL;
-	v[n++] = "circuit-exec";
+	v[n++] = PROC_EXEC_NAME;
 	v[n++] = PROC_EXEC_FLAG;
 	v[n++] = c->dir != NULL ? c->dir : "";
 	v[n++] = c->path;
@@ -135,7 +136,7 @@ static void
 on_report(uv_stream_t *h, ssize_t n, const uv_buf_t *b)
 {
 	struct proc *p = h->data;
-	struct exec_report r;
+	struct proc_exec_report r;
 
 	if (n > 0) {
 		p->nword += (size_t)n;
@@ -193,8 +194,14 @@ proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize)
 	uv_process_options_t o;
 	uv_stdio_container_t stdio[4];
 	int rc, i, fds[2], infds[2];
+	const char *helper = proc_exec_helper();
 	char **argv;
 
+	if (helper == NULL) {
+		snprintf(err, errsize, "mkproc: exec helper %s: cannot find this program's "
+		    "directory", PROC_EXEC_NAME);
+		return -ENOENT;
+	}
 	argv = helper_argv(&p->cmd);
 	if (argv == NULL) {
 		snprintf(err, errsize, "mkproc: out of memory");
@@ -228,7 +235,7 @@ proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize)
 	 * a terminal's signals to the server's group do not reach it. */
 	o.flags = UV_PROCESS_DETACHED;
 	o.exit_cb = proc_on_exit;
-	o.file = "/proc/self/exe";
+	o.file = helper;
 	o.args = argv;
 	o.env = p->cmd.env;
 	o.stdio_count = 4;
@@ -254,7 +261,13 @@ proc_spawn(struct proc *p, struct op *op, char *err, size_t errsize)
 	if (rc == 0)
 		rc = uv_read_start((uv_stream_t *)&p->report, on_report_alloc, on_report);
 	if (rc < 0) {
-		snprintf(err, errsize, "mkproc: %s: %s", p->cmd.path, uv_strerror(rc));
+		/* The child of uv_spawn execs only the helper: an exec error is the helper's
+		 * (missing, or not executable), never the program's. */
+		if (rc == UV_ENOENT || rc == UV_EACCES || rc == -ENOEXEC || rc == UV_ENOTDIR)
+			snprintf(err, errsize, "mkproc: exec helper %s: %s (make install puts it "
+			    "beside circuit)", helper, uv_strerror(rc));
+		else
+			snprintf(err, errsize, "mkproc: %s: %s", p->cmd.path, uv_strerror(rc));
 		goto fail_handles;
 	}
 	p->pid = p->process.pid;

@@ -1,12 +1,25 @@
 /* proc_stream.c - the process element's stdio: bounded output buffers, readers, stdin.
  *
- * Each of stdout and stderr has a buffer of at most PROC_OUT_CAP bytes.  When it is
- * full we stop reading the pipe, so the child blocks in write(2): nothing is dropped.
+ * Each of stdout and stderr has a buffer of at most PROC_OUT_CAP unread bytes.  When it
+ * is full we stop reading the pipe, so the child blocks in write(2): nothing is dropped.
  * Reads take what is there; with nothing there they park in one FIFO per pipe, shared
  * by all the streams open on it.  A stdin write is answered once the pipe has taken
  * all its bytes, so a child that does not read stdin back-pressures writers.
+ *
+ * stdout and stderr are also files that grow, for tail -f and less +F
+ * (docs/decisions.md): their size is the bytes produced so far, and the last
+ * OUT_RETAIN bytes already read stay in the buffer.  An open takes bytes (`cat`) as
+ * long as each read asks for the offset where its last one ended (or a point inside
+ * its last take: bash's read gives back what it read past a line); once it reads
+ * elsewhere, or asks where the file ends (lseek SEEK_END, as tail does), it reads at
+ * absolute offsets like a regular file: it gets what is kept at that offset, 0 bytes at
+ * the end (never a wait).  While an open that takes bytes is there (`cat stdout` running
+ * beside `tail -f stdout`), such reads only look: every byte still goes to the takers,
+ * once and in order.  With none, what a reader at offsets was given counts as read, as
+ * when tail reads a pipe: a process watched only by tail -f is not held up.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +28,10 @@
 #include "elements/log.h"
 #include "elements/proc_priv.h"
 
-/* Below this, an emptied output buffer is kept for the next burst; above, freed. */
+/* The least buffer kept once every byte is read (the next burst comes into it). */
 #define OUT_KEEP (64 * 1024)
+/* Bytes already read that stay for readers at offsets: tail's last lines. */
+#define OUT_RETAIN (64 * 1024)
 
 void
 proc_notify(struct proc *p, int fd)
@@ -33,31 +48,75 @@ buffered(const struct outbuf *ob)
 	return ob->end - ob->start;
 }
 
-/* Take up to op->max buffered bytes into op (there must be some). */
+/* Drop read bytes beyond the OUT_RETAIN kept ones from the front of the buffer. */
 static void
-deliver(struct outbuf *ob, struct op *op)
+compact(struct outbuf *ob)
 {
-	size_t n = buffered(ob);
-	char *buf;
+	size_t drop = ob->start > OUT_RETAIN ? ob->start - OUT_RETAIN : 0;
 
-	if (n > op->max)
-		n = op->max;
-	buf = malloc(n + 1);
+	if (drop == 0)
+		return;
+	memmove(ob->buf, ob->buf + drop, ob->end - drop);
+	ob->start -= drop;
+	ob->end -= drop;
+}
+
+/* Every byte is read: give back a buffer grown for a burst, keeping the retained
+ * tail; once the pipe is closed nothing more comes, so keep only that tail. */
+static void
+shrink(struct outbuf *ob)
+{
+	size_t want;
+	char *nbuf;
+
+	compact(ob);
+	want = ob->state == OUT_CLOSED ? ob->end : OUT_KEEP;
+	if (ob->size <= want)
+		return;
+	if (want == 0) {
+		free(ob->buf);
+		ob->buf = NULL;
+		ob->size = ob->start = ob->end = 0;
+		return;
+	}
+	if ((nbuf = realloc(ob->buf, want)) != NULL) {
+		ob->buf = nbuf;
+		ob->size = want;
+	}
+}
+
+/* Complete op with n bytes of the buffer from index i (i + n <= end); if take, count
+ * everything up to them as read. */
+static void
+give(struct outbuf *ob, struct op *op, size_t i, size_t n, int take)
+{
+	char *buf = malloc(n + 1);
+
 	if (buf == NULL) {
 		op_fail(op, -ENOMEM, "%s: out of memory", elem_path(&ob->p->elem));
 		return;
 	}
-	memcpy(buf, ob->buf + ob->start, n);
-	ob->start += n;
-	if (ob->start == ob->end) {
-		ob->start = ob->end = 0;
-		if (ob->size > OUT_KEEP || ob->state == OUT_CLOSED) {
-			free(ob->buf);
-			ob->buf = NULL;
-			ob->size = 0;
-		}
-	}
+	memcpy(buf, ob->buf + i, n);
+	if (take && i + n > ob->start)
+		ob->start = i + n;
+	if (ob->start == ob->end)
+		shrink(ob);
 	op_done_data(op, buf, n);
+}
+
+/* Take up to op->max unread bytes into op (there must be some). */
+static void
+deliver(struct outbuf *ob, struct op *op)
+{
+	struct pstream *ps = op->stream->priv;
+	size_t n = buffered(ob);
+
+	if (n > op->max)
+		n = op->max;
+	ps->got += n;
+	ps->last_at = ob->produced - ob->end + ob->start;
+	ps->last_len = n;
+	give(ob, op, ob->start, n, 1);
 }
 
 /* Answer parked reads while there are bytes (or EOF) for them. */
@@ -84,15 +143,12 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	size_t len = buffered(ob), want;
 	char *nbuf;
 
-	if (ob->start > 0 && ob->end == ob->size) {
-		memmove(ob->buf, ob->buf + ob->start, len);
-		ob->start = 0;
-		ob->end = len;
-	}
-	if (ob->size - ob->end < 16 * 1024 && ob->size < PROC_OUT_CAP) {
+	if (ob->size - ob->end < 16 * 1024)
+		compact(ob);
+	if (ob->size - ob->end < 16 * 1024 && ob->size < PROC_OUT_CAP + OUT_RETAIN) {
 		want = ob->size * 2 < OUT_KEEP ? OUT_KEEP : ob->size * 2;
-		if (want > PROC_OUT_CAP)
-			want = PROC_OUT_CAP;
+		if (want > PROC_OUT_CAP + OUT_RETAIN)
+			want = PROC_OUT_CAP + OUT_RETAIN;
 		nbuf = realloc(ob->buf, want);
 		if (nbuf != NULL) {
 			ob->buf = nbuf;
@@ -114,11 +170,8 @@ proc_out_close(struct outbuf *ob)
 	ob->state = OUT_CLOSED;
 	uv_close((uv_handle_t *)&ob->pipe, proc_on_close);
 	serve(ob);
-	if (buffered(ob) == 0 && ob->buf != NULL) {
-		free(ob->buf);
-		ob->buf = NULL;
-		ob->size = 0;
-	}
+	if (buffered(ob) == 0)
+		shrink(ob);
 	proc_notify(ob->p, ob->fd);
 }
 
@@ -153,6 +206,7 @@ on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *b)
 
 	if (n > 0) {
 		ob->end += (size_t)n;
+		ob->produced += (uint64_t)n;
 		serve(ob);
 		if (buffered(ob) >= PROC_OUT_CAP)
 			pause_out(ob);
@@ -222,18 +276,72 @@ cancel_read(struct op *op)
 	TAILQ_REMOVE(&ob->readers, op, link);
 }
 
+/* Is an open of ob's pipe there that takes bytes (reads in order, not at offsets)? */
+static int
+has_taker(const struct outbuf *ob)
+{
+	const struct pstream *ps;
+
+	TAILQ_FOREACH(ps, &ob->p->streams[ob->fd], link)
+		if (!ps->seeks)
+			return 1;
+	return 0;
+}
+
+/* A read of output offset at, not past end: what is kept there, 0 bytes at or past
+ * the end; if take, what it is given counts as read. */
+static void
+read_at(struct outbuf *ob, struct op *op, uint64_t at, uint64_t end, int take)
+{
+	uint64_t first = ob->produced - ob->end;	/* the offset of buf[0] */
+	size_t n;
+
+	if (at >= end || op->max == 0) {
+		op_done(op, 0);
+		return;
+	}
+	if (at < first) {
+		op_fail(op, -ENODATA, "%s: %s: bytes before offset %" PRIu64 " are no longer "
+		    "kept (the last %d KiB already read are)", elem_path(&ob->p->elem),
+		    ob->fd == 1 ? "stdout" : "stderr", first, OUT_RETAIN / 1024);
+		return;
+	}
+	n = end - at < op->max ? (size_t)(end - at) : op->max;
+	give(ob, op, (size_t)(at - first), n, take);
+}
+
 static void
 stream_read(struct stream *s, struct op *op)
 {
 	struct pstream *ps = s->priv;
 	struct outbuf *ob;
+	uint64_t off = (uint64_t)op->off;
 
 	if (ps->fd == 0) {
 		op_fail(op, -EBADF, "%s: stdin is write-only", elem_path(&ps->p->elem));
 		return;
 	}
 	ob = &ps->p->out[ps->fd - 1];
-	if (buffered(ob) > 0 && op->max > 0) {
+	if (op->off >= 0 && !ps->seeks && off != ps->got) {
+		/* Back into its own last take (bash's read and head give back what they
+		 * read past a line with lseek): those bytes again, up to where it ended.
+		 * Anywhere else is a seek. */
+		if (off < ps->got && ps->got - off <= ps->last_len) {
+			read_at(ob, op, ps->last_at + ps->last_len - (ps->got - off),
+			    ps->last_at + ps->last_len, 0);
+			return;
+		}
+		ps->seeks = 1;
+	}
+	if (ps->seeks && op->off >= 0) {
+		size_t before = buffered(ob);
+		read_at(ob, op, off, ob->produced, !has_taker(ob));
+		if (buffered(ob) != before) {
+			resume_out(ob);
+			if (buffered(ob) == 0)
+				proc_notify(ob->p, ob->fd);
+		}
+	} else if (buffered(ob) > 0 && op->max > 0) {
 		deliver(ob, op);
 		resume_out(ob);
 		if (buffered(ob) == 0)
@@ -420,7 +528,20 @@ stream_poll(struct stream *s)
 		return TAILQ_EMPTY(&p->writes) ? POLLOUT : 0;
 	}
 	ob = &p->out[ps->fd - 1];
-	return buffered(ob) > 0 || ob->state == OUT_CLOSED ? POLLIN : 0;
+	/* An open that reads at offsets reads like a regular file: never a wait. */
+	return buffered(ob) > 0 || ob->state == OUT_CLOSED || ps->seeks ? POLLIN : 0;
+}
+
+static int64_t
+stream_size(struct stream *s, int seeking)
+{
+	struct pstream *ps = s->priv;
+
+	if (ps->fd == 0)
+		return -1;
+	if (seeking)
+		ps->seeks = 1;
+	return (int64_t)ps->p->out[ps->fd - 1].produced;
 }
 
 static void
@@ -464,6 +585,7 @@ const struct stream_ops proc_stream_ops = {
 	.write = stream_write,
 	.release = stream_release,
 	.poll = stream_poll,
+	.size = stream_size,
 };
 size_t
 proc_buffered(const struct element *e, int fd)

@@ -288,28 +288,19 @@ static const struct op_file sub_files[] = {
 "Example:\n" \
 "  echo " verb " > ctl; cat recv\n"
 
-const struct elem_kind sub_join_kind = {
-	.name = "subscription",
-	.make_verb = "mk@join",
-	.files = sub_files,
-	.help = SUB_HELP("joining", "mk@join"),
-	.make = make_join,
-	.verb = sub_verb,
-	.snap = sub_snap,
-	.open = sub_open,
-	.scrub = sub_scrub,
-	.destroy = sub_destroy,
-};
+/* The two kinds differ only in the event they subscribe to. */
+#define SUB_KIND(make_word, event, maker) {				\
+	.name = "subscription",						\
+	.make_verb = make_word,						\
+	.files = sub_files,						\
+	.help = SUB_HELP(event, make_word),				\
+	.make = maker,							\
+	.verb = sub_verb,						\
+	.snap = sub_snap,						\
+	.open = sub_open,						\
+	.scrub = sub_scrub,						\
+	.destroy = sub_destroy,						\
+}
 
-const struct elem_kind sub_leave_kind = {
-	.name = "subscription",
-	.make_verb = "mk@leave",
-	.files = sub_files,
-	.help = SUB_HELP("leaving", "mk@leave"),
-	.make = make_leave,
-	.verb = sub_verb,
-	.snap = sub_snap,
-	.open = sub_open,
-	.scrub = sub_scrub,
-	.destroy = sub_destroy,
-};
+const struct elem_kind sub_join_kind = SUB_KIND("mk@join", "joining", make_join);
+const struct elem_kind sub_leave_kind = SUB_KIND("mk@leave", "leaving", make_leave);

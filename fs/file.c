@@ -9,7 +9,7 @@
 #include "fs/fs.h"
 
 static TAILQ_HEAD(, fs_file) notifyq = TAILQ_HEAD_INITIALIZER(notifyq);
-static TAILQ_HEAD(, fs_file) openq = TAILQ_HEAD_INITIALIZER(openq);
+static TAILQ_HEAD(fs_files, fs_file) openq = TAILQ_HEAD_INITIALIZER(openq);
 static uv_idle_t notify_idle;
 static int notify_running, notify_ready;
 
@@ -27,6 +27,17 @@ void
 file_opened(struct fs_file *f)
 {
 	TAILQ_INSERT_TAIL(&openq, f, olink);
+}
+
+int64_t
+file_stream_size(uint64_t ino)
+{
+	struct fs_file *f;
+
+	TAILQ_FOREACH_REVERSE(f, &openq, fs_files, olink)
+		if (f->ino == ino && f->stream != NULL && f->stream->ops->size != NULL)
+			return f->stream->ops->size(f->stream, 0);
+	return -1;
 }
 
 static void

@@ -8,6 +8,7 @@
 #define CIRCUIT_FS_FILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/queue.h>
 
 struct fuse_pollhandle;
@@ -23,6 +24,7 @@ struct fs_file {
 	char *buf;			/* FC_SNAP / FC_CTL read: the snapshot */
 	size_t len;
 	struct stream *stream;		/* FC_STREAM */
+	uint64_t ino;			/* the file's inode */
 	struct json_t *list;		/* FC_DIR: the OP_LIST result, until RELEASEDIR */
 	struct fuse_pollhandle *ph;	/* newest poll handle */
 	int notify_queued;
@@ -41,6 +43,10 @@ void file_close(struct fs_file *f);
 
 /* Free a file that was never listed (its open reply failed), releasing its stream. */
 void file_free(struct fs_file *f);
+
+/* The size of the stream file ino as its newest open with a size says (stdout of a
+ * running process: the bytes produced so far), or -1 if no such open is listed. */
+int64_t file_stream_size(uint64_t ino);
 
 /* Keep ph as the newest poll handle of stream file f and notify it on changes. */
 void file_set_poll(struct fs_file *f, struct fuse_pollhandle *ph);

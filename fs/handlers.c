@@ -83,11 +83,21 @@ is_sized(const struct inode *in)
 }
 
 /* How long the kernel may keep a file's attributes: not at all for those that change
- * under it (the log's size, help and error, whose size getattr takes fresh). */
+ * under it (streams, whose size may grow: the log, stdout; help and error, whose size
+ * getattr takes fresh). */
 static double
 attr_timeout(const struct inode *in)
 {
-	return in->file != NULL && (strcmp(in->file, "log") == 0 || is_sized(in)) ? 0 : ENTRY_TIMEOUT;
+	return in->file != NULL && (is_stream_file(in->file) || is_sized(in)) ? 0 : ENTRY_TIMEOUT;
+}
+
+/* Report size bytes, in as many blocks: a file with fewer blocks than its size looks
+ * sparse, and cp then copies only the extents that size says exist. */
+static void
+set_size(struct stat *st, int64_t size)
+{
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
 }
 
 static void
@@ -112,9 +122,17 @@ fill_attr(const struct inode *in, struct stat *st)
 	 * known here without a round trip: report a size no log reaches, so tail never
 	 * thinks it was truncated (it would try to seek). */
 	if (strcmp(in->file, "log") == 0) {
-		st->st_size = strcmp(in->dir + 1, g_server.id) == 0 ? (off_t)server_log_size() :
-		    (off_t)1 << 40;
+		set_size(st, strcmp(in->dir + 1, g_server.id) == 0 ? (int64_t)server_log_size() :
+		    (int64_t)1 << 40);
 		st->st_mtime = time(NULL);
+	} else if (is_stream_file(in->file)) {
+		/* A stream with a size (stdout of a process here: the bytes produced so
+		 * far) reports it while it is open, so that tail -f sees it grow. */
+		int64_t size = file_stream_size(in->ino);
+		if (size >= 0) {
+			set_size(st, size);
+			st->st_mtime = time(NULL);
+		}
 	}
 }
 
@@ -380,7 +398,10 @@ reply_open(struct fs_req *r, struct op *op)
 	if (r->cls == FC_STREAM) {
 		f->stream = op->stream;
 		op->stream = NULL;
-		r->fi.nonseekable = 1;
+		/* A stream with a size (stdout, stderr of a process here) is read at file
+		 * offsets by tail and less; the others have no offsets. */
+		if (f->stream->ops->size == NULL || f->stream->ops->size(f->stream, 0) < 0)
+			r->fi.nonseekable = 1;
 	} else {
 		f->buf = op->data;
 		f->len = op->len;
@@ -388,6 +409,7 @@ reply_open(struct fs_req *r, struct op *op)
 	}
 	r->fi.direct_io = 1;
 	r->fi.fh = (uintptr_t)f;
+	f->ino = r->dir->ino;
 	if (fuse_reply_open(r->req, &r->fi) != 0) {
 		/* The caller is gone (no RELEASE will come): undo the open here. */
 		file_free(f);
@@ -502,6 +524,16 @@ fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fill_attr(in, &st);
+	/* A getattr of an open file comes from lseek(SEEK_END) (fstat and stat come
+	 * without one): the opener asks where a stream with a size ends, as tail does,
+	 * so it reads at offsets from now on (elements/op.h, stream size). */
+	if (fi != NULL && in->file != NULL && is_stream_file(in->file)) {
+		struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
+		int64_t size;
+		if (f != NULL && f->cls == FC_STREAM && f->stream->ops->size != NULL &&
+		    (size = f->stream->ops->size(f->stream, 1)) >= 0)
+			set_size(&st, size);
+	}
 	fuse_reply_attr(req, &st, attr_timeout(in));
 }
 
@@ -709,6 +741,7 @@ fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	r->fi = *fi;
 	r->cls = cls;
+	r->dir = in;	/* held: the kernel forgets no inode it has open */
 	go(r);
 }
 
@@ -744,6 +777,7 @@ fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_f
 	}
 	op->stream = f->stream;
 	op->max = size;
+	op->off = off;
 	op->nonblock = (fi->flags & O_NONBLOCK) != 0;
 	if ((r = start(req, op, R_READ)) != NULL)
 		go(r);

@@ -35,9 +35,11 @@ enum frame_type {
 	FRAME_REP,		/* msg: its result, id = the caller's tag */
 	FRAME_CANCEL,		/* empty: stop the operation with tag id */
 	FRAME_RELEASE,		/* empty: close the stream with handle id */
-	FRAME_MEMBERS,		/* msg: {"members": [{"id", "url"}, ...], "more"} */
-	FRAME_LEAVE,		/* msg: {"id"}: that server leaves (sent by itself) */
-	FRAME_DEAD,		/* msg: {"id"}: that server cannot be reached */
+	/* 6-8 were MEMBERS, LEAVE and DEAD: membership is UDP now (net/gossip.c).
+	 * The numbers stay reserved; such a frame is refused (EPROTO). */
+	FRAME_MEMBERS,
+	FRAME_LEAVE,
+	FRAME_DEAD,
 	FRAME_REFUSE,		/* msg: {"msg"}: the connection is refused, then closed */
 	FRAME_AUTH,		/* raw: the key handshake's first frame (net/secure.h) */
 	FRAME_TYPE_MAX = FRAME_AUTH

@@ -3,8 +3,10 @@
  *
  * JOINED lists a server (member_add), DEAD and LEFT remove it through the peer layer
  * (peer_member_dead), which closes its connections so that every operation pending on
- * it fails with EHOSTDOWN.  A frozen (SIGSTOPped) or unreachable server is noticed
- * this way, which a TCP connection that stays open never tells.
+ * it fails with EHOSTDOWN.  This is the only way in or out of the member table.  A
+ * frozen (SIGSTOPped) or unreachable server is noticed this way, which a TCP
+ * connection that stays open never tells; what TCP does notice (a lost connection, a
+ * failed dial) comes back here as gossip_verify(): probe that member now.
  *
  * Every datagram goes through seal() on the way out and open_dgram() on the way in:
  * with a cluster key they are sealed with it (net/secure.h), and a forged, altered,
@@ -176,13 +178,16 @@ cb_event(void *ctx, const struct mb_event *ev)
 {
 	char xid[MB_ID_STRLEN], url[URL_MAX];
 	struct member *m;
+	int rc;
 
 	mb_id_str(ev->id, xid);
 	switch (ev->kind) {
 	case MB_EV_JOINED:
 		url_of(ev->id, &ev->addr, url, sizeof url);
-		if (member_add(xid, url, 1, &m) == 0)
+		if ((rc = member_add(xid, url, &m)) == 0)
 			log_info("member %s joined (membership)", xid);
+		if (rc == 0 || rc == -EEXIST)
+			peer_member_joined(xid);
 		break;
 	case MB_EV_DEAD:
 		peer_member_dead(xid, "dead (membership: no answer to probes)");
@@ -298,6 +303,14 @@ gossip_join(const char *url)
 	return 0;
 }
 
+int
+gossip_verify(const char *xid)
+{
+	if (!running || !url_is_xid(xid))
+		return -EINVAL;
+	return mb_verify(core, now_ms(), strtoull(xid + 1, NULL, 16));
+}
+
 json_t *
 gossip_stats_json(void)
 {
@@ -351,8 +364,8 @@ gossip_stop(void)
 {
 	if (!running)
 		return;
-	/* Best effort: the LEFT update goes out once, at once; the TCP LEAVE frames of
-	 * peer_leave() tell the connected peers anyway. */
+	/* Best effort: the LEFT update goes out at once to up to 16 members (mb_leave),
+	 * who spread it: this process may never run another gossip round. */
 	mb_leave(core, now_ms());
 	mb_tick(core, now_ms());
 	running = 0;

@@ -13,6 +13,11 @@ int	gossip_init(uv_loop_t *loop, const char *host, int port);
 /* Join through the server at url (a full-state exchange).  0 or -EINVAL. */
 int	gossip_join(const char *url);
 
+/* Evidence that member xid may be gone (a lost connection, a failed dial, a HELLO
+ * from its address under another XID): the core probes it before any other member.
+ * 0, -ENOENT if it is not listed, -EINVAL. */
+int	gossip_verify(const char *xid);
+
 /* Datagram counters for peek: sent, received, dropped (by reason), listed. */
 json_t	*gossip_stats_json(void);
 

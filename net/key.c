@@ -112,17 +112,39 @@ create_key(const char *path, char *msg, size_t msglen)
 	return rc;
 }
 
-int
-key_own(uint8_t key[KEY_LEN], char *path, size_t pathlen, char *msg, size_t msglen)
+/* The user's home directory, or NULL. */
+static const char *
+home_dir(void)
 {
 	const char *home = getenv("HOME");
 	struct passwd *pw;
-	char file[4096];
-	int rc;
 
 	if ((home == NULL || *home == '\0') && (pw = getpwuid(getuid())) != NULL)
 		home = pw->pw_dir;
-	if (home == NULL || *home == '\0') {
+	return home != NULL && *home != '\0' ? home : NULL;
+}
+
+int
+path_expand_home(const char *path, char *buf, size_t size)
+{
+	const char *home = NULL;
+	int n;
+
+	if (path[0] == '~' && (path[1] == '\0' || path[1] == '/') && (home = home_dir()) != NULL)
+		n = snprintf(buf, size, "%s%s", home, path + 1);
+	else
+		n = snprintf(buf, size, "%s", path);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int
+key_own(uint8_t key[KEY_LEN], char *path, size_t pathlen, char *msg, size_t msglen)
+{
+	const char *home = home_dir();
+	char file[4096];
+	int rc;
+
+	if (home == NULL) {
 		snprintf(msg, msglen, "no home directory for the default key: use -hmac FILE");
 		return -ENOENT;
 	}
@@ -139,14 +161,23 @@ int
 key_find(const char *file, int insecure, uint8_t key[KEY_LEN], int *have,
     char *msg, size_t msglen)
 {
+	char path[4096];
 	int rc;
 
 	*have = 0;
+	if (file != NULL && insecure) {
+		snprintf(msg, msglen, "-hmac and -insecure exclude each other");
+		return -EINVAL;
+	}
 	if (insecure)
 		return 0;
 	if (file == NULL && (file = getenv("CIRCUIT_HMAC")) != NULL && *file == '\0')
 		file = NULL;
-	rc = file != NULL ? key_load(file, key, msg, msglen) :
+	if (file != NULL && path_expand_home(file, path, sizeof path) < 0) {
+		snprintf(msg, msglen, "key file %.64s...: path too long", file);
+		return -ENAMETOOLONG;
+	}
+	rc = file != NULL ? key_load(path, key, msg, msglen) :
 	    key_own(key, NULL, 0, msg, msglen);
 	*have = rc == 0;
 	return rc;

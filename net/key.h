@@ -26,10 +26,18 @@ int key_generate(char text[66]);
  * its path goes to path if not NULL. */
 int key_own(uint8_t key[KEY_LEN], char *path, size_t pathlen, char *msg, size_t msglen);
 
-/* The key a program uses: file (-hmac) if not NULL, else $CIRCUIT_HMAC if set and not
- * empty, else key_own.  *have is 0 only with insecure (no key: plaintext).  Returns 0
- * or -errno with msg. */
+/* The key a program uses, from its -hmac FILE (NULL when not given) and -insecure:
+ * file, else $CIRCUIT_HMAC if set and not empty, else key_own; a leading ~ of either
+ * is the home directory (path_expand_home).  *have is 0 only with insecure (no key:
+ * plaintext).  Returns 0 or -errno with msg; with insecure, the only failure is a file
+ * given too (-EINVAL, "-hmac and -insecure exclude each other"), a usage error. */
 int key_find(const char *file, int insecure, uint8_t key[KEY_LEN], int *have,
     char *msg, size_t msglen);
+
+/* path with a leading ~ or ~/ made the user's home directory ($HOME, else the
+ * password entry's), into buf: 0, or -ENAMETOOLONG.  Here because the user's own key
+ * lives there; the CLI's $CIRCUIT file (the seed exported CIRCUIT="~/.circuit" in
+ * quotes, leaving the tilde to us) uses it too. */
+int path_expand_home(const char *path, char *buf, size_t size);
 
 #endif

@@ -52,7 +52,7 @@ notify(enum member_event ev, const struct member *m)
 }
 
 static int
-add(const char *id, const char *url, int revive, int self, struct member **out)
+add(const char *id, const char *url, int self, struct member **out)
 {
 	struct member *m;
 	struct url u;
@@ -64,11 +64,8 @@ add(const char *id, const char *url, int revive, int self, struct member **out)
 		*out = m;
 		return -EEXIST;
 	}
-	if (member_is_gone(id)) {
-		if (!revive)
-			return -ESTALE;
+	if (member_is_gone(id))
 		untomb(id);
-	}
 	m = calloc(1, sizeof *m);
 	if (m == NULL)
 		return -ENOMEM;
@@ -89,9 +86,9 @@ add(const char *id, const char *url, int revive, int self, struct member **out)
 }
 
 int
-member_add(const char *id, const char *url, int revive, struct member **out)
+member_add(const char *id, const char *url, struct member **out)
 {
-	return add(id, url, revive, 0, out);
+	return add(id, url, 0, out);
 }
 
 int
@@ -99,7 +96,7 @@ member_add_self(const char *id, const char *url)
 {
 	struct member *m;
 
-	return add(id, url, 1, 1, &m);
+	return add(id, url, 1, &m);
 }
 
 static void
@@ -171,17 +168,6 @@ json_t *
 member_urls_json(void)
 {
 	return sorted(1);
-}
-
-json_t *
-member_table_json(void)
-{
-	json_t *arr = json_array();
-	struct member *m;
-
-	TAILQ_FOREACH(m, &member_all, link)
-		json_array_append_new(arr, json_pack("{s:s, s:s}", "id", m->id, "url", m->url));
-	return arr;
 }
 
 int

@@ -2,12 +2,12 @@
  *
  * Every server keeps one entry per live server: its XID and URL, and the connection
  * that reaches it (peer.c).  The root directory of every mount lists exactly these
- * XIDs; peek shows their URLs.  Whatever learns of a server joining or leaving (the
- * join/leave gossip of peer.c today, the SWIM core of membership.c later) calls
- * member_add() and member_remove(); listeners registered with member_on_change() (the
- * @join/@leave subscriptions, later) hear of every change.  A removed XID is kept as a
- * tombstone, so that stale gossip does not bring it back: XIDs are random at each
- * start, a restarted server comes back under a new one.
+ * XIDs; peek shows their URLs.  The membership core (net/gossip.c) alone changes it:
+ * member_add() on its JOINED, member_remove() (through peer.c) on its DEAD and LEFT;
+ * listeners registered with member_on_change() (the @join/@leave subscriptions) hear
+ * of every change.  A removed XID is kept as a tombstone, so that an operation on it
+ * fails with EHOSTDOWN (gone) rather than ENOENT (never heard of): XIDs are random at
+ * each start, a restarted server comes back under a new one.
  */
 #ifndef CIRCUIT_NET_MEMBER_H
 #define CIRCUIT_NET_MEMBER_H
@@ -31,17 +31,16 @@ struct member {
 	time_t since;			/* when we learned of it */
 	struct conn *conn;		/* the connection ops go over, or NULL */
 	struct conn *dialing;		/* a dial in progress, or NULL */
-	int checking;			/* that dial checks a claim that m is gone */
 	struct op_queue waitq;		/* ops waiting for the connection */
 	TAILQ_ENTRY(member) link;
 };
 TAILQ_HEAD(member_list, member);
 extern struct member_list member_all;
 
-/* Add the server id at url (validated: url must parse and name id).  Returns 0 and
- * *out for a new member, -EEXIST and *out for a known one, -ESTALE for a tombstoned
- * one (unless revive), -EINVAL for a bad id or URL. */
-int member_add(const char *id, const char *url, int revive, struct member **out);
+/* Add the server id at url (validated: url must parse and name id; a tombstoned id
+ * comes back: the core has seen it alive).  Returns 0 and *out for a new member,
+ * -EEXIST and *out for a known one, -EINVAL for a bad id or URL. */
+int member_add(const char *id, const char *url, struct member **out);
 
 /* Add this server itself (first, at start-up). */
 int member_add_self(const char *id, const char *url);
@@ -59,9 +58,6 @@ int member_is_gone(const char *id);
 /* The XIDs (root listing) and the URLs (peek) of all members, sorted; new references. */
 json_t *member_ids_json(void);
 json_t *member_urls_json(void);
-
-/* [{"id", "url"}, ...] of all members, for the MEMBERS gossip; a new reference. */
-json_t *member_table_json(void);
 
 /* Call fn on every join and leave (at most 4 listeners). */
 int member_on_change(void (*fn)(enum member_event ev, const struct member *m));

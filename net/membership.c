@@ -74,7 +74,7 @@ mb__awareness(struct mb *mb, int delta)
 }
 
 int
-mb__listed(const struct member *m)
+mb__listed(const struct mb_member *m)
 {
 	return m->state == MB_ALIVE || m->state == MB_SUSPECT;
 }
@@ -144,7 +144,7 @@ rehash(struct mb *mb, size_t want)
 	return 0;
 }
 
-struct member *
+struct mb_member *
 mb__find(struct mb *mb, uint64_t id)
 {
 	size_t mask = mb->nslot - 1, h;
@@ -158,12 +158,12 @@ mb__find(struct mb *mb, uint64_t id)
 
 /* The listed member other than `not` that uses `addr`: the earlier life of a
  * server that restarted with a new ID at the same address. */
-static struct member *
+static struct mb_member *
 find_addr(struct mb *mb, const mb_addr *addr, uint64_t not)
 {
 	size_t mask = mb->nslot - 1, h;
 	uint32_t v;
-	struct member *m;
+	struct mb_member *m;
 
 	for (h = hash_addr(addr, mask); (v = mb->aslot[h]) != 0;
 	    h = (h + 1) & mask) {
@@ -176,7 +176,7 @@ find_addr(struct mb *mb, const mb_addr *addr, uint64_t not)
 }
 
 static void
-order_add(struct mb *mb, struct member *m)
+order_add(struct mb *mb, struct mb_member *m)
 {
 	size_t j;
 	uint64_t *o;
@@ -197,10 +197,10 @@ order_add(struct mb *mb, struct member *m)
 	m->in_order = 1;
 }
 
-static struct member *
+static struct mb_member *
 add(struct mb *mb, const struct mb_update *u, int state, int64_t now)
 {
-	struct member *m, *nm;
+	struct mb_member *m, *nm;
 	size_t cap;
 
 	if (mb->n == mb->cap) {
@@ -232,7 +232,7 @@ add(struct mb *mb, const struct mb_update *u, int state, int64_t now)
 }
 
 static void
-emit(struct mb *mb, int kind, const struct member *m)
+emit(struct mb *mb, int kind, const struct mb_member *m)
 {
 	struct mb_event ev;
 
@@ -246,7 +246,7 @@ emit(struct mb *mb, int kind, const struct member *m)
 }
 
 void
-mb__set_state(struct mb *mb, struct member *m, int state, int64_t now)
+mb__set_state(struct mb *mb, struct mb_member *m, int state, int64_t now)
 {
 	int was = mb__listed(m), old = m->state;
 
@@ -276,7 +276,7 @@ void
 mb__sweep(struct mb *mb, int64_t now)
 {
 	size_t i, j = 0;
-	struct member *m;
+	struct mb_member *m;
 
 	for (i = 0; i < mb->n; i++) {
 		m = &mb->m[i];
@@ -312,7 +312,7 @@ retransmit_limit(const struct mb *mb)
 }
 
 void
-mb__to_update(const struct member *m, int kind, uint64_t from,
+mb__to_update(const struct mb_member *m, int kind, uint64_t from,
     struct mb_update *u)
 {
 	u->kind = (uint8_t)kind;
@@ -323,7 +323,7 @@ mb__to_update(const struct member *m, int kind, uint64_t from,
 }
 
 void
-mb__queue(struct mb *mb, struct member *m, int kind, uint64_t from)
+mb__queue(struct mb *mb, struct mb_member *m, int kind, uint64_t from)
 {
 	struct bcast *b = m->bc;
 
@@ -386,7 +386,7 @@ piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 {
 	struct bcastq hot_done, lazy_done;
 	struct bcast *b;
-	struct member *m;
+	struct mb_member *m;
 	size_t room = MB_MAX_PAYLOAD - mb_header_size(o), sz;
 	int limit, lazy;
 
@@ -444,7 +444,7 @@ int
 mb_check(const struct mb *mb)
 {
 	const struct bcast *b;
-	const struct member *m;
+	const struct mb_member *m;
 	size_t n = 0, i, owned = 0, fresh = 0;
 	int lazy;
 
@@ -484,10 +484,10 @@ mb__send(struct mb *mb, const mb_addr *to, struct mb_msg *o, int pb)
 	mb->cb.send(mb->cb.ctx, to, mb->buf, (size_t)len);
 }
 
-struct member *
+struct mb_member *
 mb__random_listed(struct mb *mb, uint64_t not1, uint64_t not2)
 {
-	struct member *m;
+	struct mb_member *m;
 	size_t i, start;
 	int tries;
 
@@ -522,7 +522,7 @@ void
 mb__gossip(struct mb *mb, int64_t now)
 {
 	int i;
-	struct member *m;
+	struct mb_member *m;
 	double per_ms = mb->cfg.gossip_rate / 60000.0;
 
 	mb->tokens += (double)(now - mb->tokens_at) * per_ms;
@@ -584,7 +584,7 @@ about_self(struct mb *mb, int64_t now, const struct mb_update *u,
     const mb_addr *from)
 {
 	int kind = u->kind & ~MB_UPD_PRIVATE, priv = u->kind & MB_UPD_PRIVATE;
-	struct member *self = mb__find(mb, mb->id), *acc;
+	struct mb_member *self = mb__find(mb, mb->id), *acc;
 	struct mb_update r;
 
 	if (kind == MB_UPD_ALIVE) {
@@ -623,7 +623,7 @@ about_self(struct mb *mb, int64_t now, const struct mb_update *u,
 /* A member we hold dead spoke to us directly: tell it, so that it refutes
  * with a higher incarnation.  This is what merges a healed partition. */
 static void
-notice_dead(struct mb *mb, int64_t now, struct member *m, const mb_addr *from)
+notice_dead(struct mb *mb, int64_t now, struct mb_member *m, const mb_addr *from)
 {
 	struct mb_update u;
 
@@ -641,7 +641,7 @@ notice_dead(struct mb *mb, int64_t now, struct member *m, const mb_addr *from)
  * refutes by gossip with i + 1, which beats dead@i everywhere.  Bounded per
  * member and per node, since old news of a real death also gets here. */
 static void
-diverged(struct mb *mb, int64_t now, struct member *m)
+diverged(struct mb *mb, int64_t now, struct mb_member *m)
 {
 	struct mb_update u;
 
@@ -658,7 +658,7 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
     const mb_addr *from, uint64_t sender, int merge)
 {
 	int kind = u->kind & ~MB_UPD_PRIVATE, was_dead, fresh = 0;
-	struct member *m, *old;
+	struct mb_member *m, *old;
 
 	if (u->id == mb->id) {
 		about_self(mb, now, u, from);
@@ -846,7 +846,7 @@ mb_free(struct mb *mb)
 int
 mb_join(struct mb *mb, int64_t now, const mb_addr *seed)
 {
-	struct member *self = mb__find(mb, mb->id);
+	struct mb_member *self = mb__find(mb, mb->id);
 
 	if (seed == NULL || (seed->family != MB_AF_INET &&
 	    seed->family != MB_AF_INET6))
@@ -878,7 +878,7 @@ static void
 announce_leave(struct mb *mb)
 {
 	size_t i, start, sent = 0;
-	struct member *m;
+	struct mb_member *m;
 	struct mb_update u;
 
 	if (mb->n == 0)
@@ -897,7 +897,7 @@ announce_leave(struct mb *mb)
 int
 mb_leave(struct mb *mb, int64_t now)
 {
-	struct member *self = mb__find(mb, mb->id);
+	struct mb_member *self = mb__find(mb, mb->id);
 
 	if (mb->leaving)
 		return -EALREADY;
@@ -908,6 +908,18 @@ mb_leave(struct mb *mb, int64_t now)
 	mb__queue(mb, self, MB_UPD_LEFT, 0);
 	announce_leave(mb);
 	mb__recompute_deadline(mb);
+	return 0;
+}
+
+int
+mb_verify(struct mb *mb, int64_t now, uint64_t id)
+{
+	struct mb_member *m = mb__find(mb, id);
+
+	if (m == NULL || id == mb->id || !mb__listed(m))
+		return -ENOENT;
+	mb->now = now;
+	mb__verify(mb, id);
 	return 0;
 }
 
@@ -970,7 +982,7 @@ mb_count(const struct mb *mb)
 }
 
 static void
-info(const struct member *m, struct mb_member_info *out)
+info(const struct mb_member *m, struct mb_member_info *out)
 {
 	out->id = m->id;
 	out->addr = m->addr;
@@ -990,7 +1002,7 @@ mb_member_at(const struct mb *mb, size_t i, struct mb_member_info *out)
 int
 mb_lookup(const struct mb *mb, uint64_t id, struct mb_member_info *out)
 {
-	struct member *m = mb__find((struct mb *)(uintptr_t)mb, id);
+	struct mb_member *m = mb__find((struct mb *)(uintptr_t)mb, id);
 
 	if (m == NULL)
 		return -ENOENT;

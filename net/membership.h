@@ -134,6 +134,11 @@ void	mb_free(struct mb *mb);
  * also merges two clusters when called on a member of another one. */
 int	mb_join(struct mb *mb, int64_t now, const mb_addr *seed);
 
+/* The caller has evidence that listed member `id` may be gone (its TCP
+ * connection was lost): probe it before any other member, not on trust.
+ * 0, or -ENOENT if it is not listed (or is this member). */
+int	mb_verify(struct mb *mb, int64_t now, uint64_t id);
+
 /* Announce a clean leave; keep calling mb_tick until mb_leave_done(). */
 int	mb_leave(struct mb *mb, int64_t now);
 

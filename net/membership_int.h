@@ -33,7 +33,9 @@ struct bcast {
 };
 TAILQ_HEAD(bcastq, bcast);
 
-struct member {
+/* A member as the core knows it (not struct member of net/member.h: that is the
+ * server's member table, which the core's events drive). */
+struct mb_member {
 	uint64_t	id;
 	mb_addr		addr;
 	uint32_t	inc;
@@ -102,7 +104,7 @@ struct mb {
 	mb_addr			addr;
 	uint32_t		inc;
 
-	struct member		*m;
+	struct mb_member		*m;
 	size_t			n, cap;
 	uint32_t		*slot;		/* id -> index + 1 */
 	uint32_t		*aslot;		/* address -> index + 1 */
@@ -155,17 +157,17 @@ struct mb {
 };
 
 /* membership.c */
-struct member	*mb__find(struct mb *mb, uint64_t id);
-int		 mb__listed(const struct member *m);
-void		 mb__set_state(struct mb *mb, struct member *m, int state,
+struct mb_member	*mb__find(struct mb *mb, uint64_t id);
+int		 mb__listed(const struct mb_member *m);
+void		 mb__set_state(struct mb *mb, struct mb_member *m, int state,
 		    int64_t now);
-void		 mb__queue(struct mb *mb, struct member *m, int kind,
+void		 mb__queue(struct mb *mb, struct mb_member *m, int kind,
 		    uint64_t from);
 void		 mb__send(struct mb *mb, const mb_addr *to, struct mb_msg *o,
 		    int piggyback);
 void		 mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 		    const mb_addr *from, uint64_t sender, int merge);
-struct member	*mb__random_listed(struct mb *mb, uint64_t not1, uint64_t not2);
+struct mb_member	*mb__random_listed(struct mb *mb, uint64_t not1, uint64_t not2);
 uint64_t	 mb__rand(struct mb *mb, uint64_t n);
 void		 mb__verify(struct mb *mb, uint64_t id);
 int		 mb__mult(const struct mb *mb);
@@ -173,13 +175,13 @@ void		 mb__awareness(struct mb *mb, int delta);
 void		 mb__sweep(struct mb *mb, int64_t now);
 void		 mb__gossip(struct mb *mb, int64_t now);
 int		 mb__hot(const struct mb *mb);
-void		 mb__to_update(const struct member *m, int kind, uint64_t from,
+void		 mb__to_update(const struct mb_member *m, int kind, uint64_t from,
 		    struct mb_update *u);
 
 /* membership_probe.c */
 void		 mb__dispatch(struct mb *mb, int64_t now, const mb_addr *from);
 void		 mb__susp_clear(struct mb *mb, uint64_t id);
-void		 mb__susp_start(struct mb *mb, struct member *m, int64_t now,
+void		 mb__susp_start(struct mb *mb, struct mb_member *m, int64_t now,
 		    int priv, uint64_t accuser, int nconf, uint32_t seq);
 int		 mb__susp_confirm(struct mb *mb, uint64_t id, uint64_t from);
 void		 mb__pp_request(struct mb *mb, int64_t now, const mb_addr *to,

@@ -44,7 +44,7 @@ susp_timeout(const struct mb *mb, const struct susp *s)
 }
 
 static void
-send_notice(struct mb *mb, struct member *m)
+send_notice(struct mb *mb, struct mb_member *m)
 {
 	memset(&mb->out, 0, sizeof(mb->out));
 	mb->out.type = MB_MSG_GOSSIP;
@@ -65,7 +65,7 @@ mb__susp_clear(struct mb *mb, uint64_t id)
 }
 
 void
-mb__susp_start(struct mb *mb, struct member *m, int64_t now, int priv,
+mb__susp_start(struct mb *mb, struct mb_member *m, int64_t now, int priv,
     uint64_t accuser, int nconf, uint32_t seq)
 {
 	struct susp *s;
@@ -124,7 +124,7 @@ susp_timers(struct mb *mb, int64_t now)
 {
 	size_t i = 0;
 	struct susp *s;
-	struct member *m;
+	struct mb_member *m;
 
 	while (i < mb->ns) {
 		s = &mb->s[i];
@@ -171,12 +171,12 @@ send_seq(struct mb *mb, const mb_addr *to, int type, uint32_t seq)
 /* The ring successor: the listed member whose ID follows ours.  Probing it
  * every other period bounds the time until a crashed member is first
  * probed, which random choice alone leaves with an exponential tail. */
-static struct member *
+static struct mb_member *
 ring_successor(struct mb *mb)
 {
 	size_t i;
 	uint64_t best = UINT64_MAX, d;
-	struct member *m;
+	struct mb_member *m;
 
 	if (mb->ring_dirty) {
 		mb->ring_succ = 0;
@@ -196,10 +196,10 @@ ring_successor(struct mb *mb)
 	return m && mb__listed(m) ? m : NULL;
 }
 
-static struct member *
+static struct mb_member *
 next_target(struct mb *mb)
 {
-	struct member *m;
+	struct mb_member *m;
 	size_t i, j, k;
 	uint64_t t;
 
@@ -247,7 +247,7 @@ next_target(struct mb *mb)
 static void
 probe_start(struct mb *mb, int64_t now)
 {
-	struct member *m = next_target(mb);
+	struct mb_member *m = next_target(mb);
 	struct probe *p = &mb->pr;
 
 	mb->next_probe = now + (int64_t)mb->cfg.probe_interval * mb__mult(mb);
@@ -267,7 +267,7 @@ static void
 probe_fail(struct mb *mb, int64_t now)
 {
 	struct probe *p = &mb->pr;
-	struct member *m = mb__find(mb, p->target);
+	struct mb_member *m = mb__find(mb, p->target);
 
 	p->phase = P_NONE;
 	if (m != NULL && mb__listed(m) && !mb->leaving) {
@@ -290,10 +290,10 @@ probe_fail(struct mb *mb, int64_t now)
  * they are reachable.  Drawn from all listed members, the helpers during a
  * partition include some on the far side, which send no nack, and the
  * prober blamed itself (Lifeguard) and slowed its detection threefold. */
-static struct member *
+static struct mb_member *
 recent_helper(struct mb *mb, uint64_t target, int try)
 {
-	struct member *m;
+	struct mb_member *m;
 
 	if (mb->nrecent == 0 || try >= 2 * mb->cfg.indirect_k)
 		return NULL;
@@ -319,7 +319,7 @@ static void
 probe_step(struct mb *mb, int64_t now)
 {
 	struct probe *p = &mb->pr;
-	struct member *h;
+	struct mb_member *h;
 	uint64_t used[16];
 	int i, n = 0, tries;
 
@@ -371,7 +371,7 @@ on_ack(struct mb *mb, int64_t now, uint32_t seq, uint64_t sender)
 	struct probe *p = &mb->pr;
 	struct relay *r;
 	struct reconn *c;
-	struct member *m;
+	struct mb_member *m;
 	size_t i;
 
 	if (p->phase != P_NONE && seq == p->seq) {
@@ -512,7 +512,7 @@ pp_send_state(struct mb *mb, const mb_addr *to, uint32_t token, int all,
 		mb->out.nupd = 0;
 		for (i = 0; i <= mb->n; i++) {
 			if (i < mb->n) {
-				struct member *m = &mb->m[i];
+				struct mb_member *m = &mb->m[i];
 				int kind = m->state == MB_ALIVE ? MB_UPD_ALIVE :
 				    m->state == MB_SUSPECT ? MB_UPD_SUSPECT :
 				    m->state == MB_DEAD ? MB_UPD_DEAD : MB_UPD_LEFT;
@@ -636,7 +636,7 @@ void
 mb__dispatch(struct mb *mb, int64_t now, const mb_addr *from)
 {
 	struct mb_msg *m = &mb->msg;
-	struct member *sm = mb__find(mb, m->sender);
+	struct mb_member *sm = mb__find(mb, m->sender);
 	int i, how;
 
 	how = sm == NULL || (mb__listed(sm) && now - sm->revived_at >= DISTRUST_MS) ?
@@ -690,7 +690,7 @@ mb__dispatch(struct mb *mb, int64_t now, const mb_addr *from)
 static void
 reconnect(struct mb *mb, int64_t now)
 {
-	struct member *m = NULL, *c;
+	struct mb_member *m = NULL, *c;
 	struct reconn *r = NULL;
 	size_t i, start;
 
@@ -734,7 +734,7 @@ pushpull_interval(const struct mb *mb)
 void
 mb__timers(struct mb *mb, int64_t now)
 {
-	struct member *m;
+	struct mb_member *m;
 
 	susp_timers(mb, now);
 	relay_timers(mb, now);

@@ -31,10 +31,6 @@ dispatch(struct conn *c, const struct frame *f)
 	case FRAME_CANCEL:
 	case FRAME_RELEASE:
 		return rpc_frame(c, f);
-	case FRAME_MEMBERS:
-	case FRAME_LEAVE:
-	case FRAME_DEAD:
-		return peer_frame(c, f);
 	case FRAME_REFUSE:
 		log_warnx("connection %s: refused by the other side", c->name);
 		conn_close(c, -ECONNREFUSED);
@@ -142,6 +138,7 @@ net_init(uv_loop_t *loop)
 	int rc;
 
 	conn_init(loop, &events);
+	peer_init(loop);
 	if ((rc = member_add_self(g_server.id, g_server.url)) < 0)
 		return rc;
 	member_on_change(on_member_change);

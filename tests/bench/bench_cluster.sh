@@ -5,24 +5,9 @@
 # min / median / max over repeated runs, baselines measured in the same run, each with
 # its target and PASS/MISS (BENCHMARKS.md, issue 3).  Not part of `make test`.
 source "$(dirname "$0")/../integration/cluster.sh"
+source "$(dirname "$0")/lib.sh"
 RUNS=${BENCH_RUNS:-5}
-SHM=$(mktemp -d /dev/shm/circuit-bench.XXXXXX)
-trap 'rm -rf "$SHM"; t_cleanup' EXIT
-
-now_ns() { date +%s%N; }
-stats() { sort -g | awk '{ v[NR] = $1 } END { printf "%g %g %g\n", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
-med() { echo "$1" | awk '{ print $2 }'; }
-fmt() { echo "$1" | awk -v u="$2" '{ printf "%8.4g / %8.4g / %8.4g %s", $1, $2, $3, u }'; }
-verdict() { awk -v r="$1" -v t="$3" -v op="$2" 'BEGIN { ok = (op == ">=") ? r >= t : r <= t; printf "%s", ok ? "PASS" : "MISS" }'; }
-ratio() { awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { print a / b }'; }
-mbps() { awk -v b="$1" -v ns="$2" 'BEGIN { print b / (ns / 1e9) / 1e6 }'; }
-# row NAME FIGURE UNIT BASELINE-NAME BASELINE UNIT2 OP TARGET
-row() {
-	local r; r=$(ratio "$2" "$5")
-	printf '%-40s %s\n' "$1" "$(fmt "$2" "$3")"
-	printf '%-40s %s\n' "  baseline: $4" "$(fmt "$5" "$6")"
-	printf '  figure / target / verdict: %.3g x / %s %s x / %s\n' "$r" "$7" "$8" "$(verdict "$r" "$7" "$8")"
-}
+bench_shm
 
 start_cluster 3 chain >/dev/null || { echo "bench_cluster: cluster did not start"; exit 0; }
 X=$S3_ID
@@ -57,8 +42,7 @@ kid_ms() { awk -v t="$tck" '{ print int(($16 + $17) * 1000 / t) }' /proc/$$/stat
 pipe=() tcp=() chan=() cli=() chan_s=() chan_k=() cli_s=() cli_k=()
 mkdir "$S1_MNT/$X/tput"; echo "mkchan 0" >"$S1_MNT/$X/tput/ctl"
 for r in $(seq "$RUNS"); do
-	t0=$(now_ns); cat "$SHM/100m" | cat >/dev/null; t1=$(now_ns)
-	pipe+=("$(mbps $SIZE $((t1 - t0)))")
+	pipe+=("$(pipe_mbps "$SHM/100m")")
 	t0=$(now_ns); python3 "$SHM/tcp.py" "$SHM/100m"; t1=$(now_ns)
 	tcp+=("$(mbps $SIZE $((t1 - t0)))")
 	s0=$(srv_ms); k0=$(kid_ms); t0=$(now_ns)
@@ -75,40 +59,35 @@ for r in $(seq "$RUNS"); do
 	cli_s+=($(( $(srv_ms) - s0 ))); cli_k+=($(( $(kid_ms) - k0 )))
 done
 rm -f "$SHM/100m"
-P=$(printf '%s\n' "${pipe[@]}" | stats); T=$(printf '%s\n' "${tcp[@]}" | stats)
-Q=$(printf '%s\n' "${chan[@]}" | stats); L=$(printf '%s\n' "${cli[@]}" | stats)
+P=$(stats_of "${pipe[@]}"); T=$(stats_of "${tcp[@]}")
+Q=$(stats_of "${chan[@]}"); L=$(stats_of "${cli[@]}")
 row "cross-server cap-0 channel, files" "$Q" "MB/s" "cat | cat pipe" "$P" "MB/s" ">=" 0.5
 row "cross-server cap-0 channel, files" "$Q" "MB/s" "raw loopback TCP copy" "$T" "MB/s" ">=" 0.25
 row "cross-server cap-0 channel, CLI" "$L" "MB/s" "cat | cat pipe" "$P" "MB/s" ">=" 0.5
 row "cross-server cap-0 channel, CLI" "$L" "MB/s" "raw loopback TCP copy" "$T" "MB/s" ">=" 0.25
-cpu_row() { printf '%-40s %s\n' "$1" "$(fmt "$(printf '%s\n' "${@:2}" | stats)" ms)"; }
-cpu_row "  CPU, the 3 servers (files)" "${chan_s[@]}"
-cpu_row "  CPU, cp and cat (files)" "${chan_k[@]}"
-cpu_row "  CPU, the 3 servers (CLI)" "${cli_s[@]}"
-cpu_row "  CPU, circuit send and recv (CLI)" "${cli_k[@]}"
+line "  CPU, the 3 servers (files)" "$(stats_of "${chan_s[@]}")" ms
+line "  CPU, cp and cat (files)" "$(stats_of "${chan_k[@]}")" ms
+line "  CPU, the 3 servers (CLI)" "$(stats_of "${cli_s[@]}")" ms
+line "  CPU, circuit send and recv (CLI)" "$(stats_of "${cli_k[@]}")" ms
 
 # --- remote vs local `cat peek`, N per run, microseconds per cat ---
 N=${BENCH_PEEKS:-200}
 loc=() rem=()
 for r in $(seq "$RUNS"); do
-	t0=$(now_ns); for i in $(seq "$N"); do cat "$S3_MNT/$X/peek" >/dev/null; done; t1=$(now_ns)
-	loc+=("$(( (t1 - t0) / N / 1000 ))")
-	t0=$(now_ns); for i in $(seq "$N"); do cat "$S1_MNT/$X/peek" >/dev/null; done; t1=$(now_ns)
-	rem+=("$(( (t1 - t0) / N / 1000 ))")
+	loc+=("$(us_each "$N" cat "$S3_MNT/$X/peek")")
+	rem+=("$(us_each "$N" cat "$S1_MNT/$X/peek")")
 done
-row "remote cat peek (S1 -> S3)" "$(printf '%s\n' "${rem[@]}" | stats)" "us" \
-	"local cat peek on S3" "$(printf '%s\n' "${loc[@]}" | stats)" "us" "<=" 2
+row "remote cat peek (S1 -> S3)" "$(stats_of "${rem[@]}")" "us" \
+	"local cat peek on S3" "$(stats_of "${loc[@]}")" "us" "<=" 2
 
 # --- one whole `circuit peek -d URL /X` process vs /bin/true ---
 tru=() cp=()
 for r in $(seq "$RUNS"); do
-	t0=$(now_ns); for i in $(seq 50); do /bin/true; done; t1=$(now_ns)
-	tru+=("$(( (t1 - t0) / 50 / 1000 ))")
-	t0=$(now_ns); for i in $(seq 50); do "$CIRCUIT" peek -d "$S1_URL" "/$X" >/dev/null; done; t1=$(now_ns)
-	cp+=("$(( (t1 - t0) / 50 / 1000 ))")
+	tru+=("$(us_each 50 /bin/true)")
+	cp+=("$(us_each 50 "$CIRCUIT" peek -d "$S1_URL" "/$X")")
 done
-C=$(printf '%s\n' "${cp[@]}" | stats)
-row "circuit peek -d S1 /S3 (whole process)" "$C" "us" "/bin/true" "$(printf '%s\n' "${tru[@]}" | stats)" "us" "<=" 3
+C=$(stats_of "${cp[@]}")
+row "circuit peek -d S1 /S3 (whole process)" "$C" "us" "/bin/true" "$(stats_of "${tru[@]}")" "us" "<=" 3
 printf '  figure / target / verdict: %.3g ms / < 10 ms / %s\n' "$(awk -v m="$(med "$C")" 'BEGIN { print m / 1000 }')" \
 	"$(verdict "$(med "$C")" "<=" 10000)"
 exit 0

@@ -4,6 +4,8 @@
 # list, alternating, in the same run.  Target: at least 0.5 x NSD.  Skips with a
 # message when nsd or dnsperf is missing (bench-only tools: apt-get install nsd dnsperf).
 source "$(dirname "$0")/../integration/lib.sh"
+BENCH_COL=34
+source "$(dirname "$0")/lib.sh"
 RUNS=${BENCH_RUNS:-3}
 SECS=${BENCH_DNS_SECS:-5}
 NAMES=${BENCH_DNS_NAMES:-1000}
@@ -16,10 +18,6 @@ fi
 NSD_PID=
 trap '[ -n "$NSD_PID" ] && kill "$NSD_PID" 2>/dev/null; t_cleanup' EXIT
 
-# stats: numbers on stdin -> "min median max"
-stats() { sort -g | awk '{ v[NR] = $1 } END { printf "%g %g %g\n", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
-med() { echo "$1" | awk '{ print $2 }'; }
-fmt() { echo "$1" | awk -v u="$2" '{ printf "%8.4g / %8.4g / %8.4g %s", $1, $2, $3, u }'; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # --- the zone: an SOA, an NS, NAMES A records; queries: hits, NODATA, NXDOMAIN ---
@@ -93,12 +91,12 @@ for r in $(seq "$RUNS"); do
 	nsd+=("$(qps "$NPORT")")
 	ele+=("$(qps "$EPORT")")
 done
-E=$(printf '%s\n' "${ele[@]}" | stats); N=$(printf '%s\n' "${nsd[@]}" | stats)
+E=$(stats_of "${ele[@]}"); N=$(stats_of "${nsd[@]}")
 lost=$(awk '/Queries lost:/ { print $3 }' "$T_TMP/perf.log" | sort -n | tail -1)
-ratio=$(awk -v a="$(med "$E")" -v b="$(med "$N")" 'BEGIN { print (b > 0) ? a / b : 0 }')
-printf '%-34s %s\n' "DNS element, UDP queries" "$(fmt "$E" "q/s")"
-printf '%-34s %s\n' "  baseline: NSD 4, one process" "$(fmt "$N" "q/s")"
-printf '  ratio (medians) %.3g x, target >= 0.5 x: %s (most queries lost in one run: %s)\n' "$ratio" \
-	"$(awk -v r="$ratio" 'BEGIN { print (r >= 0.5) ? "PASS" : "MISS" }')" "${lost:-0}"
+r=$(ratio "$E" "$N")
+line "DNS element, UDP queries" "$E" "q/s"
+line "  baseline: NSD 4, one process" "$N" "q/s"
+printf '  ratio (medians) %.3g x, target >= 0.5 x: %s (most queries lost in one run: %s)\n' "$r" \
+	"$(verdict "$r" ">=" 0.5)" "${lost:-0}"
 [ -n "${BENCH_VERBOSE:-}" ] && cat "$T_TMP/perf.log" "$T_TMP/nsd/nsd.log"
 exit 0

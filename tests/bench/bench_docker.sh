@@ -7,13 +7,10 @@
 # is shown against 2 x (informational).  Not part of `make test`.
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/../integration/lib_docker.sh"
+source "$(dirname "$0")/lib.sh"
 RUNS=${BENCH_RUNS:-10}
 docker_or_skip
 docker_image
-now_ns() { date +%s%N; }
-stats() { sort -g | awk '{ v[NR] = $1 } END { printf "%g %g %g\n", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
-fmt() { echo "$1" | awk -v u="$2" '{ printf "%8.4g / %8.4g / %8.4g %s", $1, $2, $3, u }'; }
-med() { echo "$1" | awk '{ print $2 }'; }
 gone() { [ -z "$(docker_left "circuit.anchor=$1")" ]; }
 
 start_server A -docker
@@ -33,12 +30,10 @@ for r in $(seq "$RUNS"); do
 	wait_for 60 gone "/$A_ID/c$r"
 	t2=$(now_ns); full+=("$(( (t2 - t0) / 1000000 ))")
 done
-R=$(printf '%s\n' "${run[@]}" | stats); C=$(printf '%s\n' "${cyc[@]}" | stats)
-F=$(printf '%s\n' "${full[@]}" | stats)
-ratio=$(awk -v a="$(med "$C")" -v b="$(med "$R")" 'BEGIN { printf "%.3g", a / b }')
-ratio2=$(awk -v a="$(med "$F")" -v b="$(med "$R")" 'BEGIN { printf "%.3g", a / b }')
-printf '%-40s %s\n' "container cycle (mkdkr, wait, scrub)" "$(fmt "$C" ms)"
-printf '%-40s %s\n' "  ... until the container is gone" "$(fmt "$F" ms)"
-printf '%-40s %s\n' "  baseline: docker run --rm" "$(fmt "$R" ms)"
-printf '  ratio (medians) %s x (until gone %s x), target <= 2 x: %s\n' "$ratio" "$ratio2" \
-	"$(awk -v r="$ratio" 'BEGIN { print r <= 2 ? "PASS" : "MISS" }')"
+R=$(stats_of "${run[@]}"); C=$(stats_of "${cyc[@]}"); F=$(stats_of "${full[@]}")
+r=$(ratio "$C" "$R")
+line "container cycle (mkdkr, wait, scrub)" "$C" ms
+line "  ... until the container is gone" "$F" ms
+line "  baseline: docker run --rm" "$R" ms
+printf '  ratio (medians) %.3g x (until gone %.3g x), target <= 2 x: %s\n' "$r" "$(ratio "$F" "$R")" \
+	"$(verdict "$r" "<=" 2)"

@@ -4,23 +4,9 @@
 # one whole `circuit peek` process (a new connection and its handshake) with and
 # without.  Targets: keyed >= 0.6 x keyless and >= 1 x a pipe.  Not part of make test.
 source "$(dirname "$0")/../integration/cluster.sh"
+source "$(dirname "$0")/lib.sh"
 RUNS=${BENCH_RUNS:-3}
-SHM=$(mktemp -d /dev/shm/circuit-bench.XXXXXX)
-trap 'rm -rf "$SHM"; t_cleanup' EXIT
-
-now_ns() { date +%s%N; }
-stats() { sort -g | awk '{ v[NR] = $1 } END { printf "%g %g %g\n", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
-med() { echo "$1" | awk '{ print $2 }'; }
-fmt() { echo "$1" | awk -v u="$2" '{ printf "%8.4g / %8.4g / %8.4g %s", $1, $2, $3, u }'; }
-verdict() { awk -v r="$1" -v t="$3" -v op="$2" 'BEGIN { ok = (op == ">=") ? r >= t : r <= t; printf "%s", ok ? "PASS" : "MISS" }'; }
-ratio() { awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { print a / b }'; }
-mbps() { awk -v b="$1" -v ns="$2" 'BEGIN { print b / (ns / 1e9) / 1e6 }'; }
-row() {
-	local r; r=$(ratio "$2" "$5")
-	printf '%-40s %s\n' "$1" "$(fmt "$2" "$3")"
-	printf '%-40s %s\n' "  baseline: $4" "$(fmt "$5" "$6")"
-	printf '  figure / target / verdict: %.3g x / %s %s x / %s\n' "$r" "$7" "$8" "$(verdict "$r" "$7" "$8")"
-}
+bench_shm
 
 start_cluster 2 star K >/dev/null || { echo "bench_security: keyed cluster did not start"; exit 0; }
 T_SERVER_FLAGS=-insecure
@@ -48,21 +34,19 @@ xfer() {
 }
 pipe=() keyed=() plain=() kc1=() kc2=() pc1=() pc2=()
 for r in $(seq "$RUNS"); do
-	t0=$(now_ns); cat "$SHM/100m" | cat >/dev/null; t1=$(now_ns)
-	pipe+=("$(mbps $SIZE $((t1 - t0)))")
+	pipe+=("$(pipe_mbps "$SHM/100m")")
 	xfer "$K1_MNT/$K2_ID/t" "$K2_MNT/$K2_ID/t" "$K1_PID" "$K2_PID" kc1 kc2
 	keyed+=("$(cat "$SHM/mbps")")
 	xfer "$P1_MNT/$P2_ID/t" "$P2_MNT/$P2_ID/t" "$P1_PID" "$P2_PID" pc1 pc2
 	plain+=("$(cat "$SHM/mbps")")
 done
 rm -f "$SHM/100m"
-P=$(printf '%s\n' "${pipe[@]}" | stats); KY=$(printf '%s\n' "${keyed[@]}" | stats)
-PL=$(printf '%s\n' "${plain[@]}" | stats)
+P=$(stats_of "${pipe[@]}"); KY=$(stats_of "${keyed[@]}"); PL=$(stats_of "${plain[@]}")
 row "cross-server channel, with the key" "$KY" "MB/s" "the same, -insecure" "$PL" "MB/s" ">=" 0.6
 row "cross-server channel, with the key" "$KY" "MB/s" "cat | cat pipe" "$P" "MB/s" ">=" 1
 # Where the key's cost goes: the servers' CPU per 100 MB.  With the key, the difference
 # is the AEAD's work (docs/decisions.md).
-cpu_row() { printf '%-40s %s\n' "$1" "$(fmt "$(printf '%s\n' "${@:2}" | stats)" ms)"; }
+cpu_row() { line "$1" "$(stats_of "${@:2}")" ms; }
 cpu_row "  sending server's CPU, with the key" "${kc1[@]}"
 cpu_row "  sending server's CPU, -insecure" "${pc1[@]}"
 cpu_row "  receiving server's CPU, with the key" "${kc2[@]}"
@@ -71,13 +55,11 @@ cpu_row "  receiving server's CPU, -insecure" "${pc2[@]}"
 # One whole `circuit peek` process: a connection, its handshake, one request.
 kp=() pp=()
 for r in $(seq "$RUNS"); do
-	t0=$(now_ns); for i in $(seq 50); do "$CIRCUIT" peek -d "$K1_URL" "/$K2_ID" >/dev/null; done; t1=$(now_ns)
-	kp+=("$(( (t1 - t0) / 50 / 1000 ))")
-	t0=$(now_ns); for i in $(seq 50); do "$CIRCUIT" peek -insecure -d "$P1_URL" "/$P2_ID" >/dev/null; done; t1=$(now_ns)
-	pp+=("$(( (t1 - t0) / 50 / 1000 ))")
+	kp+=("$(us_each 50 "$CIRCUIT" peek -d "$K1_URL" "/$K2_ID")")
+	pp+=("$(us_each 50 "$CIRCUIT" peek -insecure -d "$P1_URL" "/$P2_ID")")
 done
-KC=$(printf '%s\n' "${kp[@]}" | stats); PC=$(printf '%s\n' "${pp[@]}" | stats)
-printf '%-40s %s\n' "circuit peek process, with the key" "$(fmt "$KC" us)"
-printf '%-40s %s\n' "circuit peek process, -insecure" "$(fmt "$PC" us)"
+KC=$(stats_of "${kp[@]}"); PC=$(stats_of "${pp[@]}")
+line "circuit peek process, with the key" "$KC" us
+line "circuit peek process, -insecure" "$PC" us
 printf '  the handshake costs %d us per new connection (medians)\n' "$(( $(med "$KC" | cut -d. -f1) - $(med "$PC" | cut -d. -f1) ))"
 exit 0

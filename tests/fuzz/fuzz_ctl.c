@@ -10,6 +10,7 @@
 #include "elements/cmd.h"
 #include "elements/dkr.h"
 #include "elements/local.h"
+#include "elements/spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,7 +31,7 @@ check_dkr_spec(const char *arg)
 			abort();	/* a value that passed for a flag */
 	if (argv[i + 1] == NULL || argv[i + 1][0] == '-')
 		abort();
-	dkr_strv_free(argv);
+	spec_strv_free(argv);
 }
 
 int

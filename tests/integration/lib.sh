@@ -54,6 +54,18 @@ wait_for() {
 	return 1
 }
 
+# mount_up MNT SECONDS: MNT/help exists, within SECONDS in all.  Each probe is a stat
+# bounded by timeout: a stat on a mount whose server does not answer blocks for as long
+# as it does not (the kernel waits on FUSE, killably).
+mount_up() {
+	local end=$((SECONDS + $2))
+	while [ "$SECONDS" -lt "$end" ]; do
+		timeout -k 1 2 test -e "$1/help" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 start_server() {
 	local var=$1; shift
 	local dir="$T_TMP/$var" url pid
@@ -69,8 +81,9 @@ start_server() {
 		exit 1
 	fi
 	url=$(head -1 "$dir/out")
-	if ! wait_for 10 test -e "$dir/mnt/help"; then
-		echo "mount of $var did not come up; stderr:" >&2
+	if ! mount_up "$dir/mnt" 10; then
+		echo "mount of $var did not come up within 10 s (no $dir/mnt/help, or a stat" \
+			"of it did not answer within 2 s: the server's loop stalls); stderr:" >&2
 		cat "$dir/err" >&2
 		exit 1
 	fi

@@ -1,10 +1,12 @@
 # lib_docker.sh - what the container tests and bench share (source after lib.sh).
 #   docker_or_skip          exit 0 with "skipped: no docker engine" when no engine answers
-#   docker_image            make sure the local test image $DKR_IMAGE exists: a `docker
-#                           import` of a rootfs holding Debian's busybox-static (there is
-#                           no registry here); an image this script made is removed at exit
+#   docker_image            make the local test image $DKR_IMAGE: a `docker import` of a
+#                           rootfs holding Debian's busybox-static (there is no registry
+#                           here), tagged with this run's PID so that runs that overlap
+#                           (a test and bench_docker) never remove each other's; removed
+#                           at exit
 #   docker_left LABEL=VAL   IDs of the containers (any state) carrying that label
-DKR_IMAGE=circuit-test-busybox:1
+DKR_IMAGE=circuit-test-busybox:run$$
 
 docker_or_skip() {
 	if ! timeout 20 docker info >/dev/null 2>&1; then

@@ -1,16 +1,10 @@
 # The circuit CLI on a cluster of two servers: join, ls of both, elements on one
 # driven through the other, stk, suicide.
 source "$(dirname "$0")/lib.sh"
-C=$CIRCUIT
-export -n CIRCUIT
-unset CIRCUIT_HMAC
+source "$(dirname "$0")/lib_cli.sh"
 start_server A
 start_server B
 
-run() {
-	OUT=$("$@" 2>"$T_TMP/err"); RC=$?
-	ERR=$(cat "$T_TMP/err")
-}
 # cli SERVER ARGS...: one command dialed into that server.
 cli() { local u=${1}_URL; shift; run timeout 10 "$C" "$@" -d "${!u}"; }
 BOTH=$(printf '/%s\n/%s\n' "$A_ID" "$B_ID" | sort)

@@ -3,14 +3,7 @@
 # "--" are arguments; a bad flag is one line on stderr and exit 2; -h prints the usage
 # made from the same table that parses.
 source "$(dirname "$0")/lib.sh"
-C=$CIRCUIT
-export -n CIRCUIT
-unset CIRCUIT_HMAC
-
-run() {
-	OUT=$("$@" 2>"$T_TMP/err"); RC=$?
-	ERR=$(cat "$T_TMP/err")
-}
+source "$(dirname "$0")/lib_cli.sh"
 
 run "$C" start -h
 expect_eq "start -h exits 0" "$RC" 0

@@ -1,17 +1,7 @@
 # The circuit CLI without a cluster: help, -h, usage errors, dial-in errors, keygen.
 # Nothing here dials a server, so these checks also hold before the network half.
 source "$(dirname "$0")/lib.sh"
-C=$CIRCUIT
-# lib.sh names the binary CIRCUIT; the CLI reads $CIRCUIT as its URL file, so keep
-# the name out of the environment of everything run here.
-export -n CIRCUIT
-unset CIRCUIT_HMAC
-
-# run CMD...: OUT, ERR and RC of one command (stdin from /dev/null unless redirected).
-run() {
-	OUT=$("$@" 2>"$T_TMP/err"); RC=$?
-	ERR=$(cat "$T_TMP/err")
-}
+source "$(dirname "$0")/lib_cli.sh"
 
 run "$C" help
 expect_eq "help exits 0" "$RC" 0

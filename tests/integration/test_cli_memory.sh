@@ -12,7 +12,11 @@ head -c 100000000 /dev/zero | timeout 60 "$CIRCUIT" send -d "$A_URL" "$C"
 wait $r
 expect_eq "100 MB went through" "$(cat "$T_TMP/n")" 100000000
 back() { [ "$(rss)" -le $((idle + 4096)) ]; }
-wait_for 10 back
-echo "# RSS idle ${idle} kB, after the transfer $(rss) kB"
-check "RSS back within 4 MiB of idle" back
+if grep -q __asan_init "$CIRCUIT" 2>/dev/null; then
+	echo "# (AddressSanitizer build: its allocator keeps freed memory in quarantine, RSS not checked)"
+else
+	wait_for 10 back
+	echo "# RSS idle ${idle} kB, after the transfer $(rss) kB"
+	check "RSS back within 4 MiB of idle" back
+fi
 finish

@@ -1,17 +1,9 @@
 # Streams through the circuit CLI: output flows while the writer still writes, Ctrl-C
 # on a blocked CLI leaves the element consistent and loses no message, big copies.
 source "$(dirname "$0")/lib.sh"
-C=$CIRCUIT
-export -n CIRCUIT
-unset CIRCUIT_HMAC
+source "$(dirname "$0")/lib_cli.sh"
 start_server A
 X=$A_ID; U=$A_URL
-
-run() {
-	OUT=$("$@" 2>"$T_TMP/err"); RC=$?
-	ERR=$(cat "$T_TMP/err")
-}
-cli() { run timeout 10 "$C" "$@" -d "$U"; }
 
 # --- stdin is forwarded as it comes, not when the writer is done ---
 run timeout 10 "$C" mkproc -d "$U" /$X/cat <<<'{"Path": "/bin/cat"}'

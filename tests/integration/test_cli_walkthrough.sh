@@ -2,19 +2,9 @@
 # exact output checks: ls, mkproc, peek, stdin, stdout, scrub, mkchan, send, recv.
 L=$(dirname "$0")/lib.sh; [ -f "$L" ] || L=$(dirname "$0")/../lib.sh
 source "$L"
-C=$CIRCUIT
-# lib.sh names the binary CIRCUIT; the CLI reads $CIRCUIT as its URL file.
-export -n CIRCUIT
-unset CIRCUIT_HMAC
+source "$(dirname "$L")/lib_cli.sh"
 start_server A
 X=$A_ID; U=$A_URL; M=$A_MNT
-
-# run CMD...: OUT, ERR and RC of one command.
-run() {
-	OUT=$("$@" 2>"$T_TMP/err"); RC=$?
-	ERR=$(cat "$T_TMP/err")
-}
-cli() { run timeout 10 "$C" "$@" -d "$U"; }
 
 # --- dial-in ---
 run "$C" ls -d "$U" /

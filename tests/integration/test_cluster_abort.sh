@@ -16,37 +16,32 @@ receive_bg() {
 }
 # some_bytes NAME: the receiver has at least 1 MB (bounded wait).
 some_bytes() { wait_for 30 sh -c "[ \$(stat -c %s '$T_TMP/$1.out' 2>/dev/null || echo 0) -gt 1000000 ]"; }
+# cut NAME WHAT SIG VICTIM WRITER: once WHAT bytes flow to the receiver NAME, kill -SIG
+# VICTIM; the receiver must fail instead of seeing EOF.  Then reap the WRITER's PID.
+cut() {
+	check "$2 bytes are flowing" some_bytes "$1"
+	kill -"$3" "$4"
+	wait_for 30 test -s "$T_TMP/$1.rc"
+	expect_eq "its receiver fails instead of seeing EOF" "$(cat "$T_TMP/$1.rc"):$(cat "$T_TMP/$1.err")" \
+		"1:cat: $C/recv: Software caused connection abort"
+	wait "$5" 2>/dev/null
+}
 
 # --- a `circuit send` (dialed to A, which relays to B) killed mid-message ---
 receive_bg cli
-head -c 500000000 /dev/zero | "$CIRCUIT" send -d "$A_URL" "/$B_ID/ch" 2>/dev/null & sp=$!
-check "the CLI's bytes are flowing" some_bytes cli
-kill -KILL $sp
-wait_for 30 test -s "$T_TMP/cli.rc"
-expect_eq "its receiver fails instead of seeing EOF" "$(cat "$T_TMP/cli.rc"):$(cat "$T_TMP/cli.err")" \
-	"1:cat: $C/recv: Software caused connection abort"
-wait $sp 2>/dev/null
+head -c 500000000 /dev/zero | "$CIRCUIT" send -d "$A_URL" "/$B_ID/ch" 2>/dev/null & wp=$!
+cut cli "the CLI's" KILL $wp $wp
 
 # --- a writer through S3's mount, and S3 stops (SIGTERM): its open files are
 # released at unmount, but their writers never closed them ---
 receive_bg term
 timeout 60 sh -c "head -c 500000000 /dev/zero > '$S3_MNT/$B_ID/ch/send'" 2>/dev/null & wp=$!
-check "the writer's bytes are flowing" some_bytes term
-kill -TERM "$S3_PID"
-wait_for 30 test -s "$T_TMP/term.rc"
-expect_eq "its receiver fails instead of seeing EOF" "$(cat "$T_TMP/term.rc"):$(cat "$T_TMP/term.err")" \
-	"1:cat: $C/recv: Software caused connection abort"
-wait $wp 2>/dev/null
+cut term "the writer's" TERM "$S3_PID" $wp
 
 # --- a writer through A's mount, and A dies ---
 receive_bg fuse
 timeout 60 sh -c "head -c 500000000 /dev/zero > '$A_MNT/$B_ID/ch/send'" 2>/dev/null & wp=$!
-check "the mount writer's bytes are flowing" some_bytes fuse
-kill -KILL "$A_PID"
-wait_for 30 test -s "$T_TMP/fuse.rc"
-expect_eq "its receiver fails instead of seeing EOF" "$(cat "$T_TMP/fuse.rc"):$(cat "$T_TMP/fuse.err")" \
-	"1:cat: $C/recv: Software caused connection abort"
-wait $wp 2>/dev/null
+cut fuse "the mount writer's" KILL "$A_PID" $wp
 expect_eq "all count as aborted, none as sent" "$(cat "$C/peek")" \
 	'{"Cap": 0, "Closed": false, "Aborted": false, "NumSend": 0, "NumRecv": 3, "NumAborted": 3}'
 expect_eq "the owner's error file says why" "$(cat "$C/error")" \

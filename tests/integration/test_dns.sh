@@ -8,8 +8,11 @@ start_target A
 M=$A_MNT; X=$A_ID
 D=$M/$X/mydns
 
+# ldns (with libssl and libcrypto) is loaded by the first mkdns, not at start.
+check "a server without a DNS element has no ldns loaded" sh -c "! grep -q libldns /proc/$A_PID/maps"
 check "mkdir mydns" mkdir "$D"
 check "mkdns 127.0.0.1:0" wr "$D/ctl" "mkdns 127.0.0.1:0"
+check "the first mkdns loaded it" grep -q libldns "/proc/$A_PID/maps"
 expect_eq "ctl says nameserver" "$(cat "$D/ctl")" "/$X/mydns nameserver"
 expect_eq "nameserver files" "$(ls "$D" | tr '\n' ' ')" "ctl error help peek "
 check "help names set and unset" grep -q "unset NAME" "$D/help"

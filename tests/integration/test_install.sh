@@ -14,7 +14,7 @@ install_to() {
 }
 
 check "make install DESTDIR=... works" install_to DESTDIR="$D"
-for f in usr/local/bin/circuit sbin/mount.circuit usr/local/include/circuit/client.h \
+for f in usr/local/bin/circuit usr/local/bin/circuit-exec sbin/mount.circuit usr/local/include/circuit/client.h \
 	usr/local/lib/libcircuit.a usr/local/lib/libcircuit.so.0.1.0 \
 	usr/local/lib/pkgconfig/circuit.pc usr/local/lib/systemd/system/circuit.service \
 	etc/default/circuit etc/logrotate.d/circuit usr/local/share/bash-completion/completions/circuit \

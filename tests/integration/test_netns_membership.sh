@@ -3,7 +3,8 @@
 # multicast; a partition ({1,2,3} | {4,5}) drops each side from the other within 5 s
 # and @leave fires; the heal merges them within 30 s and @join fires; a server killed
 # and started again with the same command line rejoins and its earlier self is gone;
-# -if picks the interface's address.  Namespaces are unique to this run, always deleted.
+# -if picks the interface's address; `mount.circuit -o discover,if=eI` does all this from
+# a mount (host 5 again).  Namespaces are unique to this run, always deleted.
 source "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null; then
 	echo "ok - skipped (needs root and iproute2)"; finish; exit
@@ -93,4 +94,25 @@ check "restart: a new identity" test "$old" != "${ID[5]}"
 for i in $(seq $N); do
 	check "restart: host $i lists the new one, not the old" wait_for 15 roots_on "$i" "${ID[@]:1}"
 done
+
+# mount.circuit -o discover,if=e5 on host 5: no -j, no address.  `ip netns exec` gives
+# the helper and its daemon a mount namespace of their own, so the mount is read
+# through the daemon's (nsenter), and goes away with it.
+old=${ID[5]}
+{ kill -KILL "${PID[5]}"; wait "${PID[5]}"; } 2>/dev/null
+M5=$T_TMP/m5
+mkdir -p "$M5"
+URL[5]=$(ip netns exec "${P}h5" "$BIN/mount.circuit" "$M5" \
+    -o "discover,if=e5,log=$T_TMP/mount5.log" 2>"$T_TMP/mount5.err")
+mpid=$(pgrep -f "circuit start -m $M5" | head -1)
+[ -n "$mpid" ] && T_PIDS+=("$mpid")
+ID[5]=${URL[5]##*/}
+check "mount.circuit -o discover,if=e5: a server on e5's address" \
+    test "${URL[5]%:*}" == "circuit://10.77.0.5" -a "$old" != "${ID[5]}"
+for i in $(seq $N); do
+	check "mount: host $i lists the mounted server, not the old" \
+	    wait_for 15 roots_on "$i" "${ID[@]:1}"
+done
+expect_eq "the mount lists every server" "$(nsenter -t "$mpid" -m ls "$M5" | grep '^X')" \
+    "$(printf '%s\n' "${ID[@]:1}" | sort)"
 finish

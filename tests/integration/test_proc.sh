@@ -335,4 +335,11 @@ check "S stops on SIGTERM" stop_server S
 check "its grandchild is gone" wait_for 5 dead "$gpid"
 check "its child is gone" wait_for 5 dead "$pid"
 check "S reaped them in time" sh -c "! grep -q 'not reaped' '$S_ERR'"
+
+# Every process starts through the exec helper beside circuit: a server without it
+# refuses to start, and says which file it looked for.
+mkdir "$T_TMP/nohelper" && cp "$CIRCUIT" "$T_TMP/nohelper/circuit"
+expect_fail "no exec helper beside circuit: start refuses, naming it" \
+	"circuit start: exec helper $T_TMP/nohelper/circuit-exec: No such file or directory" \
+	timeout 20 "$T_TMP/nohelper/circuit" start -a 127.0.0.1:0
 finish

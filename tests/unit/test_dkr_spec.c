@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 
 #include "elements/dkr.h"
+#include "elements/spec.h"
 
 static const char *const labels[] = { "circuit.server=X0123456789abcdef", NULL };
 static char err[512];
@@ -28,7 +29,7 @@ joined(const char *text, int *rc, int *scrub)
 		if (p[1] != NULL)
 			strcat(s, " ");
 	}
-	dkr_strv_free(argv);
+	spec_strv_free(argv);
 	return s;
 }
 
@@ -105,4 +106,18 @@ Test(dkr_spec, refused)
 	bad("{\"Image\": \"b\", \"Image\": \"c\"}", "bad JSON");
 	bad("[\"b\"]", "must be a JSON object");
 	bad("{\"Image\": ", "bad JSON");
+}
+
+Test(dkr_spec, arrays_are_bounded)
+{
+	char text[8192];
+	size_t n;
+
+	n = (size_t)snprintf(text, sizeof text, "{\"Image\": \"b\", \"Args\": [");
+	for (int i = 0; i < 1025; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n, "%s\"a\"", i == 0 ? "" : ",");
+	snprintf(text + n, sizeof text - n, "]}");
+	bad(text, "mkdkr: \"Args\" must be an array of at most 1024 strings");
+	bad("{\"Image\": \"b\", \"Cmd\": []}", "mkdkr: unknown field \"Cmd\" (known: Image, Memory, "
+	    "CpuShares, Lxc, Volume, Dir, Entry, Env, Path, Args, Scrub)");
 }

@@ -46,16 +46,23 @@ read_once(void)
 	read_max(65536);
 }
 
-Test(review_log, release_with_parked_read)
+/* A server on a fresh loop. */
+static void
+start(void)
 {
-	char path[64];
-	struct op *op;
-	int n;
-
 	cr_assert_eq(uv_loop_init(&loop), 0);
 	cr_assert_eq(server_init(&loop, "127.0.0.1", 1), 0);
+}
+
+/* Open the server element's log for reading, into opened. */
+static void
+open_log(void)
+{
+	char path[64];
+	struct op *op = op_new(OP_OPEN, cb, NULL);
+
+	cr_assert_not_null(op);
 	snprintf(path, sizeof path, "/%s", g_server.id);
-	op = op_new(OP_OPEN, cb, NULL);
 	op->path = strdup(path);
 	op->file = strdup("log");
 	op->mode = OP_RDONLY;
@@ -63,8 +70,16 @@ Test(review_log, release_with_parked_read)
 	op_drain();
 	cr_assert_eq(last_rc, 0);
 	cr_assert_not_null(opened);
+}
 
-	/* Read the history, then the one EOF. */
+/* A server with its log open and read to the end: the history, then the one EOF. */
+static void
+caught_up_log(void)
+{
+	int n;
+
+	start();
+	open_log();
 	for (n = 0; n < 100; n++) {
 		read_once();
 		cr_assert_geq(last_rc, 0);
@@ -72,6 +87,13 @@ Test(review_log, release_with_parked_read)
 			break;
 	}
 	cr_assert_lt(n, 100);
+}
+
+Test(review_log, release_with_parked_read)
+{
+	int n;
+
+	caught_up_log();
 
 	/* The next read waits for new lines. */
 	n = ncalled;
@@ -89,25 +111,9 @@ Test(review_log, release_with_parked_read)
  * lines answer them in order; neither fails with EBUSY. */
 Test(review_log, two_parked_reads)
 {
-	char path[64];
-	struct op *op;
 	int n;
 
-	cr_assert_eq(uv_loop_init(&loop), 0);
-	cr_assert_eq(server_init(&loop, "127.0.0.1", 1), 0);
-	snprintf(path, sizeof path, "/%s", g_server.id);
-	op = op_new(OP_OPEN, cb, NULL);
-	op->path = strdup(path);
-	op->file = strdup("log");
-	op->mode = OP_RDONLY;
-	op_start(op);
-	op_drain();
-	cr_assert_not_null(opened);
-	for (n = 0; n < 100; n++) {
-		read_once();
-		if (last_len == 0)
-			break;
-	}
+	caught_up_log();
 	n = ncalled;
 	read_once();
 	read_once();
@@ -128,25 +134,7 @@ Test(review_log, two_parked_reads)
  * of one new line holds one line's worth of memory (issue 8). */
 Test(review_log, a_big_read_of_a_short_line_is_small)
 {
-	char path[64];
-	struct op *op;
-	int n;
-
-	cr_assert_eq(uv_loop_init(&loop), 0);
-	cr_assert_eq(server_init(&loop, "127.0.0.1", 1), 0);
-	snprintf(path, sizeof path, "/%s", g_server.id);
-	op = op_new(OP_OPEN, cb, NULL);
-	op->path = strdup(path);
-	op->file = strdup("log");
-	op->mode = OP_RDONLY;
-	op_start(op);
-	op_drain();
-	cr_assert_not_null(opened);
-	for (n = 0; n < 100; n++) {
-		read_once();
-		if (last_len == 0)
-			break;
-	}
+	caught_up_log();
 	oplog_line("one");
 	read_max(OP_READ_MAX);
 	cr_assert_eq(last_rc, 4);
@@ -160,27 +148,18 @@ Test(review_log, a_big_read_of_a_short_line_is_small)
  * open reader (tail -f takes that for a truncation). */
 Test(review_log, size_is_what_can_be_read)
 {
-	char path[64], line[1000];
+	char line[1000];
 	size_t got = 0, before;
-	struct op *op;
 	int n;
 
-	cr_assert_eq(uv_loop_init(&loop), 0);
-	cr_assert_eq(server_init(&loop, "127.0.0.1", 1), 0);
+	start();
 	memset(line, 'x', sizeof line - 1);
 	line[sizeof line - 1] = '\0';
 	for (n = 0; n < 3000; n++)	/* 3 MB through a 1 MiB ring */
 		oplog_line(line);
 	cr_assert_gt(oplog_start(), 0, "the ring dropped lines");
-	snprintf(path, sizeof path, "/%s", g_server.id);
 	before = server_log_size();
-	op = op_new(OP_OPEN, cb, NULL);
-	op->path = strdup(path);
-	op->file = strdup("log");
-	op->mode = OP_RDONLY;
-	op_start(op);
-	op_drain();
-	cr_assert_not_null(opened);
+	open_log();
 	for (n = 0; n < 1000; n++) {
 		read_max(OP_READ_MAX);
 		if (last_len == 0)

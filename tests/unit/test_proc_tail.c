@@ -1,0 +1,208 @@
+/* test_proc_tail.c - stdout as a file that grows: reads at offsets beside reads that
+ * take (docs/decisions.md, "stdout and stderr are seekable").
+ *
+ * A real child on a real loop, driven through the op layer as fs/ drives it: a READ's
+ * off is the reader's file offset.  The child writes `seq 1 40000` (228,894 bytes,
+ * under the 256 KiB unread bound, so all of it is buffered before any read).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <criterion/criterion.h>
+
+#include "elements/op.h"
+#include "elements/server.h"
+
+#define SEQ_BYTES 228894	/* wc -c of seq 1 40000 */
+
+struct res {
+	int done;
+	int rc;
+	char *data;
+	size_t len;
+	struct stream *stream;
+	char msg[512];
+};
+
+static uv_loop_t loop;
+static uv_timer_t tick;
+
+static void
+on_tick(uv_timer_t *t)
+{
+}
+
+static void
+setup(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	cr_assert_eq(uv_loop_init(&loop), 0);
+	cr_assert_eq(server_init(&loop, "127.0.0.1", 0), 0);
+	uv_timer_init(&loop, &tick);
+	uv_timer_start(&tick, on_tick, 10, 10);
+}
+
+TestSuite(proc_tail, .init = setup, .timeout = 60);
+
+static void
+on_done(struct op *op)
+{
+	struct res *r = op->arg;
+
+	r->done = 1;
+	r->rc = op->rc;
+	r->stream = op->stream;
+	if (op->data != NULL && op->rc > 0) {
+		r->data = op->data;
+		r->len = op->len;
+		op->data = NULL;
+	}
+	snprintf(r->msg, sizeof r->msg, "%s", op->msg != NULL ? op->msg : "");
+}
+
+static struct op *
+start(enum op_type type, const char *name, struct res *r)
+{
+	struct op *op = op_new(type, on_done, r);
+	char path[256];
+
+	memset(r, 0, sizeof *r);
+	if (name != NULL) {
+		snprintf(path, sizeof path, "/%s/%s", g_server.id, name);
+		op->path = strdup(path);
+	}
+	op->client = strdup("test");
+	return op;
+}
+
+static struct res
+finish(struct op *op, struct res *r)
+{
+	uint64_t end;
+
+	op_start(op);
+	end = uv_now(&loop) + 10000;
+	while (!r->done && uv_now(&loop) < end)
+		uv_run(&loop, UV_RUN_ONCE);
+	cr_assert(r->done, "op did not complete");
+	return *r;
+}
+
+/* A process running seq 1 40000 at name, exited and its output all buffered. */
+static void
+seq_proc(const char *name)
+{
+	struct res r;
+	struct op *op;
+	const char *cmd = "mkproc {\"Path\":\"/usr/bin/seq\",\"Args\":[\"1\",\"40000\"]}";
+
+	cr_assert_eq(finish(start(OP_MKDIR, name, &r), &r).rc, 0);
+	op = start(OP_CTL, name, &r);
+	op->data = strdup(cmd);
+	op->len = strlen(cmd);
+	cr_assert_eq(finish(op, &r).rc, 0, "mkproc: %s", r.msg);
+	op = start(OP_SNAP, name, &r);
+	op->file = strdup("wait");
+	cr_assert_geq(finish(op, &r).rc, 0);
+	free(r.data);
+}
+
+static struct stream *
+open_stdout(const char *name)
+{
+	struct res r;
+	struct op *op = start(OP_OPEN, name, &r);
+
+	op->file = strdup("stdout");
+	op->mode = OP_RDONLY;
+	cr_assert_eq(finish(op, &r).rc, 0);
+	return r.stream;
+}
+
+/* A read of up to max bytes at file offset off (-1: none, as from the RPC server). */
+static struct res
+read_at(struct stream *s, int64_t off, size_t max)
+{
+	struct res r;
+	struct op *op = start(OP_READ, NULL, &r);
+
+	op->stream = s;
+	op->max = max;
+	op->off = off;
+	return finish(op, &r);
+}
+
+/* The text of seq 1 40000 from byte off, len bytes (NUL-terminated; static). */
+static const char *
+seq_text(size_t off, size_t len)
+{
+	static char *all;
+	static char out[8192];
+	size_t n = 0;
+
+	if (all == NULL) {
+		all = malloc(SEQ_BYTES + 1);
+		for (int i = 1; i <= 40000; i++)
+			n += (size_t)sprintf(all + n, "%d\n", i);
+		cr_assert_eq(n, SEQ_BYTES);
+	}
+	cr_assert_lt(len, sizeof out);
+	memcpy(out, all + off, len);
+	out[len] = '\0';
+	return out;
+}
+
+static void
+expect_bytes(struct res r, size_t off, size_t len)
+{
+	cr_assert_eq(r.rc, (int)len, "read: %d %s", r.rc, r.msg);
+	cr_assert(memcmp(r.data, seq_text(off, len), len) == 0, "bytes at %zu differ", off);
+	free(r.data);
+}
+
+Test(proc_tail, size_is_the_bytes_produced_and_seeking_only_looks_beside_a_taker)
+{
+	struct stream *cat, *tail;
+
+	seq_proc("p");
+	cat = open_stdout("p");
+	tail = open_stdout("p");
+	cr_assert_eq(tail->ops->size(tail, 0), SEQ_BYTES);
+	/* tail: lseek(SEEK_END), then its last lines at their offset. */
+	cr_assert_eq(tail->ops->size(tail, 1), SEQ_BYTES);
+	expect_bytes(read_at(tail, SEQ_BYTES - 12, 8192), SEQ_BYTES - 12, 12);
+	cr_assert_eq(read_at(tail, SEQ_BYTES, 8192).rc, 0, "at the end: 0 bytes, no wait");
+	/* cat is open: tail only looked, and cat still gets every byte from the first. */
+	expect_bytes(read_at(cat, 0, 4), 0, 4);
+	expect_bytes(read_at(tail, 0, 6), 0, 6);
+	expect_bytes(read_at(cat, 4, 6), 4, 6);
+	/* Without cat, what tail is given counts as read. */
+	cat->ops->release(cat);
+	expect_bytes(read_at(tail, SEQ_BYTES - 6, 100), SEQ_BYTES - 6, 6);
+	cat = open_stdout("p");
+	cr_assert_eq(read_at(cat, 0, 100).rc, 0, "everything was read: EOF");
+	/* The last 64 KiB read are kept; before them, ENODATA. */
+	expect_bytes(read_at(tail, SEQ_BYTES - 65536, 100), SEQ_BYTES - 65536, 100);
+	cr_assert_eq(read_at(tail, SEQ_BYTES - 65537, 100).rc, -ENODATA);
+	cat->ops->release(cat);
+	tail->ops->release(tail);
+}
+
+Test(proc_tail, a_reader_in_order_may_read_back_into_its_last_take)
+{
+	struct stream *s;
+
+	seq_proc("p");
+	s = open_stdout("p");
+	expect_bytes(read_at(s, 0, 6), 0, 6);		/* "1\n2\n3\n" */
+	/* bash's read took a line and gave the rest back: again, up to the take's end. */
+	expect_bytes(read_at(s, 2, 100), 2, 4);
+	expect_bytes(read_at(s, 4, 100), 4, 2);
+	/* Then on in order: it still takes. */
+	expect_bytes(read_at(s, 6, 8), 6, 8);
+	/* Reads without an offset (RPC, CLI) take in order. */
+	expect_bytes(read_at(s, -1, 8), 14, 8);
+	s->ops->release(s);
+}
