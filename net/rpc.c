@@ -110,6 +110,8 @@ rpc_call(struct conn *c, struct op *op)
 		    op->max > FRAME_DATA_MAX ? FRAME_DATA_MAX : (json_int_t)op->max));
 		if (rstream_is_wait(op))
 			json_object_set_new(head, "wait", json_true());
+		if (op->off >= 0)
+			json_object_set_new(head, "off", json_integer(op->off));
 		break;
 	case OP_WRITE:
 		json_object_set_new(head, "h", json_integer(rstream_handle(op->stream)));
@@ -185,6 +187,15 @@ rpc_msg_parse(struct conn *c, const struct frame *f, json_t **head, const uint8_
 	return 0;
 }
 
+/* A reply's "size" (an OPEN or READ of a stream with a size), or -1. */
+static int64_t
+reply_size(json_t *head)
+{
+	json_t *j = json_object_get(head, "size");
+
+	return json_is_integer(j) && json_integer_value(j) >= 0 ? json_integer_value(j) : -1;
+}
+
 static int
 handle_rep(struct conn *c, const struct frame *f)
 {
@@ -248,7 +259,8 @@ handle_rep(struct conn *c, const struct frame *f)
 			op_fail(op, -EPROTO, "%s: bad reply from %s", op->path, c->name);
 			break;
 		}
-		op->stream = rstream_new(c, (uint32_t)json_integer_value(j), op->mode);
+		op->stream = rstream_new(c, (uint32_t)json_integer_value(j), op->mode,
+		    reply_size(head));
 		if (op->stream == NULL) {
 			conn_send_empty(c, FRAME_RELEASE, (uint32_t)json_integer_value(j));
 			op_fail(op, -ENOMEM, "out of memory");
@@ -262,6 +274,8 @@ handle_rep(struct conn *c, const struct frame *f)
 			op_fail(op, -EPROTO, "read: %s sent more than asked", c->name);
 			break;
 		}
+		if (op->type == OP_READ && reply_size(head) >= 0 && rstream_is(op->stream))
+			rstream_set_size(op->stream, reply_size(head));
 		if (conn_body(c, &alen) != NULL)
 			op_done_data(op, conn_take_body(c), blen);	/* no copy */
 		else

@@ -8,9 +8,11 @@
  * stream reads ahead (up to 4 MiB asked for and not yet delivered, only once a byte
  * has been delivered) and writes behind (up to 4 MiB in flight, only once the owner
  * says its element parks writes): memory stays bounded, and a slow reader still holds
- * back the writer through the owner's element (docs/protocol.md).  CANCEL stops a
- * request (the owner op_cancel()s it; the reply then says EINTR, or the result if it
- * raced); RELEASE closes a handle.
+ * back the writer through the owner's element (docs/protocol.md).  A stream with a
+ * size (a process's stdout) tells it in its OPEN and READ replies, and its opener's
+ * reads at file offsets (tail -f) carry them, one request each, never ahead.
+ * CANCEL stops a request (the owner op_cancel()s it; the reply then says EINTR, or
+ * the result if it raced); RELEASE closes a handle.
  *
  * When a connection dies, every call on it fails with -EHOSTDOWN, every request it
  * carried is cancelled, every handle it held is released, and its remote streams fail

@@ -14,8 +14,13 @@
 int rpc_msg_parse(struct conn *c, const struct frame *f, json_t **head,
     const uint8_t **body, size_t *blen);
 
-/* rstream.c: the stream of handle h on c's owner, opened with mode; NULL if no memory. */
-struct stream *rstream_new(struct conn *c, uint32_t h, int mode);
+/* rstream.c: the stream of handle h on c's owner, opened with mode, with the size
+ * its OPEN reply told (-1: a stream without one, never read at offsets); NULL if no
+ * memory. */
+struct stream *rstream_new(struct conn *c, uint32_t h, int mode, int64_t size);
+
+/* The owner told s's size (a READ reply's "size"): it only grows. */
+void rstream_set_size(struct stream *s, int64_t size);
 
 /* Is s a remote stream?  Its handle; whether its owner parks our writes (REP "wb"). */
 int rstream_is(const struct stream *s);

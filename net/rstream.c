@@ -13,42 +13,10 @@
 #include <string.h>
 
 #include "elements/log.h"
-#include "net/rpc_int.h"
+#include "net/rstream_int.h"
 #include "net/window.h"
 
-struct rstream {
-	struct stream s;
-	struct conn *c;			/* NULL once the connection is gone (or released) */
-	uint32_t h;
-	int mode;			/* OP_RDONLY or OP_WRONLY */
-	int refs;			/* the opener's, plus one per request of ours in flight */
-	int released;
-	char where[96];			/* the owner, for messages */
-	TAILQ_ENTRY(rstream) link;
-
-	/* Reading: requests sent, oldest first, each with its result once answered. */
-	struct op_queue reads;		/* the opener's reads waiting, oldest first */
-	TAILQ_HEAD(, rchunk) chunks;
-	int nchunks_out;		/* chunks still asked for */
-	size_t ra_budget;		/* bytes asked for in flight + answered, not delivered */
-	int delivered;			/* a byte reached the opener: read ahead from now on */
-	int ra_stop;			/* EOF or an error came: one request at a time again */
-	uint64_t intr_at;		/* the first read was interrupted: EINTR at this time */
-	struct op *pollop;		/* a readiness wait in flight, or NULL */
-	unsigned asks, poll_asks;	/* chunks asked for: now, and when pollop went */
-	int ready;			/* the owner said readable, and nothing asked since */
-
-	/* Writing. */
-	int wb;				/* the owner parks our writes: complete them early */
-	int nwdirect;			/* writes in flight whose opener still waits */
-	int nwb;			/* writes in flight completed early */
-	size_t wb_bytes;
-	int werr;			/* one of those failed: told to the next write */
-	char *wmsg;
-	struct op_queue wwait;		/* writes waiting for room in the window */
-	TAILQ_HEAD(, rwrite) wdirect;	/* writes in flight whose opener still waits */
-	struct op_queue flushes;	/* FLUSHes waiting for the writes behind */
-};
+/* struct rstream is in net/rstream_int.h. */
 
 /* ---- remote streams (the caller side of an OPEN) ----
  *
@@ -60,12 +28,18 @@ struct rstream {
  * RA_WINDOW; their answers are delivered in order (bytes, then EOF or an error on the
  * call that reaches it).  After EOF or an error, one request at a time again.
  *
- * Writing behind.  A write is sent and waited for until the owner says (REP "wb") that
- * its element parks writes, i.e. flows with back-pressure of its own (a rendezvous
- * send, a process's stdin); from then on a write completes as soon as it is sent while
- * fewer than WB_WINDOW bytes are in flight, and waits for room otherwise.  A failure of
- * a write completed early is told to the next write.  A stream whose element takes
- * writes at once (a buffered message, EFBIG past 32 KiB) is never written behind.
+ * Writing behind: net/rstream_write.c.
+ *
+ * Offsets.  A stream with a size (its OPEN reply says "size") is read like the local
+ * one (elements/proc_stream.c): reads at the offset where the last in-order read
+ * ended take bytes through the read-ahead above; a read back into the last one
+ * (bash's read and head give back what they read past a line) is answered here from
+ * a copy of its bytes; a read anywhere else, or a size asked with seeking (lseek
+ * SEEK_END), makes the open read at offsets for good: each read is one request
+ * carrying its offset ("off"), which the owner answers like a regular file, and what
+ * was read ahead is dropped.  Every READ reply carries the owner's size; a size
+ * asked for here answers the last one told and asks the owner again (a READ of 0),
+ * so `tail -f`'s once-a-second fstat sees growth one poll later at most.
  */
 
 
@@ -82,20 +56,12 @@ struct rchunk {
 	size_t len, off;
 };
 
-struct rwrite {
-	struct rstream *rs;
-	struct op *op;			/* the request sent */
-	struct op *local;		/* the opener's write, waiting for it; NULL if done early */
-	size_t len;
-	int intr;			/* local was interrupted: the owner's answer ends it */
-	TAILQ_ENTRY(rwrite) link;	/* in rs->wdirect while local waits */
-};
 
 static const struct stream_ops rs_ops;
 static void rs_pump(struct rstream *rs);
 
-static void
-rs_put(struct rstream *rs)
+void
+rstream_put(struct rstream *rs)
 {
 	assert(rs->refs > 0);
 	if (--rs->refs > 0)
@@ -103,6 +69,7 @@ rs_put(struct rstream *rs)
 	/* The last reference: the opener released it, no request of ours is out. */
 	assert(rs->released && rs->c == NULL && rs->nchunks_out == 0 && rs->pollop == NULL);
 	free(rs->wmsg);
+	free(rs->last);
 	free(rs);
 }
 
@@ -140,7 +107,7 @@ chunk_done(struct op *op)
 		if (ch->len == 0)
 			rs->ra_stop = 1;
 	}
-	if (rs->released || (ch->abandoned && ch->rc == -EINTR)) {
+	if (rs->released || rs->seeks || (ch->abandoned && ch->rc == -EINTR)) {
 		/* Not wanted, or the CANCEL of a read that already gave up: nothing to
 		 * tell anyone (bytes that raced the CANCEL go to the next read). */
 		chunk_free(rs, ch);
@@ -149,7 +116,26 @@ chunk_done(struct op *op)
 		rs_pump(rs);
 		stream_notify(&rs->s);
 	}
-	rs_put(rs);
+	rstream_put(rs);
+}
+
+/* Keep a copy of the bytes of an in-order read, for a read back into it. */
+static void
+keep_last(struct rstream *rs, const char *buf, size_t n)
+{
+	if (rs->size < 0)
+		return;
+	if (n > rs->last_cap) {
+		char *nb = realloc(rs->last, n);
+		if (nb == NULL) {
+			rs->last_len = 0;	/* a read back then reads at offsets */
+			return;
+		}
+		rs->last = nb;
+		rs->last_cap = n;
+	}
+	memcpy(rs->last, buf, n);
+	rs->last_len = n;
 }
 
 /* Ask the owner for up to max bytes. */
@@ -226,9 +212,21 @@ rs_pump(struct rstream *rs)
 		ch->off += n;
 		rs->ra_budget -= n;
 		rs->delivered = 1;
+		rs->got += n;
+		keep_last(rs, buf, n);
 		if (ch->off == ch->len)
 			chunk_free(rs, ch);
 		op_done_data(op, buf, n);
+	}
+	if (rs->seeks) {
+		/* In-order reads queued when the open began to read at offsets (only
+		 * another thread of the opener could have them) have no place left. */
+		while ((op = TAILQ_FIRST(&rs->reads)) != NULL) {
+			TAILQ_REMOVE(&rs->reads, op, link);
+			op->cancel = NULL;
+			op_fail(op, -ESPIPE, "read: the stream is read at offsets now");
+		}
+		return;
 	}
 	if (rs->c == NULL) {
 		if (TAILQ_EMPTY(&rs->chunks))
@@ -253,7 +251,6 @@ rs_pump(struct rstream *rs)
 		}
 }
 
-static void wdirect_expire(struct rstream *rs);
 
 /* ---- interrupted first reads ----
  *
@@ -295,14 +292,14 @@ grace_expire(uv_timer_t *t)
 				op_fail(op, -EINTR, "interrupted (server %s does not answer)",
 				    rs->where);
 			}
-			wdirect_expire(rs);
+			rstream_wdirect_expire(rs);
 		}
 	if (next != 0)
 		uv_timer_start(&grace_timer, grace_expire, next - now, 0);
 }
 
-static void
-grace_arm(struct rstream *rs)
+void
+rstream_grace_arm(struct rstream *rs)
 {
 	uv_loop_t *l = rs->c->tcp.loop;
 
@@ -327,12 +324,138 @@ rs_read_cancel(struct op *op)
 	    rs->c != NULL) {
 		/* Its own request: the owner's answer ends it, within the grace. */
 		op_cancel(ch->op);
-		grace_arm(rs);
+		rstream_grace_arm(rs);
 		return;
 	}
 	TAILQ_REMOVE(&rs->reads, op, link);
 	op->cancel = NULL;
 	op_fail(op, -EINTR, "interrupted");
+}
+
+/* ---- reads at offsets, and the size ---- */
+
+static void
+seek_read_done(struct op *req)
+{
+	struct op *op = req->arg;
+	struct rstream *rs = req->stream->priv;
+
+	op->cancel = NULL;
+	if (req->rc < 0)
+		op_fail(op, req->rc, "%s", req->msg != NULL ? req->msg : strerror(-req->rc));
+	else
+		op_done_data(op, req->data, req->len);
+	req->data = NULL;
+	rstream_put(rs);
+}
+
+static void
+seek_read_cancel(struct op *op)
+{
+	/* The owner answers a read at an offset at once (it never waits): its answer,
+	 * EINTR or the bytes, ends op. */
+	op_cancel(op->owner);
+}
+
+/* Start to read at offsets: what was read ahead is not wanted any more. */
+static void
+rs_seek(struct rstream *rs)
+{
+	struct rchunk *ch, *next;
+
+	if (rs->seeks)
+		return;
+	rs->seeks = 1;
+	for (ch = TAILQ_FIRST(&rs->chunks); ch != NULL; ch = next) {
+		next = TAILQ_NEXT(ch, link);
+		if (ch->op != NULL)
+			op_cancel(ch->op);	/* its answer is dropped (chunk_done) */
+		else
+			chunk_free(rs, ch);
+	}
+	rs_pump(rs);
+}
+
+/* One request for op's bytes at its offset, answered by the owner like a file's. */
+static void
+seek_read(struct rstream *rs, struct op *op)
+{
+	struct op *req;
+
+	if (rs->c == NULL) {
+		op_fail(op, -EHOSTDOWN, "read: server %s is down", rs->where);
+		return;
+	}
+	if ((req = op_new(OP_READ, seek_read_done, op)) == NULL) {
+		op_fail(op, -ENOMEM, "out of memory");
+		return;
+	}
+	req->stream = &rs->s;
+	req->max = op->max > FRAME_DATA_MAX ? FRAME_DATA_MAX : op->max;
+	req->off = op->off;
+	req->state = OPS_RUNNING;
+	rs->refs++;
+	op->owner = req;
+	op->cancel = seek_read_cancel;
+	rpc_call(rs->c, req);
+}
+
+/* A read of a stream with a size at op->off (>= 0): taken in order, answered from the
+ * copy of the last read, or read at an offset.  1 if it was answered or sent. */
+static int
+rs_read_at(struct rstream *rs, struct op *op)
+{
+	uint64_t off = (uint64_t)op->off;
+	size_t back, n;
+
+	if (!rs->seeks && off != rs->got) {
+		if (off < rs->got && rs->got - off <= rs->last_len) {
+			back = (size_t)(rs->got - off);
+			n = back < op->max ? back : op->max;
+			op_done_copy(op, rs->last + rs->last_len - back, n);
+			return 1;
+		}
+		rs_seek(rs);
+	}
+	if (!rs->seeks)
+		return 0;
+	seek_read(rs, op);
+	return 1;
+}
+
+static void
+probe_done(struct op *op)
+{
+	struct rstream *rs = op->arg;
+
+	assert(rs->probe == op);
+	rs->probe = NULL;
+	rstream_put(rs);
+}
+
+static int64_t
+rs_size(struct stream *s, int seeking)
+{
+	struct rstream *rs = s->priv;
+	struct op *op;
+
+	if (rs->size < 0)
+		return -1;
+	if (seeking)
+		rs_seek(rs);
+	/* Ask again for the next time: a read of 0 takes nothing; at an offset, it
+	 * tells the owner that this open reads at offsets. */
+	if (rs->probe == NULL && rs->c != NULL && !rs->released &&
+	    (op = op_new(OP_READ, probe_done, rs)) != NULL) {
+		op->stream = &rs->s;
+		op->max = 0;
+		op->off = rs->seeks ? 0 : -1;
+		op->state = OPS_RUNNING;
+		rs->probe = op;
+		rs->refs++;
+		rpc_call(rs->c, op);
+	}
+	return rs->size;
 }
 
 static void
@@ -344,6 +467,8 @@ rs_read(struct stream *s, struct op *op)
 		op_done_data(op, NULL, 0);
 		return;
 	}
+	if (rs->size >= 0 && op->off >= 0 && rs_read_at(rs, op))
+		return;
 	if (rs->c == NULL && TAILQ_EMPTY(&rs->chunks)) {
 		op_fail(op, -EHOSTDOWN, "read: server %s is down", rs->where);
 		return;
@@ -352,185 +477,6 @@ rs_read(struct stream *s, struct op *op)
 	op->cancel = rs_read_cancel;
 	TAILQ_INSERT_TAIL(&rs->reads, op, link);
 	rs_pump(rs);
-}
-
-static int
-wb_room(struct rstream *rs, size_t len)
-{
-	return wb_fits(rs->nwb, rs->wb_bytes, len);
-}
-
-static void rs_wdrain(struct rstream *rs);
-static void flush_check(struct rstream *rs);
-
-static void
-write_done(struct op *op)
-{
-	struct rwrite *w = op->arg;
-	struct rstream *rs = w->rs;
-
-	assert(w->op == op);
-	assert(w->local != NULL ? rs->nwdirect > 0 : rs->nwb > 0 && rs->wb_bytes >= w->len);
-	if (w->local != NULL) {
-		TAILQ_REMOVE(&rs->wdirect, w, link);
-		rs->nwdirect--;
-		w->local->cancel = NULL;
-		if (op->rc < 0)
-			op_fail(w->local, op->rc, "%s", op->msg != NULL ? op->msg : strerror(-op->rc));
-		else
-			op_done(w->local, op->rc);
-	} else {
-		rs->nwb--;
-		rs->wb_bytes -= w->len;
-		if ((op->rc < 0 || (size_t)op->rc != w->len) && rs->werr == 0) {
-			rs->werr = op->rc < 0 ? op->rc : -EIO;
-			free(rs->wmsg);
-			rs->wmsg = op->rc < 0 && op->msg != NULL ? strdup(op->msg) : NULL;
-		}
-	}
-	free(w);
-	if (!rs->released) {
-		rs_wdrain(rs);
-		flush_check(rs);
-		stream_notify(&rs->s);
-	}
-	rs_put(rs);
-}
-
-static void
-rs_wdirect_cancel(struct op *local)
-{
-	struct rwrite *w = local->owner;
-
-	/* The owner's answer ends it (EINTR, or what it took), within the grace. */
-	w->intr = 1;
-	op_cancel(w->op);
-	if (w->rs->c != NULL)
-		grace_arm(w->rs);
-}
-
-/* Interrupted writes whose owner did not answer within the grace: the writer is not
- * held any longer.  Its bytes may have been taken, so EINTR (a retry would send them
- * twice) would be as wrong as silence: the write completes as written behind, and
- * the owner's answer, when it comes, is told to the next write or close(2). */
-static void
-wdirect_expire(struct rstream *rs)
-{
-	struct rwrite *w, *next;
-
-	for (w = TAILQ_FIRST(&rs->wdirect); w != NULL; w = next) {
-		next = TAILQ_NEXT(w, link);
-		if (!w->intr)
-			continue;
-		TAILQ_REMOVE(&rs->wdirect, w, link);
-		rs->nwdirect--;
-		rs->nwb++;
-		rs->wb_bytes += w->len;
-		w->local->cancel = NULL;
-		op_done(w->local, (int)w->len);
-		w->local = NULL;
-	}
-}
-
-/* Send local's bytes; local completes now (early) or with the owner's answer. */
-static void
-write_send(struct rstream *rs, struct op *local, int early)
-{
-	struct rwrite *w = calloc(1, sizeof *w);
-	struct op *op = op_new(OP_WRITE, write_done, w);
-
-	if (w == NULL || op == NULL) {
-		free(w);
-		op_free(op);
-		op_fail(local, -ENOMEM, "out of memory");
-		return;
-	}
-	w->rs = rs;
-	w->op = op;
-	w->len = local->len;
-	op->stream = &rs->s;
-	op->data = local->data;
-	op->len = local->len;
-	local->data = NULL;
-	op->state = OPS_RUNNING;
-	rs->refs++;
-	if (early) {
-		rs->nwb++;
-		rs->wb_bytes += w->len;
-		op_done(local, (int)w->len);
-	} else {
-		w->local = local;
-		TAILQ_INSERT_TAIL(&rs->wdirect, w, link);
-		rs->nwdirect++;
-		local->owner = w;
-		local->cancel = rs_wdirect_cancel;
-	}
-	rpc_call(rs->c, op);
-}
-
-static void
-rs_wwait_cancel(struct op *op)
-{
-	struct rstream *rs = op->owner;
-
-	TAILQ_REMOVE(&rs->wwait, op, link);
-	op->cancel = NULL;
-	op_fail(op, -EINTR, "interrupted");
-}
-
-/* Writes waiting for room: an earlier failure first, then as room allows. */
-static void
-rs_wdrain(struct rstream *rs)
-{
-	struct op *op;
-
-	while ((op = TAILQ_FIRST(&rs->wwait)) != NULL) {
-		if (rs->werr == 0 && rs->c != NULL && !wb_room(rs, op->len))
-			break;
-		TAILQ_REMOVE(&rs->wwait, op, link);
-		op->cancel = NULL;
-		if (rs->werr != 0) {
-			int rc = rs->werr;
-			rs->werr = 0;
-			op_fail(op, rc, "%s", rs->wmsg != NULL ? rs->wmsg : strerror(-rc));
-		} else if (rs->c == NULL) {
-			op_fail(op, -EHOSTDOWN, "write: server %s is down", rs->where);
-		} else {
-			write_send(rs, op, 1);
-		}
-	}
-}
-
-static void
-rs_write(struct stream *s, struct op *op)
-{
-	struct rstream *rs = s->priv;
-
-	if (rs->werr != 0) {
-		int rc = rs->werr;
-		rs->werr = 0;
-		op_fail(op, rc, "%s", rs->wmsg != NULL ? rs->wmsg : strerror(-rc));
-		return;
-	}
-	if (rs->c == NULL) {
-		op_fail(op, -EHOSTDOWN, "write: server %s is down", rs->where);
-		return;
-	}
-	if (op->len > FRAME_DATA_MAX) {
-		op_fail(op, -EFBIG, "write: more than %u bytes in one request", FRAME_DATA_MAX);
-		return;
-	}
-	if (!rs->wb || op->len == 0) {
-		write_send(rs, op, 0);
-		return;
-	}
-	if (TAILQ_EMPTY(&rs->wwait) && wb_room(rs, op->len)) {
-		write_send(rs, op, 1);
-		return;
-	}
-	op->owner = rs;
-	op->cancel = rs_wwait_cancel;
-	TAILQ_INSERT_TAIL(&rs->wwait, op, link);
 }
 
 static void
@@ -545,7 +491,7 @@ poll_done(struct op *op)
 		rs->ready = 1;
 	if (!rs->released)
 		stream_notify(&rs->s);
-	rs_put(rs);
+	rstream_put(rs);
 }
 
 /* Ask the owner to answer once the stream is readable (a read of 0 with "wait"). */
@@ -575,9 +521,11 @@ rs_poll(struct stream *s)
 		if (rs->c == NULL || rs->werr != 0)
 			return POLLOUT | POLLERR;
 		if (rs->wb)
-			return TAILQ_EMPTY(&rs->wwait) && wb_room(rs, RA_MIN) ? POLLOUT : 0;
+			return TAILQ_EMPTY(&rs->wwait) && rstream_wb_room(rs, RA_MIN) ? POLLOUT : 0;
 		return rs->nwdirect == 0 ? POLLOUT : 0;
 	}
+	if (rs->seeks)		/* reads like a regular file: never a wait */
+		return rs->c == NULL ? POLLIN | POLLERR : POLLIN;
 	if (ch != NULL)
 		return ch->op == NULL ? POLLIN : 0;
 	if (rs->c == NULL)
@@ -589,64 +537,6 @@ rs_poll(struct stream *s)
 		return POLLIN;
 	poll_ask(rs);
 	return 0;
-}
-
-/* A close(2) is coming (FUSE FLUSH): as NFS's close-to-open, it waits until every
- * write completed early has been answered, then reports the first failure (once: the
- * next write does not repeat it) -- EHOSTDOWN if the connection died under them.  A
- * FLUSH with nothing outstanding (bash's dup2 of a file it has not written) is
- * answered at once.  An interrupt ends the wait (EINTR). */
-static int
-flush_ready(const struct rstream *rs)
-{
-	return rs->werr != 0 || (rs->nwb == 0 && TAILQ_EMPTY(&rs->wwait));
-}
-
-static void
-flush_finish(struct op *op, struct rstream *rs)
-{
-	int rc = rs->werr;
-
-	if (rc == 0) {
-		op_done(op, 0);
-		return;
-	}
-	rs->werr = 0;
-	op_fail(op, rc, "%s", rs->wmsg != NULL ? rs->wmsg : strerror(-rc));
-	free(rs->wmsg);
-	rs->wmsg = NULL;
-}
-
-static void
-flush_check(struct rstream *rs)
-{
-	struct op *op;
-
-	while (flush_ready(rs) && (op = TAILQ_FIRST(&rs->flushes)) != NULL) {
-		TAILQ_REMOVE(&rs->flushes, op, link);
-		flush_finish(op, rs);
-	}
-}
-
-static void
-rs_flush_cancel(struct op *op)
-{
-	struct rstream *rs = op->owner;
-
-	TAILQ_REMOVE(&rs->flushes, op, link);
-}
-
-static void
-rs_flush(struct stream *s, struct op *op)
-{
-	struct rstream *rs = s->priv;
-
-	if (flush_ready(rs) && TAILQ_EMPTY(&rs->flushes)) {
-		flush_finish(op, rs);
-		return;
-	}
-	op_park(op, rs_flush_cancel, rs);
-	TAILQ_INSERT_TAIL(&rs->flushes, op, link);
 }
 
 static void
@@ -664,6 +554,8 @@ rs_release(struct stream *s)
 	rs->intr_at = 0;
 	if (rs->pollop != NULL)
 		op_cancel(rs->pollop);	/* answered EINTR: poll_done lets go */
+	if (rs->probe != NULL)
+		op_cancel(rs->probe);	/* answered at once: probe_done lets go */
 	while ((op = TAILQ_FIRST(&rs->reads)) != NULL) {
 		TAILQ_REMOVE(&rs->reads, op, link);
 		op->cancel = NULL;
@@ -709,19 +601,20 @@ rs_release(struct stream *s)
 			conn_close(c, -ENOMEM);		/* then the owner aborts it */
 		json_decref(head);
 	}
-	rs_put(rs);
+	rstream_put(rs);
 }
 
 static const struct stream_ops rs_ops = {
 	.read = rs_read,
-	.write = rs_write,
+	.write = rstream_write,
 	.release = rs_release,
 	.poll = rs_poll,
-	.flush = rs_flush,
+	.flush = rstream_flush,
+	.size = rs_size,
 };
 
 struct stream *
-rstream_new(struct conn *c, uint32_t h, int mode)
+rstream_new(struct conn *c, uint32_t h, int mode, int64_t size)
 {
 	struct rstream *rs = calloc(1, sizeof *rs);
 
@@ -733,6 +626,7 @@ rstream_new(struct conn *c, uint32_t h, int mode)
 	rs->c = c;
 	rs->h = h;
 	rs->mode = mode;
+	rs->size = size;
 	rs->refs = 1;
 	TAILQ_INIT(&rs->reads);
 	TAILQ_INIT(&rs->chunks);
@@ -766,6 +660,16 @@ void
 rstream_set_wb(struct stream *s)
 {
 	((struct rstream *)s->priv)->wb = 1;
+}
+
+void
+rstream_set_size(struct stream *s, int64_t size)
+{
+	struct rstream *rs = s->priv;
+
+	/* The size only grows; replies to requests sent apart may come in any order. */
+	if (rs->size >= 0 && size > rs->size)
+		rs->size = size;
 }
 
 int

@@ -71,9 +71,16 @@ inreq_done(struct op *op)
 	size_t hlen, blen = 0;
 	char *body = NULL;
 	json_t *head;
+	int64_t size = -1;
 
 	assert(r->op == op && (h == NULL || h->busy > 0));
 
+	/* A stream with a size tells it with each read and at its open (tail -f). */
+	if (op->type == OP_READ && op->rc >= 0 && h != NULL && h->s->ops->size != NULL)
+		size = h->s->ops->size(h->s, 0);
+	else if (op->type == OP_OPEN && op->rc == 0 && op->stream != NULL &&
+	    op->stream->ops->size != NULL)
+		size = op->stream->ops->size(op->stream, 0);
 	if (h != NULL) {
 		h->busy--;
 		if (h->released && h->busy == 0)
@@ -93,6 +100,8 @@ inreq_done(struct op *op)
 	head = json_pack("{s:i}", "rc", op->rc);
 	if (head == NULL)
 		goto fail;
+	if (size >= 0 && op->rc >= 0)
+		json_object_set_new(head, "size", json_integer(size));
 	if (op->rc < 0) {
 		if (op->msg != NULL)
 			json_object_set_new(head, "msg", json_string(op->msg));
@@ -233,6 +242,16 @@ parse_req(json_t *head, const uint8_t *body, size_t bodylen, struct conn *from,
 			return -EINVAL;
 		}
 		op->max = (size_t)json_integer_value(j);
+		/* A read at a file offset (a stream with a size, read by tail): absent
+		 * for reads in order. */
+		j = json_object_get(head, "off");
+		if (j != NULL && (!json_is_integer(j) || json_integer_value(j) < 0)) {
+			op_free(op);
+			*msg = "bad read offset";
+			return -EINVAL;
+		}
+		if (j != NULL)
+			op->off = json_integer_value(j);
 	}
 	if (type == OP_CTL || type == OP_WRITE) {
 		/* A ctl command is NUL-terminated for the parser (op.h); so is a body
@@ -376,6 +395,10 @@ serve_req(struct conn *c, const struct frame *f)
 		}
 		op->stream = h->s;
 		h->busy++;
+		/* A read at an offset: the open reads at offsets from now on, as after
+		 * lseek(SEEK_END) here (elements/op.h, stream size). */
+		if (op->type == OP_READ && op->off >= 0 && h->s->ops->size != NULL)
+			(void)h->s->ops->size(h->s, 1);
 	}
 	r = calloc(1, sizeof *r);
 	if (r == NULL) {

@@ -135,5 +135,57 @@ P=$M/$X/plain2
 check "mkproc seq 1 20000 again" mk "$P" '{"Path":"/usr/bin/seq","Args":["1","20000"]}'
 expect_eq "cat stdout is exactly seq 1 20000" "$(timeout 20 cat "$P/stdout" | md5sum)" \
     "$(seq 1 20000 | md5sum)"
+# --- another server's process: tail -f through this mount follows it live too ---
+start_server B -j "$A_URL"
+both_listed() { ls "$A_MNT" | grep -qx "$B_ID" && ls "$B_MNT" | grep -qx "$A_ID"; }
+check "B joins A" wait_for 30 both_listed
+P=$M/$B_ID/remote		# B's process, seen through A's mount
+check "mkproc on B from A: a line a second, then waits on stdin" mk "$P" \
+    '{"Path":"/bin/sh","Args":["-c","read go; for i in 1 2 3; do echo rline$i; sleep 1; done; echo roops >&2; read end; echo rbye"]}'
+exec 7>"$P/stdin"
+cat "$P/stdout" >"$T_TMP/rc" &
+CPID=$!
+T_PIDS+=("$CPID")
+wait_for 20 opened "$CPID" "$P/stdout" || not_ok "cat opened the remote stdout"
+follow "$P/stdout" "$T_TMP/rt"
+TPID1=$TPID
+follow "$P/stderr" "$T_TMP/re" -F
+TPID2=$TPID
+echo go >&7
+check "tail -f of a remote stdout shows the lines as they come" wait_for 30 has "$T_TMP/rt" "rline1
+rline2
+rline3"
+check "tail -F of a remote stderr too" wait_for 30 has "$T_TMP/re" "roops"
+expect_eq "while the remote process still runs" "$(phase "$P")" '"Phase": "running"'
+check "and cat beside it has them too" wait_for 30 has "$T_TMP/rc" "rline1
+rline2
+rline3"
+expect_eq "stat through A reports the bytes B's process produced" \
+    "$(stat -c %s "$P/stdout")" "21"
+echo end >&7
+exec 7>&-
+check "and what comes after" wait_for 30 has "$T_TMP/rt" "rline1
+rline2
+rline3
+rbye"
+wait_pid 30 "$CPID"
+expect_eq "cat of the remote stdout ends at the exit" "$?" "0"
+expect_eq "cat got every byte once, in order" "$(cat "$T_TMP/rc")" "rline1
+rline2
+rline3
+rbye"
+TPID=$TPID1 unfollow
+TPID=$TPID2 unfollow
+expect_eq "remote tail -f said nothing on stderr" "$(cat "$T_TMP/rt.err" "$T_TMP/re.err")" ""
+P=$M/$B_ID/rheads
+check "mkproc on B: three lines, then one more" mk "$P" \
+    '{"Path":"/bin/sh","Args":["-c","printf \"a\\\\nb\\\\nc\\\\n\"; sleep 1; echo d"]}'
+expect_eq "remote head -n1; head -n1; cat on one open: each line once, in order" \
+    "$(timeout 30 bash -c '{ head -n1; head -n1; cat; } <"$1"' _ "$P/stdout" | tr '\n' ' ')" "a b c d "
+P=$M/$B_ID/rplain
+check "mkproc on B: seq 1 20000" mk "$P" '{"Path":"/usr/bin/seq","Args":["1","20000"]}'
+expect_eq "remote cat stdout is exactly seq 1 20000" "$(timeout 20 cat "$P/stdout" | md5sum)" \
+    "$(seq 1 20000 | md5sum)"
 check "the server is healthy" server_healthy A
+check "so is B" server_healthy B
 finish

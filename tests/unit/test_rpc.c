@@ -402,3 +402,35 @@ Test(rpc, interrupt_answers_at_once_late_stream_released, .init = setup, .timeou
 	cr_assert(owner_cancelled, "the CANCEL reached the owner");
 	cr_assert(owner_released, "the stream of the late answer was released");
 }
+
+/* A read's "off" (a read at a file offset, tail -f of a remote stdout) reaches the op;
+ * absent, the read is in order (-1); a bad one is refused with a reason. */
+Test(rpc, read_offset_parsed)
+{
+	const char *msg = NULL;
+	struct op *op;
+	uint32_t h;
+	json_t *head;
+
+	head = json_pack("{s:s, s:i, s:i, s:i}", "op", "read", "h", 3, "max", 100, "off", 12345);
+	cr_assert_eq(rpc_parse_req(head, NULL, 0, &op, &h, &msg), 0);
+	cr_assert_eq(h, 3);
+	cr_assert_eq(op->off, 12345);
+	cr_assert_eq(op->max, 100);
+	op_free(op);
+	json_decref(head);
+
+	head = json_pack("{s:s, s:i, s:i}", "op", "read", "h", 3, "max", 0);
+	cr_assert_eq(rpc_parse_req(head, NULL, 0, &op, &h, &msg), 0);
+	cr_assert_eq(op->off, -1);
+	op_free(op);
+	json_decref(head);
+
+	head = json_pack("{s:s, s:i, s:i, s:i}", "op", "read", "h", 3, "max", 1, "off", -1);
+	cr_assert_eq(rpc_parse_req(head, NULL, 0, &op, &h, &msg), -EINVAL);
+	cr_assert_str_eq(msg, "bad read offset");
+	json_decref(head);
+	head = json_pack("{s:s, s:i, s:i, s:s}", "op", "read", "h", 3, "max", 1, "off", "0");
+	cr_assert_eq(rpc_parse_req(head, NULL, 0, &op, &h, &msg), -EINVAL);
+	json_decref(head);
+}
