@@ -34,7 +34,8 @@
  * one (elements/proc_stream.c): reads at the offset where the last in-order read
  * ended take bytes through the read-ahead above; a read back into the last one
  * (bash's read and head give back what they read past a line) is answered here from
- * a copy of its bytes; a read anywhere else, or a size asked with seeking (lseek
+ * its bytes, kept (in their chunk, without a copy, unless it was handed over
+ * whole); a read anywhere else, or a size asked with seeking (lseek
  * SEEK_END), makes the open read at offsets for good: each read is one request
  * carrying its offset ("off"), which the owner answers like a regular file, and what
  * was read ahead is dropped.  Every READ reply carries the owner's size; a size
@@ -69,7 +70,7 @@ rstream_put(struct rstream *rs)
 	/* The last reference: the opener released it, no request of ours is out. */
 	assert(rs->released && rs->c == NULL && rs->nchunks_out == 0 && rs->pollop == NULL);
 	free(rs->wmsg);
-	free(rs->last);
+	free(rs->last_buf);
 	free(rs);
 }
 
@@ -119,22 +120,21 @@ chunk_done(struct op *op)
 	rstream_put(rs);
 }
 
-/* Keep a copy of the bytes of an in-order read, for a read back into it. */
+/* Keep a copy of the bytes of an in-order read handed over whole, for a read back
+ * into it (the other reads' bytes stay in their chunk: rs_pump). */
 static void
-keep_last(struct rstream *rs, const char *buf, size_t n)
+keep_copy(struct rstream *rs, const char *buf, size_t n)
 {
-	if (rs->size < 0)
-		return;
+	rs->last_len = 0;	/* without memory, a read back reads at offsets */
 	if (n > rs->last_cap) {
-		char *nb = realloc(rs->last, n);
-		if (nb == NULL) {
-			rs->last_len = 0;	/* a read back then reads at offsets */
+		char *nb = realloc(rs->last_buf, n);
+		if (nb == NULL)
 			return;
-		}
-		rs->last = nb;
+		rs->last_buf = nb;
 		rs->last_cap = n;
 	}
-	memcpy(rs->last, buf, n);
+	memcpy(rs->last_buf, buf, n);
+	rs->last = rs->last_buf;
 	rs->last_len = n;
 }
 
@@ -203,8 +203,12 @@ rs_pump(struct rstream *rs)
 		if (ch->off == 0 && n == ch->len) {
 			buf = ch->data;
 			ch->data = NULL;
+			if (rs->size >= 0)
+				keep_copy(rs, buf, n);
 		} else if ((buf = malloc(n + 1)) != NULL) {
 			memcpy(buf, ch->data + ch->off, n);
+			rs->last = ch->data + ch->off;
+			rs->last_len = n;
 		} else {
 			op_fail(op, -ENOMEM, "out of memory");
 			continue;
@@ -213,9 +217,16 @@ rs_pump(struct rstream *rs)
 		rs->ra_budget -= n;
 		rs->delivered = 1;
 		rs->got += n;
-		keep_last(rs, buf, n);
-		if (ch->off == ch->len)
+		if (ch->off == ch->len) {
+			if (ch->data != NULL && rs->size >= 0) {
+				/* The last read's bytes are in it: keep them, no copy. */
+				free(rs->last_buf);
+				rs->last_buf = ch->data;
+				rs->last_cap = ch->len;
+				ch->data = NULL;
+			}
 			chunk_free(rs, ch);
+		}
 		op_done_data(op, buf, n);
 	}
 	if (rs->seeks) {
@@ -366,6 +377,7 @@ rs_seek(struct rstream *rs)
 	if (rs->seeks)
 		return;
 	rs->seeks = 1;
+	rs->last_len = 0;	/* it may be in a chunk freed below */
 	for (ch = TAILQ_FIRST(&rs->chunks); ch != NULL; ch = next) {
 		next = TAILQ_NEXT(ch, link);
 		if (ch->op != NULL)

@@ -35,8 +35,13 @@ struct rstream {
 	int seeks;			/* reads at file offsets, 1:1 (never ahead) */
 	struct op *probe;		/* a size request in flight, or NULL */
 	uint64_t got;			/* bytes delivered in order */
-	char *last;			/* a copy of the last in-order read's bytes */
-	size_t last_len, last_cap;
+	/* The last in-order read's bytes, for a read back into them: in the head
+	 * chunk's data, or in last_buf (a chunk's data kept once all of it was read,
+	 * or a copy of a chunk handed over whole). */
+	const char *last;
+	size_t last_len;
+	char *last_buf;
+	size_t last_cap;
 
 	/* Writing. */
 	int wb;				/* the owner parks our writes: complete them early */

@@ -177,6 +177,22 @@ rbye"
 TPID=$TPID1 unfollow
 TPID=$TPID2 unfollow
 expect_eq "remote tail -f said nothing on stderr" "$(cat "$T_TMP/rt.err" "$T_TMP/re.err")" ""
+P=$M/$B_ID/rlines
+check "mkproc on B: three lines at once, then two a second apart" mk "$P" \
+    '{"Path":"/bin/sh","Args":["-c","read go; printf \"a\\\\nb\\\\nc\\\\n\"; sleep 1; echo d; sleep 1; echo e"]}'
+exec 7>"$P/stdin"
+timeout 60 bash -c 'while read -r l; do echo "got $l"; done <"$1"' _ "$P/stdout" >"$T_TMP/rr" &
+RPID=$!
+T_PIDS+=("$RPID")
+wait_for 20 sh -c "ls -l /proc/*/fd 2>/dev/null | grep -q -- '-> $P/stdout\$'" || not_ok "bash opened the remote stdout"
+echo go >&7
+exec 7>&-
+wait_pid 60 "$RPID"
+expect_eq "remote while read gets every line, then EOF at the exit" "$(cat "$T_TMP/rr")" "got a
+got b
+got c
+got d
+got e"
 P=$M/$B_ID/rheads
 check "mkproc on B: three lines, then one more" mk "$P" \
     '{"Path":"/bin/sh","Args":["-c","printf \"a\\\\nb\\\\nc\\\\n\"; sleep 1; echo d"]}'
