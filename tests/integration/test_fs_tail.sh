@@ -1,6 +1,7 @@
 # tail -f of a process's stdout and stderr follows the output live while `cat stdout`
 # still takes every byte once, in order (docs/decisions.md: stdout and stderr are files
-# that grow).  Offsets are this server's own: the processes live on the mounting server.
+# that grow): first for processes of the mounting server, then for another server's
+# (the offsets and sizes travel over the wire: docs/protocol.md).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_more.sh"
 start_server A
@@ -177,6 +178,18 @@ rbye"
 TPID=$TPID1 unfollow
 TPID=$TPID2 unfollow
 expect_eq "remote tail -f said nothing on stderr" "$(cat "$T_TMP/rt.err" "$T_TMP/re.err")" ""
+P=$M/$B_ID/ralone
+check "mkproc on B: seq 1 100000, then a last line" mk "$P" \
+    '{"Path":"/bin/sh","Args":["-c","read go; seq 1 100000; echo last"]}'
+exec 7>"$P/stdin"
+follow "$P/stdout" "$T_TMP/rt3"
+echo go >&7
+exec 7>&-
+check "tail -f alone of a remote stdout sees the last line: the process was not held up" \
+    wait_for 60 sh -c "tail -n 1 '$T_TMP/rt3' | grep -qx last"
+unfollow
+expect_eq "and every line before it, once, in order" "$(md5sum <"$T_TMP/rt3")" \
+    "$( (seq 1 100000; echo last) | md5sum)"
 P=$M/$B_ID/rlines
 check "mkproc on B: three lines at once, then two a second apart" mk "$P" \
     '{"Path":"/bin/sh","Args":["-c","read go; printf \"a\\\\nb\\\\nc\\\\n\"; sleep 1; echo d; sleep 1; echo e"]}'
