@@ -31,7 +31,7 @@ struct log_reader {
 
 static struct element server_elem;
 static TAILQ_HEAD(, log_reader) readers = TAILQ_HEAD_INITIALIZER(readers);
-static int (*join_fn)(const char *url, char **msg);
+static int (*join_fn)(const char *url, server_join_cb cb, void *arg, char **msg);
 static json_t *(*members_fn)(void);
 static json_t *(*stk_fn)(void);
 static json_t *(*mb_stats_fn)(void);
@@ -66,12 +66,13 @@ static const char server_help[] =
 "                  time, client, anchor, verb, result\n"
 "  tail -f log     follow the log\n"
 "  echo 'join circuit://HOST:PORT/XID' > ctl   merge this server's cluster with that one\n"
+"                  (the write returns once the other server is listed, or fails)\n"
 "  echo suicide > ctl                         stop this server\n"
 "\n"
 "mkdir NAME makes an anchor below this one; see help inside it.\n";
 
 void
-server_set_join(int (*fn)(const char *url, char **msg))
+server_set_join(int (*fn)(const char *url, server_join_cb cb, void *arg, char **msg))
 {
 	join_fn = fn;
 }
@@ -174,12 +175,72 @@ srv_snap(struct element *e, const char *file, struct op *op)
 		op_fail(op, -ENOENT, "%s: no file %s", elem_path(e), file);
 }
 
+/* A `join` verb waiting for the cluster layer.  An interrupted write leaves it: the
+ * join goes on, and its outcome goes to the log alone. */
+struct join_wait {
+	struct op *op;
+	char *path;
+	char *url;
+};
+
 static void
-srv_verb(struct element *e, const char *verb, const char *arg, struct op *op)
+join_cancel(struct op *op)
 {
+	struct join_wait *w = op->owner;
+
+	w->op = NULL;
+}
+
+static void
+join_answered(int status, const char *msg, void *arg)
+{
+	struct join_wait *w = arg;
+
+	if (w->op != NULL && status < 0)
+		op_fail(w->op, status, "%s: join %s: %s", w->path, w->url,
+		    msg != NULL ? msg : strerror(-status));
+	else if (w->op != NULL)
+		op_done(w->op, 0);
+	else if (status < 0)
+		log_warnx("join %s: %s", w->url, msg != NULL ? msg : strerror(-status));
+	free(w->path);
+	free(w->url);
+	free(w);
+}
+
+static void
+srv_join(struct element *e, const char *url, struct op *op)
+{
+	struct join_wait *w;
 	char *msg = NULL;
 	int rc;
 
+	if (join_fn == NULL) {
+		op_fail(op, -EOPNOTSUPP, "%s: join: this server has no cluster layer", elem_path(e));
+		return;
+	}
+	if ((w = calloc(1, sizeof *w)) == NULL || (w->path = strdup(elem_path(e))) == NULL ||
+	    (w->url = strdup(url)) == NULL) {
+		if (w != NULL)
+			free(w->path);
+		free(w);
+		op_fail(op, -ENOMEM, "%s: join: out of memory", elem_path(e));
+		return;
+	}
+	w->op = op;
+	op_park(op, join_cancel, w);
+	if ((rc = join_fn(url, join_answered, w, &msg)) < 0) {
+		op_fail(op, rc, "%s: join %s: %s", w->path, url, msg ? msg : strerror(-rc));
+		free(w->path);
+		free(w->url);
+		free(w);
+	}
+	free(msg);
+}
+
+static void
+srv_verb(struct element *e, const char *verb, const char *arg, struct op *op)
+{
 	if (strcmp(verb, "suicide") == 0) {
 		op_done(op, 0);
 		log_info("suicide requested by %s", op->client != NULL ? op->client : "-");
@@ -188,16 +249,7 @@ srv_verb(struct element *e, const char *verb, const char *arg, struct op *op)
 		return;
 	}
 	if (strcmp(verb, "join") == 0) {
-		if (join_fn == NULL) {
-			op_fail(op, -EOPNOTSUPP, "%s: join: this server has no cluster layer", elem_path(e));
-			return;
-		}
-		rc = join_fn(arg, &msg);
-		if (rc < 0)
-			op_fail(op, rc, "%s: join %s: %s", elem_path(e), arg, msg ? msg : strerror(-rc));
-		else
-			op_done(op, 0);
-		free(msg);
+		srv_join(e, arg, op);
 		return;
 	}
 	op_fail(op, -EINVAL, "%s: %s: unknown verb (the server takes join URL, suicide)",

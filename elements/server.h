@@ -35,8 +35,13 @@ int server_init(uv_loop_t *loop, const char *host, int port);
 /* Scrub every element and free the tree (shutdown). */
 void server_fini(void);
 
-/* The cluster layer's join (the `join` verb) and member list (peek's Members). */
-void server_set_join(int (*fn)(const char *url, char **msg));
+/* The cluster layer's join (the `join` verb) and member list (peek's Members).  The
+ * join fn starts a join and calls cb exactly once when it is complete or has failed
+ * (at once, from inside fn, if the server is a member already); it returns 0, or
+ * -errno with *msg (malloc'd, may stay NULL) when it could not start, and then never
+ * calls cb. */
+typedef void (*server_join_cb)(int status, const char *msg, void *arg);
+void server_set_join(int (*fn)(const char *url, server_join_cb cb, void *arg, char **msg));
 void server_set_members(json_t *(*fn)(void));
 
 /* The membership core's datagram counters (peek's Datagrams) and whole state (stk's

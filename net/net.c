@@ -103,33 +103,16 @@ on_member_change(enum member_event ev, const struct member *m)
 		sub_publish(ev == MEMBER_LEFT, m->id);
 }
 
-static void
-join_logged(int status, const char *msg, void *arg)
-{
-	char *url = arg;
-
-	if (status < 0)
-		log_warnx("join %s: %s", url, msg != NULL ? msg : strerror(-status));
-	free(url);
-}
-
-/* The server element's `join URL` verb: starts the join, reports bad URLs at once. */
+/* The server element's `join URL` verb: bad URLs fail at once, the rest when the
+ * join completes (cb, never from here). */
 static int
-join_verb(const char *url, char **msg)
+join_verb(const char *url, server_join_cb cb, void *arg, char **msg)
 {
-	char *copy = strdup(url);
-	int rc;
+	int rc = net_join(url, cb, arg);
 
-	if (copy == NULL)
-		return -ENOMEM;
-	rc = peer_join(url, join_logged, copy);
-	if (rc != 0)
-		free(copy);
-	if (rc >= 0)
-		gossip_join(url);
 	if (rc == -EINVAL)
 		*msg = strdup("want circuit://HOST:PORT/XID of another server (numeric HOST)");
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 int

@@ -18,6 +18,7 @@
 
 struct join {
 	struct conn *c;
+	struct conn *dialing;		/* until on_join_dialed: its callback points at us */
 	void (*cb)(int status, const char *msg, void *arg);
 	void *arg;
 	char url[URL_MAX];
@@ -207,6 +208,11 @@ static void
 join_end(struct join *j, int status, const char *msg)
 {
 	TAILQ_REMOVE(&joins, j, link);
+	if (j->dialing != NULL) {
+		/* Ended first (timer, shutdown): the dial must not call back into j. */
+		j->dialing->dial_cb = NULL;
+		j->dialing = NULL;
+	}
 	if (status == 0)
 		log_info("joined the cluster of %s", j->url);
 	j->cb(status, msg, j->arg);
@@ -350,6 +356,7 @@ on_join_dialed(struct conn *c, int status, void *arg)
 {
 	struct join *j = arg;
 
+	j->dialing = NULL;
 	if (status == 0) {
 		/* Wait for the core to list it (peer_up or peer_member_joined ends it). */
 		j->c = c;
@@ -385,7 +392,7 @@ peer_join(const char *url, void (*cb)(int status, const char *msg, void *arg), v
 	j->timer.data = j;
 	uv_timer_start(&j->timer, on_join_timer, JOIN_RETRY_MS, JOIN_RETRY_MS);
 	TAILQ_INSERT_TAIL(&joins, j, link);
-	rc = conn_dial(&u, u.id, on_join_dialed, j, NULL);
+	rc = conn_dial(&u, u.id, on_join_dialed, j, &j->dialing);
 	if (rc < 0) {
 		/* Not started: the callback is not called. */
 		TAILQ_REMOVE(&joins, j, link);

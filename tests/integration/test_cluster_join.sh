@@ -38,6 +38,9 @@ check "every root lists the 6" wait_for 5 roots_are "$(ids_of S1 S2 S3 L P Q)" S
 expect_fail "join of a bad URL is EINVAL" "Invalid argument" wr "$S1_MNT/$S1_ID/ctl" "join http://nowhere"
 expect_fail "join of itself is EINVAL" "Invalid argument" wr "$S1_MNT/$S1_ID/ctl" "join $S1_URL"
 check "join of a member is a no-op" wr "$S1_MNT/$S1_ID/ctl" "join $S2_URL"
+expect_fail "join of a closed port fails the write" "Connection refused" \
+	wr "$S1_MNT/$S1_ID/ctl" "join circuit://127.0.0.1:1/X0000000000000001"
+check "and the error file says why" grep -q "join .*Connection refused" "$S1_MNT/$S1_ID/error"
 
 # Clean exits leave every listing at once (2 s covers a loaded machine; failure
 # detection, which would also pass given time, takes longer).
@@ -60,6 +63,26 @@ expect_eq "-j with a bad URL exits 2" "$?" "2"
 out=$(timeout 10 "$CIRCUIT" start -a 127.0.0.1:0 -j "${S1_URL%/*}/X0000000000000001" 2>&1 >/dev/null)
 expect_eq "-j naming the wrong XID exits 1" "$?" "1"
 check "and says another server answers" grep -q "another server" <<<"$out"
+
+# A server stopped while its join waits on a peer that accepts and never speaks: the
+# join's write fails, and the server exits cleanly (it freed the join twice before).
+start_server J
+python3 -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c); print("accepted", flush=True)
+' >"$T_TMP/silent.out" & T_PIDS+=($!)
+check "a silent listener" wait_for 20 grep -q '^[0-9]' "$T_TMP/silent.out"
+port=$(head -1 "$T_TMP/silent.out")
+wr "$J_MNT/$J_ID/ctl" "join circuit://127.0.0.1:$port/X0123456789abcdef" 2>"$T_TMP/join.err" & jw=$!
+check "the join reached it" wait_for 20 grep -q accepted "$T_TMP/silent.out"
+check "the join's write still waits" kill -0 "$jw"
+check "SIGTERM stops J during the join" stop_server J
+wait "$J_PID"; expect_eq "J exited 0" "$?" "0"
+wait "$jw"; expect_eq "the join's write failed" "$?" "1"
 
 # A star.
 check "star of 3 converges" start_cluster 3 star T
