@@ -94,7 +94,7 @@ cli_copy_in(struct cli *c)
 
 			if (w < 0) {
 				free(buf);
-				circuit_stream_close(s, NULL);
+				circuit_stream_abort(s);
 				return cli_fail(c, (int)w, msg, path);
 			}
 			off += (size_t)w;
@@ -102,8 +102,8 @@ cli_copy_in(struct cli *c)
 	}
 	free(buf);
 	if (n < 0) {
-		/* A broken input must not pass for a whole message: report, then close. */
-		circuit_stream_close(s, NULL);
+		/* A broken input must not pass for a whole message: abort, then report. */
+		circuit_stream_abort(s);
 		return cli_fail(c, (int)n, NULL, "reading standard input");
 	}
 	return close_stream(c, s, path);

@@ -70,4 +70,9 @@ ssize_t circuit_write(struct circuit_stream *s, const void *buf, size_t len, cha
 /* Close the stream: the end of a message on `send`, EOF on `stdin`. */
 int circuit_stream_close(struct circuit_stream *s, char **err);
 
+/* Close the stream as broken: what was written is not a whole message.  The receiver
+ * of a `send` gets an error (ECONNABORTED), never a shorter message; writes still
+ * queued are dropped.  Use it when the data's source failed.  Frees s. */
+void circuit_stream_abort(struct circuit_stream *s);
+
 #endif

@@ -316,8 +316,33 @@ circuit_write(struct circuit_stream *s, const void *buf, size_t len, char **err)
 	return (ssize_t)len;
 }
 
-int
-circuit_stream_close(struct circuit_stream *s, char **err)
+/* Send the RELEASE of s: empty, or {"abort": true} (docs/protocol.md). */
+static int
+send_release(struct circuit_stream *s, int aborted)
+{
+	uint8_t hdr[FRAME_HDR], *buf;
+	json_t *head;
+	size_t len;
+	int rc;
+
+	if (!aborted) {
+		frame_header(hdr, FRAME_RELEASE, s->h, 0);
+		return client_write(s->c, hdr, sizeof hdr);
+	}
+	if ((head = json_pack("{s:b}", "abort", 1)) == NULL)
+		return -ENOMEM;
+	rc = frame_msg_build(FRAME_RELEASE, s->h, head, NULL, 0, &buf, &len);
+	json_decref(head);
+	if (rc < 0)
+		return rc;
+	rc = client_write(s->c, buf, len);
+	free(buf);
+	return rc;
+}
+
+/* Close s, as a whole stream or as an aborted one. */
+static int
+stream_end(struct circuit_stream *s, int aborted, char **err)
 {
 	struct circuit_stream **sp;
 	struct pend *p;
@@ -336,13 +361,10 @@ circuit_stream_close(struct circuit_stream *s, char **err)
 		}
 		pend_free(p);
 	}
-	if (s->c->fd >= 0) {
-		frame_header(hdr, FRAME_RELEASE, s->h, 0);
-		if ((rc = client_write(s->c, hdr, sizeof hdr)) < 0)
-			rc = client_lost(s->c, rc, err);
-	}
-	/* Writes written behind: their outcome is the close's. */
-	while (rc == 0 && s->wq != NULL)
+	if (s->c->fd >= 0 && (rc = send_release(s, aborted)) < 0)
+		rc = rc == -ENOMEM ? rc : client_lost(s->c, rc, err);
+	/* Writes written behind: their outcome is the close's (an abort does not wait). */
+	while (rc == 0 && !aborted && s->wq != NULL)
 		rc = pump(s->c, err);
 	if (rc == 0 && s->werr != 0)
 		rc = take_werr(s, err);
@@ -360,3 +382,14 @@ circuit_stream_close(struct circuit_stream *s, char **err)
 	return rc;
 }
 
+int
+circuit_stream_close(struct circuit_stream *s, char **err)
+{
+	return stream_end(s, 0, err);
+}
+
+void
+circuit_stream_abort(struct circuit_stream *s)
+{
+	stream_end(s, 1, NULL);
+}

@@ -36,7 +36,7 @@ enum frame_type {
 	FRAME_CANCEL,		/* empty: stop the operation with tag id */
 	FRAME_RELEASE,		/* empty: close the stream with handle id */
 	/* 6-8 were MEMBERS, LEAVE and DEAD: membership is UDP now (net/gossip.c).
-	 * The numbers stay reserved; such a frame is refused (EPROTO). */
+	 * The numbers stay reserved; after HELLO such a frame is skipped (net/net.c). */
 	FRAME_MEMBERS,
 	FRAME_LEAVE,
 	FRAME_DEAD,

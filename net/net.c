@@ -31,6 +31,14 @@ dispatch(struct conn *c, const struct frame *f)
 	case FRAME_CANCEL:
 	case FRAME_RELEASE:
 		return rpc_frame(c, f);
+	case FRAME_MEMBERS:
+	case FRAME_LEAVE:
+	case FRAME_DEAD:
+		/* Retired: servers of an earlier release still send them after HELLO.
+		 * Membership is UDP's alone now; skipping them from a server keeps a
+		 * rolling upgrade possible (a refusal would close every old-to-new
+		 * connection).  No client ever sent them. */
+		return c->peer_id[0] != '\0' ? 0 : -EPROTO;
 	case FRAME_REFUSE:
 		log_warnx("connection %s: refused by the other side", c->name);
 		conn_close(c, -ECONNREFUSED);

@@ -32,18 +32,31 @@ for i in range(0, len(data), 1 << 20):
     s.sendall(mv[i:i + (1 << 20)])
 s.close(); t.join()
 PY
-pipe=() tcp=() chan=() cli=()
+# CPU time (user + system, ms) of the three servers, and of this script's children
+# reaped so far (cp and cat, or the two CLI processes): where the work goes.  On a
+# busy machine it swells less than wall time does, but it swells too: compare figures
+# of one run only.
+tck=$(getconf CLK_TCK)
+srv_ms() { cat "/proc/$S1_PID/stat" "/proc/$S2_PID/stat" "/proc/$S3_PID/stat" | awk -v t="$tck" '{ s += $14 + $15 } END { print int(s * 1000 / t) }'; }
+kid_ms() { awk -v t="$tck" '{ print int(($16 + $17) * 1000 / t) }' /proc/$$/stat; }
+pipe=() tcp=() chan=() cli=() chan_s=() chan_k=() cli_s=() cli_k=()
 mkdir "$S1_MNT/$X/tput"; echo "mkchan 0" >"$S1_MNT/$X/tput/ctl"
 for r in $(seq "$RUNS"); do
 	pipe+=("$(pipe_mbps "$SHM/100m")")
 	t0=$(now_ns); python3 "$SHM/tcp.py" "$SHM/100m"; t1=$(now_ns)
 	tcp+=("$(mbps $SIZE $((t1 - t0)))")
-	chan+=("$(chan_mbps "$SHM/100m" "$S1_MNT/$X/tput/send" "$S2_MNT/$X/tput/recv")")
-	t0=$(now_ns)
+	s0=$(srv_ms); k0=$(kid_ms); t0=$(now_ns)
+	timeout 60 cat "$S2_MNT/$X/tput/recv" >/dev/null & rp=$!
+	timeout 60 cp "$SHM/100m" "$S1_MNT/$X/tput/send"
+	wait $rp; t1=$(now_ns)
+	chan+=("$(mbps $SIZE $((t1 - t0)))")
+	chan_s+=($(( $(srv_ms) - s0 ))); chan_k+=($(( $(kid_ms) - k0 )))
+	s0=$(srv_ms); k0=$(kid_ms); t0=$(now_ns)
 	timeout 60 "$CIRCUIT" recv -d "$S2_URL" "/$X/tput" >/dev/null & rp=$!
 	timeout 60 "$CIRCUIT" send -d "$S1_URL" "/$X/tput" <"$SHM/100m"
 	wait $rp; t1=$(now_ns)
 	cli+=("$(mbps $SIZE $((t1 - t0)))")
+	cli_s+=($(( $(srv_ms) - s0 ))); cli_k+=($(( $(kid_ms) - k0 )))
 done
 rm -f "$SHM/100m"
 P=$(stats_of "${pipe[@]}"); T=$(stats_of "${tcp[@]}")
@@ -52,6 +65,10 @@ row "cross-server cap-0 channel, files" "$Q" "MB/s" "cat | cat pipe" "$P" "MB/s"
 row "cross-server cap-0 channel, files" "$Q" "MB/s" "raw loopback TCP copy" "$T" "MB/s" ">=" 0.25
 row "cross-server cap-0 channel, CLI" "$L" "MB/s" "cat | cat pipe" "$P" "MB/s" ">=" 0.5
 row "cross-server cap-0 channel, CLI" "$L" "MB/s" "raw loopback TCP copy" "$T" "MB/s" ">=" 0.25
+line "  CPU, the 3 servers (files)" "$(stats_of "${chan_s[@]}")" ms
+line "  CPU, cp and cat (files)" "$(stats_of "${chan_k[@]}")" ms
+line "  CPU, the 3 servers (CLI)" "$(stats_of "${cli_s[@]}")" ms
+line "  CPU, circuit send and recv (CLI)" "$(stats_of "${cli_k[@]}")" ms
 
 # --- remote vs local `cat peek`, N per run, microseconds per cat ---
 N=${BENCH_PEEKS:-200}

@@ -16,8 +16,8 @@ SIZE=100000000
 head -c $SIZE /dev/urandom >"$SHM/100m"
 mkdir "$K1_MNT/$K2_ID/t" "$P1_MNT/$P2_ID/t"
 echo "mkchan 0" >"$K1_MNT/$K2_ID/t/ctl"; echo "mkchan 0" >"$P1_MNT/$P2_ID/t/ctl"
-# CPU time (user + system) of a process so far, in ms: unlike wall time, it hardly
-# depends on what else the machine runs.
+# CPU time (user + system) of a process so far, in ms.  On a busy machine it swells
+# less than wall time does, but it swells too: compare figures of one run only.
 cpu_ms() { awk -v t="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / t) }' "/proc/$1/stat"; }
 # xfer A B PID1 PID2 CPU1 CPU2: 100 MB written into A/send while B/recv reads it; MB/s.
 # The CPU the sending server (PID1) and the receiving one (PID2) spent on it is added
@@ -44,9 +44,9 @@ rm -f "$SHM/100m"
 P=$(stats_of "${pipe[@]}"); KY=$(stats_of "${keyed[@]}"); PL=$(stats_of "${plain[@]}")
 row "cross-server channel, with the key" "$KY" "MB/s" "the same, -insecure" "$PL" "MB/s" ">=" 0.6
 row "cross-server channel, with the key" "$KY" "MB/s" "cat | cat pipe" "$P" "MB/s" ">=" 1
-# Where the key's cost goes: the servers' CPU per 100 MB (wall time is noisy on a busy
-# machine, CPU time much less).  With the key, the difference is the AEAD's work.
-cpu_row() { printf '%-40s %s\n' "$1" "$(fmt "$(stats_of "${@:2}")" ms)"; }
+# Where the key's cost goes: the servers' CPU per 100 MB.  With the key, the difference
+# is the AEAD's work (docs/decisions.md).
+cpu_row() { line "$1" "$(stats_of "${@:2}")" ms; }
 cpu_row "  sending server's CPU, with the key" "${kc1[@]}"
 cpu_row "  sending server's CPU, -insecure" "${pc1[@]}"
 cpu_row "  receiving server's CPU, with the key" "${kc2[@]}"

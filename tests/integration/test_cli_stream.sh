@@ -44,6 +44,24 @@ expect_eq "an interrupted send ends by the signal" "$?" 124
 timeout -s INT 0.5 "$C" recv -d "$U" /$X/ch >"$T_TMP/none"
 expect_eq "nothing is waiting after it" "$?:$(wc -c <"$T_TMP/none")" "124:0"
 
+# --- a broken input is no message: send aborts it, and the receiver never sees it ---
+cli mkchan /$X/ab 2
+run timeout 10 "$C" send -d "$U" /$X/ab </
+expect_eq "send of an unreadable input fails and says why" "$RC:$ERR" \
+	"1:circuit send: reading standard input: Is a directory"
+run timeout 10 "$C" send -d "$U" /$X/ab <<<"whole"
+run timeout 10 "$C" recv -d "$U" /$X/ab
+expect_eq "the next receiver gets the next whole message" "$RC:$OUT" "0:whole"
+cli peek /$X/ab
+expect_eq "the broken one is counted aborted, not sent" "$OUT" '{
+    "Cap": 2,
+    "Closed": false,
+    "Aborted": false,
+    "NumSend": 1,
+    "NumRecv": 1,
+    "NumAborted": 1
+}'
+
 # --- Ctrl-C on wait and stdout of a running process leaves it running ---
 run timeout 10 "$C" mkproc -d "$U" /$X/sleep <<<'{"Path": "/bin/sleep", "Args": ["100"]}'
 timeout -s INT 0.5 "$C" wait -d "$U" /$X/sleep >/dev/null
