@@ -318,8 +318,8 @@ proc_destroy(struct element *e)
 
 	if (p->nhandles != 0)
 		fatalx("proc_destroy: %d handles still open", p->nhandles);
-	free(p->out[0].buf);
-	free(p->out[1].buf);
+	proc_out_free(&p->out[0]);
+	proc_out_free(&p->out[1]);
 	cmd_free(&p->cmd);
 	free(p);
 }

@@ -49,6 +49,8 @@ struct outbuf {
 	size_t start, end, size;
 	uint64_t produced;		/* bytes read from the pipe so far */
 	struct op_queue readers;	/* parked reads, FIFO */
+	size_t kept;			/* closed: the read bytes [0, start) counted as kept */
+	TAILQ_ENTRY(outbuf) klink;	/* on the kept list while kept > 0 */
 };
 
 /* One stdin write queued: bytes [off, len) of buf are still to go.  Its op is NULL
@@ -123,6 +125,15 @@ void proc_out_start(struct outbuf *ob);
 
 /* Close an output pipe: buffered bytes stay readable, then EOF. */
 void proc_out_close(struct outbuf *ob);
+
+/* Free the buffer of an output pipe (the process is destroyed). */
+void proc_out_free(struct outbuf *ob);
+
+/* The read bytes that closed pipes keep for readers at offsets, all processes
+ * together, and the bound above which the oldest closed ones lose theirs (tests
+ * lower it). */
+size_t proc_kept_total(void);
+extern size_t proc_kept_max;
 
 /* Close the child's stdin: gracefully (after queued writes) or at once (queued writes
  * fail with EPIPE, or answer the count they got through). */

@@ -16,7 +16,9 @@
  * the end (never a wait).  While an open that takes bytes is there (`cat stdout` running
  * beside `tail -f stdout`), such reads only look: every byte still goes to the takers,
  * once and in order.  With none, what a reader at offsets was given counts as read, as
- * when tail reads a pipe: a process watched only by tail -f is not held up.
+ * when tail reads a pipe: a process watched only by tail -f is not held up.  Once a
+ * pipe is closed its kept bytes count against one bound for all processes (KEPT_MAX):
+ * an exited process nobody scrubs costs little.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,6 +34,15 @@
 #define OUT_KEEP (64 * 1024)
 /* Bytes already read that stay for readers at offsets: tail's last lines. */
 #define OUT_RETAIN (64 * 1024)
+/* The read bytes that closed pipes keep, all processes together: 1,000 exited jobs
+ * nobody scrubbed would otherwise hold 64 KiB of stdout and of stderr each, 128 MB
+ * (SPEC: idle servers cost almost nothing).  Above it, the pipes closed first lose
+ * theirs; their unread bytes stay. */
+#define KEPT_MAX (4 * 1024 * 1024)
+
+size_t proc_kept_max = KEPT_MAX;
+static TAILQ_HEAD(, outbuf) kept_list = TAILQ_HEAD_INITIALIZER(kept_list);
+static size_t kept_total;
 
 void
 proc_notify(struct proc *p, int fd)
@@ -85,6 +96,75 @@ shrink(struct outbuf *ob)
 	}
 }
 
+size_t
+proc_kept_total(void)
+{
+	return kept_total;
+}
+
+/* Take ob off the kept list: its read bytes no longer count. */
+static void
+unkeep(struct outbuf *ob)
+{
+	if (ob->kept == 0)
+		return;
+	TAILQ_REMOVE(&kept_list, ob, klink);
+	kept_total -= ob->kept;
+	ob->kept = 0;
+}
+
+/* Drop the read bytes a closed ob keeps: only its unread ones stay. */
+static void
+forget_read(struct outbuf *ob)
+{
+	size_t n = buffered(ob);
+	char *nbuf;
+
+	unkeep(ob);
+	if (n == 0) {
+		free(ob->buf);
+		ob->buf = NULL;
+		ob->size = ob->start = ob->end = 0;
+		return;
+	}
+	memmove(ob->buf, ob->buf + ob->start, n);
+	ob->start = 0;
+	ob->end = n;
+	if ((nbuf = realloc(ob->buf, n)) != NULL) {
+		ob->buf = nbuf;
+		ob->size = n;
+	}
+}
+
+/* Count the read bytes ob keeps once its pipe is closed (in the order the pipes
+ * closed); over proc_kept_max, the oldest lose theirs, ob itself last. */
+static void
+count_kept(struct outbuf *ob)
+{
+	size_t now = ob->state == OUT_CLOSED ? ob->start : 0;
+	struct outbuf *old;
+
+	if (now == 0) {
+		unkeep(ob);
+		return;
+	}
+	if (ob->kept == 0)
+		TAILQ_INSERT_TAIL(&kept_list, ob, klink);
+	kept_total = kept_total - ob->kept + now;
+	ob->kept = now;
+	while (kept_total > proc_kept_max && (old = TAILQ_FIRST(&kept_list)) != NULL)
+		forget_read(old);
+}
+
+void
+proc_out_free(struct outbuf *ob)
+{
+	unkeep(ob);
+	free(ob->buf);
+	ob->buf = NULL;
+	ob->size = ob->start = ob->end = 0;
+}
+
 /* Complete op with n bytes of the buffer from index i (i + n <= end); if take, count
  * everything up to them as read.  0, or -ENOMEM (op failed, nothing taken). */
 static int
@@ -101,6 +181,7 @@ give(struct outbuf *ob, struct op *op, size_t i, size_t n, int take)
 		ob->start = i + n;
 	if (ob->start == ob->end)
 		shrink(ob);
+	count_kept(ob);
 	op_done_data(op, buf, n);
 	return 0;
 }
@@ -176,6 +257,7 @@ proc_out_close(struct outbuf *ob)
 	serve(ob);
 	if (buffered(ob) == 0)
 		shrink(ob);
+	count_kept(ob);
 	proc_notify(ob->p, ob->fd);
 }
 
@@ -306,8 +388,9 @@ read_at(struct outbuf *ob, struct op *op, uint64_t at, uint64_t end, int take)
 	}
 	if (at < first) {
 		op_fail(op, -ENODATA, "%s: %s: bytes before offset %" PRIu64 " are no longer "
-		    "kept (the last %d KiB already read are)", elem_path(&ob->p->elem),
-		    ob->fd == 1 ? "stdout" : "stderr", first, OUT_RETAIN / 1024);
+		    "kept (the last %d KiB already read are, up to %zu KiB for all exited "
+		    "processes)", elem_path(&ob->p->elem), ob->fd == 1 ? "stdout" : "stderr",
+		    first, OUT_RETAIN / 1024, proc_kept_max / 1024);
 		return;
 	}
 	n = end - at < op->max ? (size_t)(end - at) : op->max;

@@ -21,7 +21,7 @@ void fs_unmount(void);
 /* Requests waiting for an operation (for stk and tests). */
 int fs_pending_count(void);
 
-/* The handler table (fs/handlers.c), for fs_mount. */
+/* The handler table (fs/handlers.c; the open files' handlers are fs/io.c's), for fs_mount. */
 struct fuse_lowlevel_ops;
 extern const struct fuse_lowlevel_ops fs_ops;
 

@@ -1,14 +1,14 @@
-/* handlers.c - FUSE low-level handlers: each file operation becomes an operation.
+/* handlers.c - FUSE low-level handlers of the tree: lookups, directories, the waiting
+ * requests and their replies, and the handler table (the open files' handlers are
+ * io.c's).
  *
- * A handler validates, builds an op and starts it through start(); the op's
+ * A handler validates, builds an op and starts it through fs_req_start(); the op's
  * completion (done()) is the one place that replies.  Interrupts only cancel the op
  * (op_cancel never completes synchronously), so the reply still comes from done(),
  * once, as lib9p's flush rule has it.
  */
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,26 +24,11 @@
 #include "elements/server.h"
 #include "fs/file.h"
 #include "fs/fs.h"
+#include "fs/handlers.h"
 #include "fs/inode.h"
 
 #define STREAM_BLKSIZE	(1 << 20)	/* so cat and cp move 1 MiB per request */
 #define ENTRY_TIMEOUT	1.0
-
-enum req_what { R_LOOKUP, R_GETATTR, R_OPENDIR, R_OPEN, R_READ, R_WRITE, R_CTL, R_MKDIR, R_RMDIR,
-    R_FLUSH };
-
-/* A FUSE request waiting for its operation. */
-struct fs_req {
-	fuse_req_t req;			/* NULL once answered at shutdown */
-	struct op *op;
-	enum req_what what;
-	struct inode *dir;		/* lookup/mkdir: the parent; getattr: the file */
-	char *name;			/* lookup/mkdir: the child name */
-	struct fuse_file_info fi;	/* open/opendir: reply with it */
-	enum file_class cls;		/* open */
-	size_t size;			/* ctl write: bytes to acknowledge */
-	TAILQ_ENTRY(fs_req) link;
-};
 
 static TAILQ_HEAD(, fs_req) pending = TAILQ_HEAD_INITIALIZER(pending);
 static int npending;
@@ -51,8 +36,8 @@ static int npending;
 /* ---- attributes ---- */
 
 /* Is f (a control file's name) a stream, as its element kind declares it? */
-static int
-is_stream_file(const char *name)
+int
+fs_is_stream_file(const char *name)
 {
 	const struct op_file *f = op_file_find(name);
 
@@ -76,8 +61,8 @@ file_perm(const char *name)
 /* Files whose size getattr reports truly, by taking their snapshot: short texts that
  * `test -s`, `wc -c` and editors look at.  Other snapshots (peek, wait) report 0 and
  * are taken at open: wait blocks, peek changes (docs/decisions.md). */
-static int
-is_sized(const struct inode *in)
+int
+fs_is_sized(const struct inode *in)
 {
 	return in->file != NULL && (strcmp(in->file, "help") == 0 || strcmp(in->file, "error") == 0);
 }
@@ -86,27 +71,27 @@ is_sized(const struct inode *in)
  * under it (the log's size, a stream's with a size while it is open, help and error,
  * whose size getattr takes fresh).  Other streams keep theirs: `cat recv` costs no
  * GETATTR. */
-static double
-attr_timeout(const struct inode *in)
+double
+fs_attr_timeout(const struct inode *in)
 {
 	if (in->file == NULL)
 		return ENTRY_TIMEOUT;
-	if (strcmp(in->file, "log") == 0 || is_sized(in))
+	if (strcmp(in->file, "log") == 0 || fs_is_sized(in))
 		return 0;
-	return is_stream_file(in->file) && file_stream_size(in->ino) >= 0 ? 0 : ENTRY_TIMEOUT;
+	return fs_is_stream_file(in->file) && file_stream_size(in->ino) >= 0 ? 0 : ENTRY_TIMEOUT;
 }
 
 /* Report size bytes, in as many blocks: a file with fewer blocks than its size looks
  * sparse, and cp then copies only the extents that size says exist. */
-static void
-set_size(struct stat *st, int64_t size)
+void
+fs_set_size(struct stat *st, int64_t size)
 {
 	st->st_size = (off_t)size;
 	st->st_blocks = (blkcnt_t)((size + 511) / 512);
 }
 
-static void
-fill_attr(const struct inode *in, struct stat *st)
+void
+fs_fill_attr(const struct inode *in, struct stat *st)
 {
 	memset(st, 0, sizeof *st);
 	st->st_ino = in->ino;
@@ -120,22 +105,22 @@ fill_attr(const struct inode *in, struct stat *st)
 	}
 	st->st_nlink = 1;
 	st->st_mode = S_IFREG | file_perm(in->file);
-	if (is_stream_file(in->file))
+	if (fs_is_stream_file(in->file))
 		st->st_blksize = STREAM_BLKSIZE;
 	/* The log's size grows with it, so that `tail -f` sees it change, and is never
 	 * more than a reader gets (server_log_size).  Another server's log size is not
 	 * known here without a round trip: report a size no log reaches, so tail never
 	 * thinks it was truncated (it would try to seek). */
 	if (strcmp(in->file, "log") == 0) {
-		set_size(st, strcmp(in->dir + 1, g_server.id) == 0 ? (int64_t)server_log_size() :
+		fs_set_size(st, strcmp(in->dir + 1, g_server.id) == 0 ? (int64_t)server_log_size() :
 		    (int64_t)1 << 40);
 		st->st_mtime = time(NULL);
-	} else if (is_stream_file(in->file)) {
+	} else if (fs_is_stream_file(in->file)) {
 		/* A stream with a size (stdout of a process here: the bytes produced so
 		 * far) reports it while it is open, so that tail -f sees it grow. */
 		int64_t size = file_stream_size(in->ino);
 		if (size >= 0) {
-			set_size(st, size);
+			fs_set_size(st, size);
 			st->st_mtime = time(NULL);
 		}
 	}
@@ -149,9 +134,9 @@ reply_entry(fuse_req_t req, struct inode *in)
 	memset(&e, 0, sizeof e);
 	e.ino = in->ino;
 	e.generation = 1;
-	fill_attr(in, &e.attr);
+	fs_fill_attr(in, &e.attr);
 	e.entry_timeout = ENTRY_TIMEOUT;
-	e.attr_timeout = attr_timeout(in);
+	e.attr_timeout = fs_attr_timeout(in);
 	if (fuse_reply_entry(req, &e) == 0)
 		in->nlookup++;
 	else if (in->nlookup == 0)
@@ -183,8 +168,8 @@ on_interrupt(fuse_req_t req, void *data)
 		op_cancel(r->op);
 }
 
-static struct fs_req *
-start(fuse_req_t req, struct op *op, enum req_what what)
+struct fs_req *
+fs_req_start(fuse_req_t req, struct op *op, enum req_what what)
 {
 	struct fs_req *r = calloc(1, sizeof *r);
 
@@ -206,8 +191,8 @@ start(fuse_req_t req, struct op *op, enum req_what what)
 }
 
 /* Run the op of r; register for interrupts only once the record is complete. */
-static void
-go(struct fs_req *r)
+void
+fs_req_go(struct fs_req *r)
 {
 	op_start(r->op);
 	fuse_req_interrupt_func(r->req, on_interrupt, r);
@@ -228,17 +213,17 @@ start_named(fuse_req_t req, struct op *op, enum req_what what, struct inode *dir
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if ((r = start(req, op, what)) == NULL) {
+	if ((r = fs_req_start(req, op, what)) == NULL) {
 		free(copy);
 		return;
 	}
 	r->dir = dir;
 	r->name = copy;
-	go(r);
+	fs_req_go(r);
 }
 
-static struct op *
-new_op(fuse_req_t req, enum op_type t, const char *path, const char *file)
+struct op *
+fs_new_op(fuse_req_t req, enum op_type t, const char *path, const char *file)
 {
 	struct op *op = op_new(t, NULL, NULL);
 
@@ -274,8 +259,6 @@ json_has_string(json_t *arr, const char *s)
 			return 1;
 	return 0;
 }
-
-static void reply_open(struct fs_req *r, struct op *op);
 
 static void
 done(struct op *op)
@@ -329,7 +312,7 @@ done(struct op *op)
 	case R_GETATTR: {
 		struct stat st;
 		/* The inode is held: the kernel forgets none while a getattr of it runs. */
-		fill_attr(r->dir, &st);
+		fs_fill_attr(r->dir, &st);
 		st.st_size = (off_t)op->len;
 		fuse_reply_attr(req, &st, 0);
 		break;
@@ -372,7 +355,7 @@ done(struct op *op)
 		break;
 	}
 	case R_OPEN:
-		reply_open(r, op);
+		fs_reply_open(r, op);
 		break;
 	case R_READ:
 		fuse_reply_buf(req, op->data, op->len);
@@ -387,42 +370,6 @@ done(struct op *op)
 out:
 	free(r->name);
 	free(r);
-}
-
-static void
-reply_open(struct fs_req *r, struct op *op)
-{
-	struct fs_file *f = file_new(r->cls);
-
-	if (f == NULL) {
-		if (op->stream != NULL)
-			op->stream->ops->release(op->stream);
-		fuse_reply_err(r->req, ENOMEM);
-		return;
-	}
-	if (r->cls == FC_STREAM) {
-		f->stream = op->stream;
-		op->stream = NULL;
-		/* A stream with a size (stdout, stderr of a process here) is read at file
-		 * offsets by tail and less; the others have no offsets. */
-		if (f->stream->ops->size == NULL || f->stream->ops->size(f->stream, 0) < 0)
-			r->fi.nonseekable = 1;
-		else
-			fs_inval_attr(r->dir->ino);	/* the size cached since lookup is old */
-	} else {
-		f->buf = op->data;
-		f->len = op->len;
-		op->data = NULL;
-	}
-	r->fi.direct_io = 1;
-	r->fi.fh = (uintptr_t)f;
-	f->ino = r->dir->ino;
-	if (fuse_reply_open(r->req, &r->fi) != 0) {
-		/* The caller is gone (no RELEASE will come): undo the open here. */
-		file_free(f);
-		return;
-	}
-	file_opened(f);
 }
 
 void
@@ -473,14 +420,14 @@ fs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if (strcmp(dir->path, "/") != 0 && anchor_name_reserved(name)) {
-		op = new_op(req, OP_STAT, dir->path, NULL);
+		op = fs_new_op(req, OP_STAT, dir->path, NULL);
 	} else {
 		if (!anchor_name_ok(name)) {
 			fuse_reply_err(req, ENOENT);
 			return;
 		}
 		p = child_path(dir, name);
-		op = p != NULL ? new_op(req, OP_STAT, p, NULL) : NULL;
+		op = p != NULL ? fs_new_op(req, OP_STAT, p, NULL) : NULL;
 		free(p);
 	}
 	start_named(req, op, R_LOOKUP, dir, name);
@@ -508,59 +455,6 @@ fs_ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forget
 }
 
 static void
-fs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct inode *in = inode_get(ino);
-	struct stat st;
-
-	if (in == NULL) {
-		fuse_reply_err(req, ESTALE);
-		return;
-	}
-	if (is_sized(in)) {
-		struct op *op = new_op(req, OP_SNAP, in->dir, in->file);
-		struct fs_req *r;
-		if (op == NULL) {
-			fuse_reply_err(req, ENOMEM);
-			return;
-		}
-		if ((r = start(req, op, R_GETATTR)) == NULL)
-			return;
-		r->dir = in;
-		go(r);
-		return;
-	}
-	fill_attr(in, &st);
-	/* A getattr of an open file comes from lseek(SEEK_END) (fstat and stat come
-	 * without one): the opener asks where a stream with a size ends, as tail does,
-	 * so it reads at offsets from now on (elements/op.h, stream size). */
-	if (fi != NULL && in->file != NULL && is_stream_file(in->file)) {
-		struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
-		int64_t size;
-		if (f != NULL && f->cls == FC_STREAM && f->stream->ops->size != NULL &&
-		    (size = f->stream->ops->size(f->stream, 1)) >= 0)
-			set_size(&st, size);
-	}
-	fuse_reply_attr(req, &st, attr_timeout(in));
-}
-
-static void
-fs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
-    struct fuse_file_info *fi)
-{
-	/* Modes and owners are fixed (the mount is its owner's, mode 0700): chmod and
-	 * chown fail rather than report a change that did not happen.  Truncation (O_TRUNC
-	 * comes atomically with open) and times are meaningless on control files: accept
-	 * them so `touch` and `: > ctl` behave. */
-	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
-		fuse_reply_err(req, EPERM);
-		return;
-	}
-	fs_ll_getattr(req, ino, fi);
-}
-
-/* Start op type t on the child name of directory parent (mkdir, rmdir), answered as what. */
-static void
 child_op(fuse_req_t req, fuse_ino_t parent, const char *name, enum op_type t,
     enum req_what what)
 {
@@ -573,7 +467,7 @@ child_op(fuse_req_t req, fuse_ino_t parent, const char *name, enum op_type t,
 		return;
 	}
 	p = child_path(dir, name);
-	op = p != NULL ? new_op(req, t, p, NULL) : NULL;
+	op = p != NULL ? fs_new_op(req, t, p, NULL) : NULL;
 	free(p);
 	start_named(req, op, what, dir, name);
 }
@@ -630,15 +524,15 @@ fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, in == NULL ? ESTALE : ENOTDIR);
 		return;
 	}
-	op = new_op(req, OP_LIST, in->path, NULL);
+	op = fs_new_op(req, OP_LIST, in->path, NULL);
 	if (op == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if ((r = start(req, op, R_OPENDIR)) == NULL)
+	if ((r = fs_req_start(req, op, R_OPENDIR)) == NULL)
 		return;
 	r->fi = *fi;
-	go(r);
+	fs_req_go(r);
 }
 
 /* Add entry number idx of the listing d (".", "..", anchors, files) to buf. */
@@ -700,177 +594,6 @@ fs_ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (d != NULL)
 		file_close(d);
 	fuse_reply_err(req, 0);
-}
-
-static void
-fs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct inode *in = inode_get(ino);
-	int acc = fi->flags & O_ACCMODE;
-	struct fs_req *r;
-	struct op *op;
-	enum file_class cls;
-
-	if (in == NULL || in->file == NULL) {
-		fuse_reply_err(req, in == NULL ? ESTALE : EISDIR);
-		return;
-	}
-	/* Directions are checked by the operation layer, so that a refusal gets its
-	 * message in the anchor's error file and the log like any other failure. */
-	if (is_stream_file(in->file)) {
-		cls = FC_STREAM;
-		op = new_op(req, OP_OPEN, in->dir, in->file);
-	} else if (strcmp(in->file, "ctl") == 0 && acc == O_WRONLY) {
-		/* A command writer needs no snapshot. */
-		struct fs_file *f = file_new(FC_CTL);
-		if (f == NULL) {
-			fuse_reply_err(req, ENOMEM);
-			return;
-		}
-		fi->direct_io = 1;
-		fi->fh = (uintptr_t)f;
-		if (fuse_reply_open(req, fi) != 0)
-			file_free(f);
-		else
-			file_opened(f);
-		return;
-	} else {
-		cls = strcmp(in->file, "ctl") == 0 ? FC_CTL : FC_SNAP;
-		op = new_op(req, OP_SNAP, in->dir, in->file);
-	}
-	if (op != NULL)
-		op->mode = acc == O_RDONLY ? OP_RDONLY : acc == O_WRONLY ? OP_WRONLY : OP_RDWR;
-	if (op == NULL) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	if ((r = start(req, op, R_OPEN)) == NULL)
-		return;
-	r->fi = *fi;
-	r->cls = cls;
-	r->dir = in;	/* held: the kernel forgets no inode it has open */
-	go(r);
-}
-
-static void
-fs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
-{
-	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
-	struct fs_req *r;
-	struct op *op;
-
-	if (f->cls != FC_STREAM) {
-		if (f->buf == NULL) {
-			fuse_reply_err(req, EBADF);
-			return;
-		}
-		if ((size_t)off >= f->len)
-			fuse_reply_buf(req, NULL, 0);
-		else
-			fuse_reply_buf(req, f->buf + off, f->len - (size_t)off < size ?
-			    f->len - (size_t)off : size);
-		return;
-	}
-	/* A non-blocking reader (tail -f sets O_NONBLOCK) gets EAGAIN, not a wait. */
-	if ((fi->flags & O_NONBLOCK) && f->stream->ops->poll != NULL &&
-	    !(f->stream->ops->poll(f->stream) & POLLIN)) {
-		fuse_reply_err(req, EAGAIN);
-		return;
-	}
-	op = op_new(OP_READ, NULL, NULL);
-	if (op == NULL) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	op->stream = f->stream;
-	op->max = size;
-	op->off = off;
-	op->nonblock = (fi->flags & O_NONBLOCK) != 0;
-	if ((r = start(req, op, R_READ)) != NULL)
-		go(r);
-}
-
-static void
-fs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
-    struct fuse_file_info *fi)
-{
-	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
-	struct inode *in = inode_get(ino);
-	struct fs_req *r;
-	struct op *op;
-
-	if (f->cls == FC_SNAP || in == NULL) {
-		fuse_reply_err(req, EBADF);
-		return;
-	}
-	if (f->cls == FC_CTL)
-		op = new_op(req, OP_CTL, in->dir, NULL);
-	else
-		op = op_new(OP_WRITE, NULL, NULL);
-	if (op == NULL || (op->data = malloc(size + 1)) == NULL) {
-		op_free(op);
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	memcpy(op->data, buf, size);
-	op->data[size] = '\0';
-	op->len = size;
-	if (f->cls == FC_STREAM)
-		op->stream = f->stream;
-	if ((r = start(req, op, f->cls == FC_CTL ? R_CTL : R_WRITE)) == NULL)
-		return;
-	r->size = size;
-	go(r);
-}
-
-static void
-fs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
-	struct fs_req *r;
-	struct op *op;
-
-	/* FLUSH comes on every close(), even before the first write: not "writer done".
-	 * It is where close(2) learns of a write that failed after it was acknowledged
-	 * (a remote stream writes behind): it waits for those answers, interruptibly. */
-	if (f == NULL || f->stream == NULL || f->stream->ops->flush == NULL) {
-		fuse_reply_err(req, 0);
-		return;
-	}
-	if ((op = op_new(OP_FLUSH, NULL, NULL)) == NULL) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	op->stream = f->stream;
-	if ((r = start(req, op, R_FLUSH)) != NULL)
-		go(r);
-}
-
-static void
-fs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
-
-	if (f != NULL)
-		file_close(f);	/* end of a message, EOF of stdin */
-	fuse_reply_err(req, 0);
-}
-
-static void
-fs_ll_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct fuse_pollhandle *ph)
-{
-	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
-	unsigned revents = POLLIN | POLLOUT;
-
-	if (f->cls == FC_STREAM) {
-		if (ph != NULL)
-			file_set_poll(f, ph);
-		if (f->stream->ops->poll != NULL)
-			revents = (unsigned)f->stream->ops->poll(f->stream);
-	} else if (ph != NULL) {
-		fuse_pollhandle_destroy(ph);
-	}
-	fuse_reply_poll(req, revents);
 }
 
 static void

@@ -1,6 +1,8 @@
-/* membership_int.h - private state shared by membership.c (member table,
- * updates, gossip) and membership_probe.c (probes, suspicion, push-pull).
- * Nothing outside net/membership*.c includes it.
+/* membership_int.h - private state shared by the parts of the membership
+ * core: membership.c (public entry points, lifecycle), membership_table.c
+ * (member table), membership_bcast.c (broadcast queue, gossip),
+ * membership_update.c (update rules) and membership_probe.c (probes,
+ * suspicion, push-pull).  Nothing outside net/membership*.c includes it.
  */
 #ifndef CIRCUIT_NET_MEMBERSHIP_INT_H
 #define CIRCUIT_NET_MEMBERSHIP_INT_H
@@ -157,26 +159,40 @@ struct mb {
 };
 
 /* membership.c */
-struct mb_member	*mb__find(struct mb *mb, uint64_t id);
-int		 mb__listed(const struct mb_member *m);
-void		 mb__set_state(struct mb *mb, struct mb_member *m, int state,
-		    int64_t now);
-void		 mb__queue(struct mb *mb, struct mb_member *m, int kind,
-		    uint64_t from);
-void		 mb__send(struct mb *mb, const mb_addr *to, struct mb_msg *o,
-		    int piggyback);
-void		 mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
-		    const mb_addr *from, uint64_t sender, int merge);
-struct mb_member	*mb__random_listed(struct mb *mb, uint64_t not1, uint64_t not2);
 uint64_t	 mb__rand(struct mb *mb, uint64_t n);
-void		 mb__verify(struct mb *mb, uint64_t id);
 int		 mb__mult(const struct mb *mb);
 void		 mb__awareness(struct mb *mb, int delta);
+
+/* membership_table.c */
+struct mb_member	*mb__find(struct mb *mb, uint64_t id);
+struct mb_member	*mb__find_addr(struct mb *mb, const mb_addr *addr,
+		    uint64_t not);
+struct mb_member	*mb__add(struct mb *mb, const struct mb_update *u,
+		    int state, int64_t now);
+int		 mb__rehash(struct mb *mb, size_t want);
+int		 mb__listed(const struct mb_member *m);
+void		 mb__emit(struct mb *mb, int kind, const struct mb_member *m);
+void		 mb__set_state(struct mb *mb, struct mb_member *m, int state,
+		    int64_t now);
 void		 mb__sweep(struct mb *mb, int64_t now);
-void		 mb__gossip(struct mb *mb, int64_t now);
-int		 mb__hot(const struct mb *mb);
+struct mb_member	*mb__random_listed(struct mb *mb, uint64_t not1, uint64_t not2);
+
+/* membership_bcast.c */
 void		 mb__to_update(const struct mb_member *m, int kind, uint64_t from,
 		    struct mb_update *u);
+void		 mb__queue(struct mb *mb, struct mb_member *m, int kind,
+		    uint64_t from);
+int		 mb__hot(const struct mb *mb);
+void		 mb__send(struct mb *mb, const mb_addr *to, struct mb_msg *o,
+		    int piggyback);
+void		 mb__send_private(struct mb *mb, const mb_addr *to,
+		    const struct mb_update *u);
+void		 mb__gossip(struct mb *mb, int64_t now);
+
+/* membership_update.c */
+void		 mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
+		    const mb_addr *from, uint64_t sender, int merge);
+void		 mb__verify(struct mb *mb, uint64_t id);
 
 /* membership_probe.c */
 void		 mb__dispatch(struct mb *mb, int64_t now, const mb_addr *from);

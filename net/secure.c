@@ -274,12 +274,20 @@ secure_dgram_seal(const uint8_t key[SECURE_KEY_LEN], uint64_t now_ms,
 	return n + SECURE_DGRAM_OVER;
 }
 
+/* The chain of a nonce's random part: its first bytes are random already. */
+static size_t
+replay_bucket(const uint8_t r[16])
+{
+	return ((size_t)r[0] << 8 | r[1]) % SECURE_REPLAY_BUCKETS;
+}
+
 int
 secure_dgram_open(const uint8_t key[SECURE_KEY_LEN], struct secure_replay *r,
     uint64_t now_ms, const uint8_t *in, size_t n, uint8_t *out, size_t *outlen)
 {
 	uint64_t t = 0;
-	size_t i, len;
+	size_t i, len, b;
+	unsigned k;
 
 	if (n < SECURE_DGRAM_OVER)
 		return -EBADMSG;
@@ -292,14 +300,26 @@ secure_dgram_open(const uint8_t key[SECURE_KEY_LEN], struct secure_replay *r,
 	if (t + SECURE_DGRAM_WINDOW_MS < now_ms || t > now_ms + SECURE_DGRAM_WINDOW_MS ||
 	    t <= r->floor)
 		return -ESTALE;
-	for (i = 0; i < r->used; i++)
-		if (r->slot[i].t == t && memcmp(r->slot[i].r, in + 8, 16) == 0)
+	b = replay_bucket(in + 8);
+	for (k = r->bucket[b]; k != 0; k = r->slot[k - 1].chain)
+		if (r->slot[k - 1].t == t && memcmp(r->slot[k - 1].r, in + 8, 16) == 0)
 			return -EALREADY;
-	/* Remember it; the slot overwritten raises the floor if it was still in time. */
-	if (r->used == SECURE_REPLAY_SLOTS && r->slot[r->next].t > r->floor)
-		r->floor = r->slot[r->next].t;
+	/* Remember it; the slot overwritten raises the floor if it was still in time,
+	 * and leaves its chain. */
+	if (r->used == SECURE_REPLAY_SLOTS) {
+		uint16_t *p = &r->bucket[replay_bucket(r->slot[r->next].r)];
+
+		if (r->slot[r->next].t > r->floor)
+			r->floor = r->slot[r->next].t;
+		while (*p != 0 && *p != r->next + 1)
+			p = &r->slot[*p - 1].chain;
+		if (*p != 0)
+			*p = r->slot[r->next].chain;
+	}
 	r->slot[r->next].t = t;
 	memcpy(r->slot[r->next].r, in + 8, 16);
+	r->slot[r->next].chain = r->bucket[b];
+	r->bucket[b] = (uint16_t)(r->next + 1);
 	r->next = (r->next + 1) % SECURE_REPLAY_SLOTS;
 	if (r->used < SECURE_REPLAY_SLOTS)
 		r->used++;

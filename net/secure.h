@@ -132,11 +132,16 @@ long secure_open_to(struct secure_dir *d, const uint8_t *buf, size_t len, size_t
 #define SECURE_DGRAM_WINDOW_MS	30000
 #define SECURE_REPLAY_SLOTS	4096
 
+#define SECURE_REPLAY_BUCKETS	1024
+
 /* The nonces of datagrams accepted lately, oldest overwritten first; a datagram
  * not newer than the newest overwritten one (floor) is refused, so that overwriting
- * never lets a replay through.  Zero it to start. */
+ * never lets a replay through.  A nonce is found through a hash of its random part
+ * (chains of slot numbers + 1, 0 ending them), not by a scan of every slot: every
+ * received datagram looks once.  Zero it to start. */
 struct secure_replay {
-	struct { uint64_t t; uint8_t r[16]; } slot[SECURE_REPLAY_SLOTS];
+	struct { uint64_t t; uint8_t r[16]; uint16_t chain; } slot[SECURE_REPLAY_SLOTS];
+	uint16_t bucket[SECURE_REPLAY_BUCKETS];
 	size_t next, used;
 	uint64_t floor;
 	uint64_t forged, stale, replayed;	/* refused, by kind (the _inplace calls) */

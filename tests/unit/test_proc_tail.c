@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 
 #include "elements/op.h"
+#include "elements/proc_priv.h"
 #include "elements/server.h"
 
 #define SEQ_BYTES 228894	/* wc -c of seq 1 40000 */
@@ -205,4 +206,49 @@ Test(proc_tail, a_reader_in_order_may_read_back_into_its_last_take)
 	/* Reads without an offset (RPC, CLI) take in order. */
 	expect_bytes(read_at(s, -1, 8), 14, 8);
 	s->ops->release(s);
+}
+
+/* Read s in order to its EOF; the bytes must be seq 1 40000. */
+static void
+read_all(struct stream *s)
+{
+	struct res r = read_at(s, 0, 1 << 20);
+
+	cr_assert_eq(r.rc, SEQ_BYTES, "read: %d %s", r.rc, r.msg);
+	free(r.data);
+	cr_assert_eq(read_at(s, SEQ_BYTES, 100).rc, 0, "then EOF");
+}
+
+Test(proc_tail, the_kept_bytes_of_closed_pipes_are_bounded_for_all_processes_oldest_first)
+{
+	struct stream *a, *b, *ta;
+
+	cr_assert_eq(proc_kept_max, 4 << 20, "the bound is 4 MiB");
+	/* Room for one closed stdout's 64 KiB kept, not two. */
+	proc_kept_max = 100000;
+	seq_proc("a");
+	a = open_stdout("a");
+	read_all(a);
+	cr_assert_eq(proc_kept_total(), 65536, "a's last 64 KiB read are kept");
+	expect_bytes(read_at(a, SEQ_BYTES - 12, 100), SEQ_BYTES - 12, 12);
+	a->ops->release(a);
+	seq_proc("b");
+	b = open_stdout("b");
+	read_all(b);
+	cr_assert_eq(proc_kept_total(), 65536, "b's are kept, a's (closed first) are not");
+	expect_bytes(read_at(b, SEQ_BYTES - 12, 100), SEQ_BYTES - 12, 12);
+	ta = open_stdout("a");
+	cr_assert_eq(ta->ops->size(ta, 1), SEQ_BYTES, "a's size is still the bytes produced");
+	cr_assert_eq(read_at(ta, SEQ_BYTES - 12, 100).rc, -ENODATA, "a's tail is gone");
+	cr_assert_eq(read_at(ta, SEQ_BYTES, 100).rc, 0, "at a's end: 0 bytes");
+	ta->ops->release(ta);
+	/* Unread bytes are never dropped: c's output, all unread, is not kept but buffered. */
+	seq_proc("c");
+	proc_kept_max = 0;
+	b->ops->release(b);
+	b = open_stdout("c");
+	expect_bytes(read_at(b, -1, 4), 0, 4);
+	cr_assert_eq(proc_kept_total(), 0, "over the bound even c's own 4 read bytes go");
+	expect_bytes(read_at(b, -1, 6), 4, 6);
+	b->ops->release(b);
 }

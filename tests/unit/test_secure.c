@@ -288,6 +288,30 @@ Test(secure, datagrams_sealed_replays_dropped)
 	cr_assert_eq(secure_dgram_open(k, &r, now, d2, n, out, &ol), -ESTALE);
 }
 
+/* The cache's hash chains, through three times its size: every nonce still held is
+ * found, every overwritten one is refused by the floor, and new ones pass. */
+Test(secure, replay_cache_chains_wrap)
+{
+	static struct secure_replay r;
+	static uint8_t d[3 * SECURE_REPLAY_SLOTS][64];
+	uint8_t k[SECURE_KEY_LEN], out[64];
+	uint64_t now = 1700000000000ull;
+	size_t n = 1 + SECURE_DGRAM_OVER, ol;
+	int total = 3 * SECURE_REPLAY_SLOTS;
+
+	memset(k, 3, sizeof k);
+	for (int i = 0; i < total; i++) {
+		secure_dgram_seal(k, now + 1 + (uint64_t)i / 8, (const uint8_t *)"z", 1, d[i]);
+		cr_assert_eq(secure_dgram_open(k, &r, now + 1000, d[i], n, out, &ol), 0, "%d", i);
+	}
+	for (int i = total - SECURE_REPLAY_SLOTS + 8; i < total; i++)
+		cr_assert_eq(secure_dgram_open(k, &r, now + 1000, d[i], n, out, &ol), -EALREADY,
+		    "%d", i);
+	for (int i = 0; i < total - SECURE_REPLAY_SLOTS; i++)
+		cr_assert_eq(secure_dgram_open(k, &r, now + 1000, d[i], n, out, &ol), -ESTALE,
+		    "%d", i);
+}
+
 Test(secure, sealed_in_place_opens_as_records)
 {
 	static uint8_t buf[150000], copy[150000], wire[150000 + 3 * SECURE_REC_OVER];

@@ -1,0 +1,243 @@
+/* membership_bcast.c - the membership core's broadcasts: the queue of
+ * updates to spread, their piggyback on every datagram sent, and the paced
+ * dedicated gossip that carries them when nothing else is sent.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/membership_int.h"
+
+/* ---- Broadcasts: a queue ordered by transmit count, fewest first.  New and
+ * renewed updates go to the head; sent ones go to the tail until they have
+ * been sent retransmit_mult * ceil(log10(N + 1)) times. */
+
+static int
+retransmit_limit(const struct mb *mb)
+{
+	return mb->cfg.retransmit_mult *
+	    (int)ceil(log10((double)mb->listed + 2));
+}
+
+void
+mb__to_update(const struct mb_member *m, int kind, uint64_t from,
+    struct mb_update *u)
+{
+	u->kind = (uint8_t)kind;
+	u->id = m->id;
+	u->inc = m->inc;
+	u->addr = m->addr;
+	u->from = from;
+}
+
+void
+mb__queue(struct mb *mb, struct mb_member *m, int kind, uint64_t from)
+{
+	struct bcast *b = m->bc;
+
+	if (b == NULL) {
+		if ((b = calloc(1, sizeof(*b))) == NULL)
+			return;
+		m->bc = b;
+		mb->nbq++;
+		mb->nfresh++;
+	} else {
+		TAILQ_REMOVE(b->lazy ? &mb->lq : &mb->bq, b, q);
+		if (b->lazy || b->extra)
+			mb->nfresh++;
+	}
+	mb__to_update(m, kind, from, &b->u);
+	b->transmits = 0;
+	b->boost = 1;
+	b->lazy = 0;
+	b->extra = 0;
+	TAILQ_INSERT_HEAD(&mb->bq, b, q);
+	if (mb->next_gossip == NEVER)
+		mb->next_gossip = mb->last_gossip + mb->cfg.gossip_interval;
+}
+
+/* Updates ride on pings and acks until they have been sent LAZY times
+ * their limit; dedicated gossip only carries "hot" ones, still under the
+ * limit.  The lazy tail costs bytes, not datagrams, and makes a member that
+ * missed every hot copy of an update very unlikely. */
+#define LAZY 3
+
+/* ...but for 10 s at most: old news that lingers could cross the heal of a
+ * partition and kill a member its own side never suspected. */
+#define LAZY_MS 10000
+
+static int
+hot_limit(const struct mb *mb, const struct bcast *b)
+{
+	return retransmit_limit(mb) * b->boost;
+}
+
+/* Dedicated gossip runs while some update is under its base limit; the
+ * extra copies that boost gives news of a new member ride on whatever is
+ * sent anyway (after a join storm they kept the gossip budget spent, and a
+ * death waited behind them). */
+int
+mb__hot(const struct mb *mb)
+{
+	return mb->nfresh > 0;
+}
+
+/* Take updates for `o`, fewest-sent first: hot ones, then (unless
+ * `hot_only`) lazy ones.  A record is on exactly one list and its lazy flag
+ * says which: once lazy it stays lazy, even if the retransmit limit grows
+ * with the member count (moving it back to the hot list with the flag set
+ * corrupted both lists).  Sent records wait on local lists so that none is
+ * taken twice for one datagram. */
+static void
+piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
+{
+	struct bcastq hot_done, lazy_done;
+	struct bcast *b;
+	struct mb_member *m;
+	size_t room = MB_MAX_PAYLOAD - mb_header_size(o), sz;
+	int limit, lazy;
+
+	TAILQ_INIT(&hot_done);
+	TAILQ_INIT(&lazy_done);
+	for (lazy = 0; lazy < 2 && !(lazy && hot_only); lazy++) {
+		struct bcastq *qu = lazy ? &mb->lq : &mb->bq;
+
+		while ((b = TAILQ_FIRST(qu)) != NULL &&
+		    o->nupd < MB_MAX_UPDATES) {
+			sz = mb_update_size(&b->u);
+			if (sz > room)
+				break;
+			room -= sz;
+			o->upd[o->nupd++] = b->u;
+			TAILQ_REMOVE(qu, b, q);
+			limit = hot_limit(mb, b);
+			b->transmits++;
+			if (!b->lazy) {
+				if (!b->extra &&
+				    b->transmits >= retransmit_limit(mb)) {
+					b->extra = 1;
+					mb->nfresh--;
+				}
+				if (b->transmits < limit) {
+					TAILQ_INSERT_TAIL(&hot_done, b, q);
+					continue;
+				}
+				if (b->u.id == mb->id &&
+				    b->u.kind == MB_UPD_LEFT)
+					mb->leave_sent = 1;
+				if (!b->extra)
+					mb->nfresh--;
+				b->lazy = 1;
+				b->lazy_until = mb->now + LAZY_MS;
+			}
+			if (b->transmits < LAZY * limit &&
+			    mb->now < b->lazy_until) {
+				TAILQ_INSERT_TAIL(&lazy_done, b, q);
+				continue;
+			}
+			mb->nbq--;
+			if ((m = mb__find(mb, b->u.id)) != NULL && m->bc == b)
+				m->bc = NULL;
+			free(b);
+		}
+	}
+	TAILQ_CONCAT(&mb->bq, &hot_done, q);
+	TAILQ_CONCAT(&mb->lq, &lazy_done, q);
+}
+
+/* Check the broadcast lists and the member table against each other: every
+ * record on the list its flag names, each owned by exactly its member. */
+int
+mb_check(const struct mb *mb)
+{
+	const struct bcast *b;
+	const struct mb_member *m;
+	size_t n = 0, i, owned = 0, fresh = 0;
+	int lazy;
+
+	for (lazy = 0; lazy < 2; lazy++)
+		TAILQ_FOREACH(b, lazy ? &mb->lq : &mb->bq, q) {
+			if (b->lazy != lazy)
+				return -EFAULT;
+			fresh += !b->lazy && !b->extra;
+			m = mb__find((struct mb *)(uintptr_t)mb, b->u.id);
+			if (m == NULL || m->bc != b)
+				return -EFAULT;
+			if (++n > mb->nbq)
+				return -EFAULT;
+		}
+	for (i = 0; i < mb->n; i++)
+		owned += mb->m[i].bc != NULL;
+	if (n != mb->nbq || owned != n || fresh != mb->nfresh)
+		return -EFAULT;
+	for (i = n = 0; i < mb->n; i++)
+		n += mb__listed(&mb->m[i]) && mb->m[i].id != mb->id;
+	return n == mb->listed ? 0 : -EFAULT;
+}
+
+void
+mb__send(struct mb *mb, const mb_addr *to, struct mb_msg *o, int pb)
+{
+	int len;
+
+	o->sender = mb->id;
+	if (pb)
+		piggyback(mb, o, o->type == MB_MSG_GOSSIP);
+	len = mb_encode(o, mb->buf, MB_MAX_PAYLOAD);
+	if (len < 0)
+		return;
+	mb->st.sent++;
+	mb->st.sent_bytes += (uint64_t)len;
+	mb->cb.send(mb->cb.ctx, to, mb->buf, (size_t)len);
+}
+
+/* One update to one member alone, with nothing piggybacked: a notice to
+ * its subject ("you are held dead", a refutation) or a clean leave. */
+void
+mb__send_private(struct mb *mb, const mb_addr *to,
+    const struct mb_update *u)
+{
+	memset(&mb->out, 0, sizeof(mb->out));
+	mb->out.type = MB_MSG_GOSSIP;
+	mb->out.nupd = 1;
+	mb->out.upd[0] = *u;
+	mb__send(mb, to, &mb->out, 0);
+}
+
+/* Dedicated gossip: only while updates are queued, so an idle cluster only
+ * pays for its probes; and paced by a token bucket (gossip_rate per minute,
+ * up to gossip_burst saved while idle).  One event goes out at once, at full
+ * fanout; a storm (a partition, its heal) cannot flood the network: what the
+ * budget does not carry rides on pings and acks, which are sent anyway.
+ * A node's first 20 s are not paced: when a whole cluster starts at once,
+ * every announcement must reach everyone before probing can be trusted. */
+void
+mb__gossip(struct mb *mb, int64_t now)
+{
+	int i;
+	struct mb_member *m;
+	double per_ms = mb->cfg.gossip_rate / 60000.0;
+
+	mb->tokens += (double)(now - mb->tokens_at) * per_ms;
+	if (mb->tokens > mb->cfg.gossip_burst || now < mb->pace_from)
+		mb->tokens = mb->cfg.gossip_burst;
+	mb->tokens_at = now;
+	for (i = 0; i < mb->cfg.gossip_fanout && mb__hot(mb) &&
+	    mb->tokens >= 1; i++) {
+		if ((m = mb__random_listed(mb, 0, 0)) == NULL)
+			break;
+		memset(&mb->out, 0, sizeof(mb->out));
+		mb->out.type = MB_MSG_GOSSIP;
+		mb__send(mb, &m->addr, &mb->out, 1);
+		mb->tokens -= 1;
+	}
+	mb->last_gossip = now;
+	if (!mb__hot(mb))
+		mb->next_gossip = NEVER;
+	else if (mb->tokens >= 1 || per_ms <= 0)
+		mb->next_gossip = now + mb->cfg.gossip_interval;
+	else
+		mb->next_gossip = now + mb->cfg.gossip_interval +
+		    (int64_t)((1 - mb->tokens) / per_ms);
+}
