@@ -351,21 +351,30 @@ seek_read_done(struct op *req)
 	struct op *op = req->arg;
 	struct rstream *rs = req->stream->priv;
 
-	op->cancel = NULL;
-	if (req->rc < 0)
-		op_fail(op, req->rc, "%s", req->msg != NULL ? req->msg : strerror(-req->rc));
-	else
-		op_done_data(op, req->data, req->len);
-	req->data = NULL;
+	if (op != NULL) {
+		op->cancel = NULL;
+		if (req->rc < 0)
+			op_fail(op, req->rc, "%s", req->msg != NULL ? req->msg :
+			    strerror(-req->rc));
+		else
+			op_done_data(op, req->data, req->len);
+		req->data = NULL;
+	}
 	rstream_put(rs);
 }
 
 static void
 seek_read_cancel(struct op *op)
 {
-	/* The owner answers a read at an offset at once (it never waits): its answer,
-	 * EINTR or the bytes, ends op. */
-	op_cancel(op->owner);
+	struct op *req = op->owner;
+
+	/* An owner answers a read at an offset at once, but a stopped one does not: the
+	 * read ends now, and the late answer is dropped (the bytes it took stay in the
+	 * owner's kept tail, for the next read at that offset). */
+	req->arg = NULL;
+	op_cancel(req);
+	op->cancel = NULL;
+	op_fail(op, -EINTR, "interrupted");
 }
 
 /* Start to read at offsets: what was read ahead is not wanted any more. */
