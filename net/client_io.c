@@ -28,25 +28,6 @@ client_fail(char **err, int rc, const char *fmt, ...)
 	return rc;
 }
 
-int
-client_write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return -ETIMEDOUT;	/* SO_SNDTIMEO: the server reads nothing */
-		if (n <= 0)
-			return n < 0 ? -errno : -EPIPE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Send a frame in two pieces, without joining them. */
 static int
 write2_all(int fd, const void *a, size_t alen, const void *b, size_t blen)
@@ -72,6 +53,12 @@ write2_all(int fd, const void *a, size_t alen, const void *b, size_t blen)
 		}
 	}
 	return 0;
+}
+
+int
+client_write_all(int fd, const void *buf, size_t len)
+{
+	return write2_all(fd, buf, len, NULL, 0);
 }
 
 /* Wait until c's socket has bytes: 0, -ETIMEDOUT if the server does not answer (see
