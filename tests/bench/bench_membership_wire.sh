@@ -5,6 +5,12 @@
 # every survivor drops a kill -9ed and a SIGSTOPped server, and false leaves while two
 # CPU hogs run (BENCH_HOG_S seconds, default 60).  Figures, not tests: always succeeds.
 #
+# Beside the idle CPU it prints the floor under it, measured the same way right after:
+# N processes of tests/bench/wake_floor.c, each a libuv loop that pings a random other
+# one every 750 ms over loopback UDP, as an idle server does, and does nothing else.
+# Wake-ups per second (voluntary context switches) are printed for both: on this kind
+# of machine the CPU of an idle cluster is the wake-ups, not the work done in them.
+#
 # The drop times come from the survivors' own logs (each line stamped as it is
 # written): polling 49 or 199 servers with `circuit ls` every 0.2 s loaded the two
 # cores so much that it measured the pollers (5.7 s for a drop the logs put at 0.1 s).
@@ -30,6 +36,31 @@ cpu_ticks() {	# utime + stime of the given PIDs, in clock ticks
 		[ -r /proc/$p/stat ] && s=$((s + $(awk '{print $14 + $15}' /proc/$p/stat)))
 	done
 	echo $s
+}
+wakes() {	# voluntary context switches of the given PIDs: the times each slept
+	local p s=0
+	for p in "$@"; do
+		[ -r /proc/$p/status ] &&
+		    s=$((s + $(awk '/^voluntary_ctxt_switches/ {print $2}' /proc/$p/status)))
+	done
+	echo $s
+}
+FLOOR=""
+cc -O2 -o "$T/wake_floor" tests/bench/wake_floor.c $(pkg-config --cflags --libs libuv) \
+    2>/dev/null && FLOOR=$T/wake_floor
+# floor N: idle CPU and wake-ups of N wake_floor processes over 30 s.
+floor() {
+	local n=$1 i base=$((20000 + RANDOM % 20000)) c0 c1 x0 x1 w0 w1 hz
+	local fp=()
+	for i in $(seq 0 $((n - 1))); do "$FLOOR" $base "$n" "$i" & fp+=($!); PIDS+=($!); done
+	sleep 5
+	c0=$(cpu_ticks "${fp[@]}"); x0=$(wakes "${fp[@]}"); w0=$(now)
+	sleep 30
+	c1=$(cpu_ticks "${fp[@]}"); x1=$(wakes "${fp[@]}"); w1=$(now)
+	hz=$(getconf CLK_TCK)
+	echo "membership-wire N=$n floor (wake_floor.c), 30 s          $(echo "scale=2; 100 * ($c1 - $c0) / $hz / ($w1 - $w0)" | bc) % of one core, $(echo "scale=2; ($x1 - $x0) / $n / ($w1 - $w0)" | bc) wake-ups/process/s"
+	for i in "${fp[@]}"; do kill -KILL "$i" 2>/dev/null; done
+	for i in "${fp[@]}"; do wait "$i" 2>/dev/null; done
 }
 count_on() { "$C" ls -d "$1" / 2>/dev/null | grep -c .; }
 lists() { "$C" ls -d "$1" / 2>/dev/null | grep -q "/$2\$"; }
@@ -73,13 +104,13 @@ for n in ${BENCH_MEMBERSHIP_N:-50}; do
 	# time between the ends of the two passes is each server's interval.
 	s0=0; for u in "${URLS[@]}"; do s0=$((s0 + $(sent "$u"))); done
 	e0=$(now)
-	c0=$(cpu_ticks "${PIDS[@]}"); w0=$(now)
+	c0=$(cpu_ticks "${PIDS[@]}"); x0=$(wakes "${PIDS[@]}"); w0=$(now)
 	sleep 30
-	c1=$(cpu_ticks "${PIDS[@]}"); w1=$(now)
+	c1=$(cpu_ticks "${PIDS[@]}"); x1=$(wakes "${PIDS[@]}"); w1=$(now)
 	s1=0; for u in "${URLS[@]}"; do s1=$((s1 + $(sent "$u"))); done
 	e1=$(now)
 	hz=$(getconf CLK_TCK)
-	echo "membership-wire N=$n idle CPU, whole cluster, 30 s     $(echo "scale=2; 100 * ($c1 - $c0) / $hz / ($w1 - $w0)" | bc) % of one core (target <= 5 % at N=200)"
+	echo "membership-wire N=$n idle CPU, whole cluster, 30 s     $(echo "scale=2; 100 * ($c1 - $c0) / $hz / ($w1 - $w0)" | bc) % of one core (target <= 5 % at N=200), $(echo "scale=2; ($x1 - $x0) / $n / ($w1 - $w0)" | bc) wake-ups/server/s; load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "membership-wire N=$n datagrams/server/s (idle)         $(echo "scale=2; ($s1 - $s0) / $n / ($e1 - $e0)" | bc)"
 	rss=0; for p in "${PIDS[@]}"; do rss=$((rss + $(awk '/VmRSS/ {print $2}' /proc/$p/status))); done
 	echo "membership-wire N=$n RSS per server                    $((rss / n)) KiB"
@@ -116,6 +147,8 @@ for n in ${BENCH_MEMBERSHIP_N:-50}; do
 	echo "membership-wire N=$n member removals during ${hog} s with 2 CPU hogs  $((after - before)) (target 0)"
 	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	PIDS=()
+	[ -n "$FLOOR" ] && floor "$n"
 	PIDS=()
 done
 exit 0
