@@ -19,6 +19,9 @@ set -u
 BIN=${CIRCUIT_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/bin}
 CIRCUIT=$BIN/circuit
 T_TMP=$(mktemp -d /tmp/circuit-test.XXXXXX)
+# The folder of frames.py, the frame format in Python, for the tests' own Python that
+# speaks raw frames: `PYTHONPATH=$T_PY python3 ...` and `from frames import ...`.
+T_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T_PIDS=()
 # The key every server and CLI of a test uses by default: the user's own (net/key.h).
 # Tests that speak raw frames start their servers with T_SERVER_FLAGS=-insecure.
