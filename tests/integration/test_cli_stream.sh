@@ -52,6 +52,12 @@ expect_eq "send of an unreadable input fails and says why" "$RC:$ERR" \
 run timeout 10 "$C" send -d "$U" /$X/ab <<<"whole"
 run timeout 10 "$C" recv -d "$U" /$X/ab
 expect_eq "the next receiver gets the next whole message" "$RC:$OUT" "0:whole"
+OUT=$(timeout 10 "$C" peek -d "$U" /$X/ab 2>&1 >/dev/full); RC=$?
+expect_eq "peek to a full disk fails and says so" "$RC:$OUT" \
+	"1:circuit peek: writing standard output: No space left on device"
+OUT=$(timeout 10 "$C" ls -d "$U" / 2>&1 >/dev/full); RC=$?
+expect_eq "ls to a full disk fails and says so" "$RC:$OUT" \
+	"1:circuit ls: writing standard output: No space left on device"
 cli peek /$X/ab
 expect_eq "the broken one is counted aborted, not sent" "$OUT" '{
     "Cap": 2,
