@@ -12,20 +12,12 @@
  * with a cluster key they are sealed with it (net/secure.h), and a forged, altered,
  * stale or replayed one is dropped, counted in peek's Datagrams and logged (a line
  * per kind at most every 10 s).  Without a key (-insecure) they pass in clear.
- *
- * The socket is polled (uv_poll) and read one datagram per readiness, not through
- * uv_udp_t: libuv's UDP receive reads until EAGAIN, one more system call on every
- * wake-up, and an idle server's CPU is its ~4 wake-ups a second (docs/membership.md,
- * "Real servers on loopback").  A queue of several datagrams is reported again at
- * once (epoll is level-triggered).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/socket.h>
 #include <sodium.h>
 
 #include "elements/log.h"
@@ -38,9 +30,7 @@
 #include "net/secure.h"
 #include "net/url.h"
 
-static uv_loop_t *loop;
-static uv_poll_t poller;
-static int sock = -1;			/* the UDP socket, bound to the server's port */
+static uv_udp_t udp;
 static uv_timer_t timer;
 static struct mb *core;
 static int running;
@@ -51,11 +41,10 @@ static uint64_t logged_at, logged_n;	/* the last refusals logged: when, how many
 static int64_t
 now_ms(void)
 {
-	return (int64_t)uv_now(loop);
+	return (int64_t)uv_now(udp.loop);
 }
 
-/* Fill ss with the address a and return its length. */
-static socklen_t
+static void
 to_sockaddr(const mb_addr *a, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof *ss);
@@ -65,14 +54,12 @@ to_sockaddr(const mb_addr *a, struct sockaddr_storage *ss)
 		s6->sin6_family = AF_INET6;
 		memcpy(&s6->sin6_addr, a->ip, 16);
 		s6->sin6_port = htons(a->port);
-		return sizeof *s6;
 	} else {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 
 		s4->sin_family = AF_INET;
 		memcpy(&s4->sin_addr, a->ip, 4);
 		s4->sin_port = htons(a->port);
-		return sizeof *s4;
 	}
 }
 
@@ -134,7 +121,7 @@ open_dgram(uint8_t *buf, size_t len)
 		return -ENOMEM;
 	if ((rc = secure_dgram_open_inplace(key, replay, buf, len)) >= 0)
 		return rc;
-	now = uv_now(loop);
+	now = uv_now(udp.loop);
 	n = replay->forged + replay->stale + replay->replayed;
 	if (logged_at == 0 || now - logged_at >= 10000) {
 		log_warnx("membership: %llu datagrams dropped since the last report (in all: "
@@ -152,17 +139,16 @@ cb_send(void *ctx, const mb_addr *to, const uint8_t *buf, size_t len)
 {
 	struct sockaddr_storage ss;
 	uint8_t out[MB_MAX_DATAGRAM];
-	socklen_t sl;
-	size_t n;
+	uv_buf_t b;
 
 	if (!running || len > MB_MAX_PAYLOAD)
 		return;
 	memcpy(out, buf, len);
-	n = seal(out, len);
-	sl = to_sockaddr(to, &ss);
+	b = uv_buf_init((char *)out, (unsigned)seal(out, len));
+	to_sockaddr(to, &ss);
 	/* A full socket buffer loses the datagram, as the network may: SWIM expects
 	 * losses, and a queue here would only make the news older. */
-	(void)sendto(sock, out, n, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
+	(void)uv_udp_try_send(&udp, &b, 1, (const struct sockaddr *)&ss);
 }
 
 static uint64_t
@@ -237,35 +223,35 @@ on_timer(uv_timer_t *t)
 	reschedule();
 }
 
-/* One datagram (the socket is readable). */
 static void
-on_readable(uv_poll_t *h, int status, int events)
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
-	static uint8_t space[65536];
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	mb_addr from;
-	ssize_t n, len;
+	static char space[65536];
 
-	if (!running || status < 0)
+	*buf = uv_buf_init(space, sizeof space);
+}
+
+static void
+on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *sa,
+    unsigned flags)
+{
+	mb_addr from;
+	ssize_t len;
+
+	if (!running || n <= 0 || sa == NULL)
 		return;
-	/* MSG_TRUNC: the datagram's whole length, so that a truncated one is seen. */
-	n = recvfrom(sock, space, sizeof space, MSG_DONTWAIT | MSG_TRUNC,
-	    (struct sockaddr *)&ss, &sl);
-	if (n <= 0)
-		return;
-	if ((size_t)n > sizeof space || from_sockaddr((struct sockaddr *)&ss, &from) < 0 ||
-	    (len = open_dgram(space, (size_t)n)) < 0) {
+	if ((flags & UV_UDP_PARTIAL) || from_sockaddr(sa, &from) < 0 ||
+	    (len = open_dgram((uint8_t *)buf->base, (size_t)n)) < 0) {
 		sealed_dropped++;
 		return;
 	}
 	/* The core checks every byte and counts what it refuses. */
-	(void)mb_receive(core, now_ms(), &from, space, (size_t)len);
+	(void)mb_receive(core, now_ms(), &from, (const uint8_t *)buf->base, (size_t)len);
 	reschedule();
 }
 
 int
-gossip_init(uv_loop_t *l, const char *host, int port)
+gossip_init(uv_loop_t *loop, const char *host, int port)
 {
 	struct sockaddr_storage ss;
 	struct mb_callbacks cb = { cb_send, cb_event, cb_random, NULL };
@@ -280,31 +266,24 @@ gossip_init(uv_loop_t *l, const char *host, int port)
 		rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
 	if (rc < 0)
 		return -EINVAL;
-	loop = l;
-	from_sockaddr((struct sockaddr *)&ss, &self);
-	sock = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		return -errno;
-	if (bind(sock, (struct sockaddr *)&ss, ss.ss_family == AF_INET6 ?
-	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0 ||
-	    (rc = uv_poll_init_socket(loop, &poller, sock)) < 0) {
-		rc = rc < 0 ? rc : -errno;
-		close(sock);
-		sock = -1;
+	if ((rc = uv_udp_init(loop, &udp)) < 0)
+		return rc;
+	if ((rc = uv_udp_bind(&udp, (struct sockaddr *)&ss, 0)) < 0) {
+		uv_close((uv_handle_t *)&udp, NULL);
 		return rc;
 	}
+	from_sockaddr((struct sockaddr *)&ss, &self);
 	id = strtoull(g_server.id + 1, NULL, 16);
-	if ((rc = mb_create(&core, NULL, id, &self, &cb, (int64_t)uv_now(loop))) < 0 ||
-	    (rc = uv_poll_start(&poller, UV_READABLE, on_readable)) < 0) {
-		mb_free(core);
-		core = NULL;
-		uv_close((uv_handle_t *)&poller, NULL);
-		close(sock);
-		sock = -1;
+	if ((rc = mb_create(&core, NULL, id, &self, &cb, (int64_t)uv_now(loop))) < 0) {
+		uv_close((uv_handle_t *)&udp, NULL);
 		return rc;
 	}
 	uv_timer_init(loop, &timer);
 	running = 1;
+	if ((rc = uv_udp_recv_start(&udp, on_alloc, on_recv)) < 0) {
+		gossip_stop();
+		return rc;
+	}
 	reschedule();
 	return 0;
 }
@@ -392,11 +371,8 @@ gossip_stop(void)
 	running = 0;
 	uv_timer_stop(&timer);
 	uv_close((uv_handle_t *)&timer, NULL);
-	/* uv_close stops the poll at once (the socket leaves epoll), so the socket can
-	 * be closed now. */
-	uv_close((uv_handle_t *)&poller, NULL);
-	close(sock);
-	sock = -1;
+	uv_udp_recv_stop(&udp);
+	uv_close((uv_handle_t *)&udp, NULL);
 	mb_free(core);
 	core = NULL;
 	free(replay);

@@ -8,9 +8,7 @@
  * answers with an ack of the same size: the traffic pattern of an idle server (its
  * probe timer, the ack, the pings of others: ~4 wakes a second), with nothing else
  * done per wake.  No sealing, no membership state: what remains is the loop, the
- * system calls and the kernel's scheduling.  It reads its socket as net/gossip.c
- * does, one datagram per readiness (uv_poll), the cheapest way found: libuv's UDP
- * receive reads again until EAGAIN on every wake-up.  It runs until killed.
+ * system calls and the kernel's scheduling.  It runs until killed.
  *
  * The bench runs N of these and measures their utime + stime from /proc, exactly as
  * it measures the servers, so the two figures compare.
@@ -19,13 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <uv.h>
 
-static uv_poll_t poller;
+static uv_udp_t udp;
 static uv_timer_t timer;
-static int sock;
 static int base, n, self;
 static unsigned size;
 static uint64_t rng;
@@ -45,11 +40,13 @@ send_to(int index, char kind)
 {
 	struct sockaddr_in sa;
 	char buf[1400];
+	uv_buf_t b;
 
 	memset(buf, 0, size);
 	buf[0] = kind;
+	b = uv_buf_init(buf, size);
 	uv_ip4_addr("127.0.0.1", base + index, &sa);
-	(void)sendto(sock, buf, size, MSG_DONTWAIT, (const struct sockaddr *)&sa, sizeof sa);
+	(void)uv_udp_try_send(&udp, &b, 1, (const struct sockaddr *)&sa);
 }
 
 static void
@@ -61,17 +58,23 @@ on_timer(uv_timer_t *t)
 }
 
 static void
-on_readable(uv_poll_t *h, int status, int events)
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	static char space[65536];
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof sa;
-	ssize_t len = recvfrom(sock, space, sizeof space, MSG_DONTWAIT,
-	    (struct sockaddr *)&sa, &sl);
 
-	if (len > 0 && sa.sin_family == AF_INET && space[0] == 'P' &&
-	    ntohs(sa.sin_port) >= base && ntohs(sa.sin_port) < base + n)
-		send_to(ntohs(sa.sin_port) - base, 'A');
+	*buf = uv_buf_init(space, sizeof space);
+}
+
+static void
+on_recv(uv_udp_t *h, ssize_t len, const uv_buf_t *buf, const struct sockaddr *sa,
+    unsigned flags)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+	if (len <= 0 || sa == NULL || sa->sa_family != AF_INET)
+		return;
+	if (buf->base[0] == 'P')
+		send_to(ntohs(s4->sin_port) - base, 'A');
 }
 
 int
@@ -96,14 +99,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	rng = (uint64_t)getpid() * 0x9E3779B97F4A7C15ULL | 1;
+	uv_udp_init(loop, &udp);
 	uv_ip4_addr("127.0.0.1", base + self, &sa);
-	sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (sock < 0 || bind(sock, (const struct sockaddr *)&sa, sizeof sa) < 0) {
+	if (uv_udp_bind(&udp, (const struct sockaddr *)&sa, 0) < 0) {
 		fprintf(stderr, "wake_floor: cannot bind port %d\n", base + self);
 		return 1;
 	}
-	uv_poll_init_socket(loop, &poller, sock);
-	uv_poll_start(&poller, UV_READABLE, on_readable);
+	uv_udp_recv_start(&udp, on_alloc, on_recv);
 	uv_timer_init(loop, &timer);
 	/* Start at a random phase, as servers started one after another do. */
 	uv_timer_start(&timer, on_timer, next_random() % period, period);
