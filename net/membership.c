@@ -127,7 +127,7 @@ mb_create(struct mb **out, const struct mb_config *cfg, uint64_t id,
 	    (int64_t)mb__rand(mb, (uint64_t)mb->cfg.pushpull_interval);
 	mb->next_reconnect = now + mb->cfg.reconnect_interval +
 	    (int64_t)mb__rand(mb, (uint64_t)mb->cfg.reconnect_interval);
-	mb->next_sweep = now + SWEEP_MS;
+	mb->next_sweep = now + 5000;
 	mb__recompute_deadline(mb);
 	*out = mb;
 	return 0;
@@ -263,7 +263,6 @@ mb_receive(struct mb *mb, int64_t now, const mb_addr *from,
 		return 0;
 	mb->st.received++;
 	mb__dispatch(mb, now, from);
-	mb__early(mb, now);
 	mb__recompute_deadline(mb);
 	return 0;
 }

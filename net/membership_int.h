@@ -19,7 +19,6 @@
 #define VERIFY		32	/* members to probe before the others */
 #define RECENT		16	/* members that answered our probes lately */
 #define DISTRUST_MS	30000	/* a revived member's verdicts are checked */
-#define SWEEP_MS	5000	/* expired tombstones are dropped this often */
 
 /* How mb__apply() takes an update: from a trusted member's gossip, from a full
  * state, or from a member we hold dead or revived only lately. */
@@ -205,6 +204,5 @@ void		 mb__pp_request(struct mb *mb, int64_t now, const mb_addr *to,
 		    int flags);
 void		 mb__timers(struct mb *mb, int64_t now);
 void		 mb__recompute_deadline(struct mb *mb);
-void		 mb__early(struct mb *mb, int64_t now);
 
 #endif

@@ -694,8 +694,7 @@ reconnect(struct mb *mb, int64_t now)
 	struct reconn *r = NULL;
 	size_t i, start;
 
-	mb->next_reconnect = (now > mb->next_reconnect ? now : mb->next_reconnect) +
-	    mb->cfg.reconnect_interval;
+	mb->next_reconnect = now + mb->cfg.reconnect_interval;
 	if (mb->n < 2)
 		return;
 	start = (size_t)mb__rand(mb, mb->n);
@@ -763,29 +762,7 @@ mb__timers(struct mb *mb, int64_t now)
 	if (now >= mb->next_reconnect && !mb->leaving)
 		reconnect(mb, now);
 	if (now >= mb->next_sweep) {
-		mb->next_sweep = now + SWEEP_MS;
-		mb__sweep(mb, now);
-	}
-}
-
-/* Housekeeping due soon runs now, in the wake-up a datagram has already caused,
- * instead of waking the process again for its own timer: on a machine like the
- * benchmark's, an idle server's CPU is its wake-ups (about 4 a second: its probe, the
- * ack, the pings of others), not the work done in them, and the sweep (every 5 s) and
- * the reconnect (every 15 s) added 0.27 a second.  Both run up to half their period
- * early and keep their schedule (the next counts from when this one was due), so the
- * phase moves, never the rate.  Probes are not moved: starting them early (up to
- * 375 ms, with a datagram) saved 0.45 wake-ups a second but lengthened the detection
- * tail at N = 1,000 (docs/membership.md, "Real servers on loopback"). */
-void
-mb__early(struct mb *mb, int64_t now)
-{
-	if (mb->leaving)
-		return;
-	if (now >= mb->next_reconnect - mb->cfg.reconnect_interval / 2)
-		reconnect(mb, now);
-	if (now >= mb->next_sweep - SWEEP_MS / 2) {
-		mb->next_sweep += SWEEP_MS;
+		mb->next_sweep = now + 5000;
 		mb__sweep(mb, now);
 	}
 }
