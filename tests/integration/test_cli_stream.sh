@@ -17,6 +17,18 @@ cli wait /$X/cat
 check "cat exited 0 after stdin closed" grep -qx '    "ExitCode": 0,' <<<"$OUT"
 cli scrub /$X/cat
 
+# --- a broken input is no input: the process is killed, never handed an EOF as if whole ---
+run timeout 10 "$C" mkproc -d "$U" /$X/wc <<<'{"Path": "/usr/bin/wc", "Args": ["-c"]}'
+run timeout 10 "$C" stdin -d "$U" /$X/wc </
+expect_eq "stdin of an unreadable input fails and says why" "$RC:$ERR" \
+	"1:circuit stdin: reading standard input: Is a directory"
+cli wait /$X/wc
+check "the process was killed, not given EOF" grep -qx '    "Signal": "KILL",' <<<"$OUT"
+cli stdout /$X/wc
+expect_eq "so it printed no count of a cut input" "$RC:$OUT" "0:"
+check "the server says why" grep -q "/$X/wc: stdin: its writer vanished mid-stream; the process was killed" "$A_ERR"
+cli scrub /$X/wc
+
 # --- Ctrl-C on a blocked recv: the receive is cancelled, no message is lost ---
 cli mkchan /$X/ch 0
 timeout -s INT 0.5 "$C" recv -d "$U" /$X/ch >"$T_TMP/lost"
