@@ -157,6 +157,7 @@ circuit_open(struct circuit *c, const char *path, const char *file, int mode,
 	}
 	s->c = c;
 	s->h = (uint32_t)json_integer_value(j);
+	s->writer = mode == CIRCUIT_WRITE;
 	s->next = c->streams;
 	c->streams = s;
 	json_decref(rep);
@@ -365,6 +366,11 @@ stream_end(struct circuit_stream *s, int aborted, char **err)
 	}
 	if (s->c->fd >= 0 && (rc = send_release(s, aborted)) < 0)
 		rc = rc == -ENOMEM ? rc : client_lost(s->c, rc, err);
+	else if (s->c->fd < 0 && s->writer && !aborted)
+		/* No RELEASE can go: what was written ends aborted at the owner, never
+		 * as a whole message (docs/protocol.md), so the close must not pass. */
+		rc = client_fail(err, -EHOSTDOWN, "%s: connection lost before the close: the "
+		    "stream did not end whole", s->c->where);
 	/* Writes written behind: their outcome is the close's (an abort does not wait). */
 	while (rc == 0 && !aborted && s->wq != NULL)
 		rc = pump(s->c, err);
