@@ -203,10 +203,14 @@ circuit_read(struct circuit_stream *s, void *buf, size_t max, char **err)
 	if (max == 0)
 		return 0;
 	/* Before the first byte, exactly the reader's request (net/window.h): a recv
-	 * closed before it reads anything gives its message back. */
+	 * closed before it reads anything gives its message back.  A request that cannot
+	 * go out fails the call only if nothing asked before is left to deliver. */
 	if ((ask = ra_ask(s->delivered, s->ra_stop, s->rq != NULL, s->ra_budget, max)) > 0 &&
-	    (rc = ask_read(s, ask, err)) < 0)
-		return rc;
+	    (rc = ask_read(s, ask, s->rq != NULL ? NULL : err)) < 0) {
+		if (s->rq == NULL)
+			return rc;
+		rc = 0;
+	}
 	p = s->rq;
 	/* Its answer may come straight into buf. */
 	s->c->dtag = p->tag;

@@ -115,4 +115,12 @@ run timeout 60 "$T_TMP/client_lost" "$L_URL" /$L_ID/lost "$L_PID"
 expect_eq "close after a lost connection fails with EHOSTDOWN" "$(tr '\n' ' ' <<<"$OUT")" \
 	"write 7 stat -112 close -112 "
 check "and says why" grep -q "connection lost before the close" <<<"$ERR"
+# A read's answer that came in during another call is handed over after the loss too.
+PYTHONPATH=$T_PY python3 "$T_PY/../tools/cut_server.py" later >"$T_TMP/lport" &
+T_PIDS+=("$!"); LP=$!
+wait_for 10 test -s "$T_TMP/lport"
+run timeout 60 "$T_TMP/client_lost" "circuit://127.0.0.1:$(cat "$T_TMP/lport")/X0000000000000001" \
+	/X0000000000000001/p "later:$LP"
+expect_eq "bytes read ahead before the loss are not dropped" "$(tr '\n' ' ' <<<"$OUT")" \
+	"read 5 hello stat 0 read 5 world read -112 "
 finish
