@@ -514,6 +514,20 @@ fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t new
 }
 
 static void
+fs_ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	/* The tree holds anchors and their control files only, as for create; without
+	 * this handler `ln -s` said "Function not implemented". */
+	fuse_reply_err(req, EPERM);
+}
+
+static void
+fs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static void
 fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct inode *in = inode_get(ino);
@@ -629,6 +643,8 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.create = fs_ll_create,
 	.mknod = fs_ll_mknod,
 	.rename = fs_ll_rename,
+	.symlink = fs_ll_symlink,
+	.link = fs_ll_link,
 	.opendir = fs_ll_opendir,
 	.readdir = fs_ll_readdir,
 	.releasedir = fs_ll_releasedir,

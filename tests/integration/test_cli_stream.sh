@@ -118,4 +118,21 @@ run timeout 30 "$C" stdout -insecure -d "circuit://127.0.0.1:$(cat "$T_TMP/cport
 	/X0000000000000001/p
 expect_eq "the bytes received before the reset are not dropped" "$RC:$OUT" "1:hello"
 check "and the lost connection is reported" grep -q "connection lost" <<<"$ERR"
+# --- the client library: a stream closed after its connection was lost does not pass ---
+start_server L
+cc -std=c11 -D_GNU_SOURCE -O1 -I"$T_PY/../.." -o "$T_TMP/client_lost" "$T_PY/../tools/client_lost.c" \
+	"$T_PY"/../../net/{client,client_io,client_stream,frame,url,key,secure}.c -ljansson -lsodium
+run timeout 10 "$C" mkchan -d "$L_URL" /$L_ID/lost 2
+run timeout 60 "$T_TMP/client_lost" "$L_URL" /$L_ID/lost "$L_PID"
+expect_eq "close after a lost connection fails with EHOSTDOWN" "$(tr '\n' ' ' <<<"$OUT")" \
+	"write 7 stat -112 close -112 "
+check "and says why" grep -q "connection lost before the close" <<<"$ERR"
+# A read's answer that came in during another call is handed over after the loss too.
+PYTHONPATH=$T_PY python3 "$T_PY/../tools/cut_server.py" later >"$T_TMP/lport" &
+T_PIDS+=("$!"); LP=$!
+wait_for 10 test -s "$T_TMP/lport"
+run timeout 60 "$T_TMP/client_lost" "circuit://127.0.0.1:$(cat "$T_TMP/lport")/X0000000000000001" \
+	/X0000000000000001/p "later:$LP"
+expect_eq "bytes read ahead before the loss are not dropped" "$(tr '\n' ' ' <<<"$OUT")" \
+	"read 5 hello stat 0 read 5 world read -112 "
 finish
