@@ -745,6 +745,10 @@ mb__timers(struct mb *mb, int64_t now)
 		probe_start(mb, now);
 	if (now >= mb->next_gossip)
 		mb__gossip(mb, now);
+	if (mb->heal_pp_at && now >= mb->heal_pp_at) {
+		mb->heal_pp_at = 0;
+		mb->next_pushpull = now;
+	}
 	if (now >= mb->next_pushpull) {
 		mb->next_pushpull = now + (mb->refresh > 0 ? 4000 :
 		    pushpull_interval(mb));
@@ -795,5 +799,7 @@ mb__recompute_deadline(struct mb *mb)
 	d = min64(d, mb->next_sweep);
 	if (mb->unk_id)
 		d = min64(d, mb->unk_at);
+	if (mb->heal_pp_at)
+		d = min64(d, mb->heal_pp_at);
 	mb->deadline = d;
 }
