@@ -21,6 +21,9 @@
 #define DISTRUST_MS	30000	/* a revived member's verdicts are checked */
 #define HEAL_PP_MS	5000	/* quiet after revivals before the exchange */
 #define HEAL_PP_MAX	12000	/* ... or this long after the first of them */
+#define MERGE_NEW	8	/* members new to us within MERGE_MS: a merge */
+#define MERGE_MS	5000
+#define MERGE_PP_MS	30000	/* at most one exchange per merge this often */
 
 /* How mb__apply() takes an update: from a trusted member's gossip, from a full
  * state, or from a member we hold dead or revived only lately. */
@@ -150,6 +153,11 @@ struct mb {
 	int64_t			next_diverged;	/* pace diverged() notices */
 	int64_t			heal_pp_at;	/* full-state exchange after a heal */
 	int64_t			heal_first;	/* first revival since the last one */
+	int			nnew;		/* members new to us lately ... */
+	int64_t			new_since;	/* ... counted since then */
+	int64_t			merge_pp_at;	/* exchange with a new member */
+	mb_addr			merge_pp_addr;
+	int64_t			merge_pp_next;	/* no other one before this */
 
 	int64_t			next_probe, next_gossip, last_gossip;
 	int64_t			next_pushpull, next_reconnect, next_sweep;

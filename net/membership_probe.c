@@ -757,6 +757,12 @@ mb__timers(struct mb *mb, int64_t now)
 		if (!mb->leaving && (m = mb__random_listed(mb, 0, 0)) != NULL)
 			mb__pp_request(mb, now, &m->addr, MB_PP_ALL | MB_PP_PUSH);
 	}
+	if (mb->merge_pp_at && now >= mb->merge_pp_at) {
+		mb->merge_pp_at = 0;
+		if (!mb->leaving)
+			mb__pp_request(mb, now, &mb->merge_pp_addr,
+			    MB_PP_ALL | MB_PP_PUSH);
+	}
 	if (mb->unk_id && now >= mb->unk_at) {
 		if (mb__find(mb, mb->unk_id) == NULL && !mb->leaving)
 			mb__pp_request(mb, now, &mb->unk_addr,
@@ -801,5 +807,7 @@ mb__recompute_deadline(struct mb *mb)
 		d = min64(d, mb->unk_at);
 	if (mb->heal_pp_at)
 		d = min64(d, mb->heal_pp_at);
+	if (mb->merge_pp_at)
+		d = min64(d, mb->merge_pp_at);
 	mb->deadline = d;
 }

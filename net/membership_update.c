@@ -119,7 +119,7 @@ diverged(struct mb *mb, int64_t now, struct mb_member *m)
 }
 
 /* Gossip revives a member we held dead: a partition has healed (or a false
- * death was refuted).  At N = 1,000 a heal is ~1,000 revivals per node,
+ * death was refuted).  At N = 1,000 a heal is ~500 revivals per node,
  * spread by gossip at a paced ~250 update copies a second (~30 s), and a few
  * miss every copy until a reconnect, 15 s apart.  A full-state exchange with
  * a random member brings all that member knows at once: so the periodic one
@@ -134,6 +134,27 @@ heal_seen(struct mb *mb, int64_t now)
 	mb->heal_pp_at = now + HEAL_PP_MS;
 	if (mb->heal_pp_at > mb->heal_first + HEAL_PP_MAX)
 		mb->heal_pp_at = mb->heal_first + HEAL_PP_MAX;
+}
+
+/* Gossip told us of a member new to us.  Many of them at once, past our own
+ * start, is another cluster merging with ours: its members come by gossip,
+ * each a hot update sent 3L times by every node, ~48 s at N = 1,000.  One
+ * full-state exchange with one of the newcomers brings them all at once
+ * (and ours to it). */
+static void
+new_seen(struct mb *mb, int64_t now, const struct mb_member *m)
+{
+	if (now < mb->pace_from || now < mb->merge_pp_next)
+		return;
+	if (now - mb->new_since > MERGE_MS) {
+		mb->new_since = now;
+		mb->nnew = 0;
+	}
+	if (++mb->nnew < MERGE_NEW)
+		return;
+	mb->merge_pp_at = now;
+	mb->merge_pp_addr = m->addr;
+	mb->merge_pp_next = now + MERGE_PP_MS;
 }
 
 void
@@ -178,6 +199,8 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 				return;
 			mb__emit(mb, MB_EV_JOINED, m);
 			fresh = 1;
+			if (merge != MB_FROM_STATE)
+				new_seen(mb, now, m);
 		} else if (u->inc > m->inc) {
 			if (m->state == MB_DEAD && sender != m->id &&
 			    now - m->since < mb->cfg.revive_check) {

@@ -504,8 +504,10 @@ sim_report(void)
 			    "second\n");
 			fail = 1;
 		}
-		if (s->merge && s->merged_at < 0) {
-			fprintf(stderr, "check: the two clusters never merged\n");
+		if (s->merge && (s->merged_at < 0 ||
+		    s->merged_at - s->merge_t > 30000000)) {
+			fprintf(stderr, "check: the two clusters did not merge "
+			    "within 30 s\n");
 			fail = 1;
 		}
 	}
