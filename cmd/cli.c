@@ -74,6 +74,24 @@ parse(int argc, char **argv, struct cli *c, char **pos, int *npos, int *help,
 	return 0;
 }
 
+/* Flush standard output at the end of a command that printed through stdio (ls, peek,
+ * help): output lost on a full disk is a failure, not a success.  A closed pipe ends
+ * us quietly as cli_write_all does.  Returns status, or CLI_FAIL after saying why. */
+static int
+flush_stdout(const char *name, int status)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	if (errno == EPIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	fprintf(stderr, "circuit%s%s: writing standard output: %s\n", name != NULL ? " " : "",
+	    name != NULL ? name : "", strerror(errno != 0 ? errno : EIO));
+	return status == CLI_OK ? CLI_FAIL : status;
+}
+
 int
 cli_main(int argc, char **argv)
 {
@@ -101,7 +119,7 @@ cli_main(int argc, char **argv)
 		else
 			fprintf(stderr, "circuit: no command given (try circuit help)\n");
 		free(pos);
-		return help ? CLI_OK : CLI_USAGE;
+		return flush_stdout(NULL, help ? CLI_OK : CLI_USAGE);
 	}
 	c.cmd = cli_find(pos[0]);
 	if (c.cmd == NULL) {
@@ -129,7 +147,7 @@ cli_main(int argc, char **argv)
 	if (c.conn != NULL)
 		circuit_close(c.conn);
 	free(pos);
-	return status;
+	return flush_stdout(c.cmd->name, status);
 }
 
 /* The dial-in URL from the file $CIRCUIT names (its first word). */

@@ -154,6 +154,7 @@ conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 }
 
 static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+static int conn_drain(struct dns_conn *c);
 
 static void
 conn_written(uv_write_t *req, int status)
@@ -169,9 +170,14 @@ conn_written(uv_write_t *req, int status)
 		conn_close(c);
 		return;
 	}
-	if (c->paused && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < DNS_TCP_OUT_MAX / 2 &&
-	    uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read) == 0)
+	if (c->paused && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < DNS_TCP_OUT_MAX / 2) {
+		/* The queries read before the pause first, then the socket again. */
 		c->paused = 0;
+		if (conn_drain(c) < 0 || c->paused)
+			return;
+		if (uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read) < 0)
+			conn_close(c);
+	}
 }
 
 /* Answer one query of a connection; 0, or -1 when the connection must close. */
@@ -199,11 +205,42 @@ conn_answer(struct dns_conn *c, const uint8_t *q, size_t qlen)
 	return 0;
 }
 
+/* Answer the whole queries in c's buffer while its unsent answers stay under
+ * DNS_TCP_OUT_MAX.  Past that, the queries not answered yet stay in the buffer and
+ * reading stops until conn_written sees the answers go (one read holds up to 64 KiB
+ * of queries: answered at once, 2,000 small queries for a 50 KB answer would queue
+ * 100 MB).  0, or -1 when the connection was closed. */
+static int
+conn_drain(struct dns_conn *c)
+{
+	uv_stream_t *s = (uv_stream_t *)&c->tcp;
+	size_t off = 0, mlen;
+
+	while (c->len - off >= 2 && uv_stream_get_write_queue_size(s) < DNS_TCP_OUT_MAX) {
+		mlen = ldns_read_uint16(c->buf + off);
+		if (c->len - off < 2 + mlen)
+			break;
+		if (mlen == 0 || conn_answer(c, c->buf + off + 2, mlen) < 0) {
+			conn_close(c);
+			return -1;
+		}
+		off += 2 + mlen;
+		/* A whole query arrived: the connection has its time again. */
+		uv_timer_start(&c->idle, conn_idle, DNS_TCP_IDLE_MS, 0);
+	}
+	memmove(c->buf, c->buf + off, c->len - off);
+	c->len -= off;
+	if (uv_stream_get_write_queue_size(s) >= DNS_TCP_OUT_MAX && !c->paused) {
+		uv_read_stop(s);
+		c->paused = 1;
+	}
+	return 0;
+}
+
 static void
 conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct dns_conn *c = s->data;
-	size_t off = 0, mlen;
 
 	if (n == 0)
 		return;
@@ -212,24 +249,7 @@ conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	c->len += (size_t)n;
-	while (c->len - off >= 2) {
-		mlen = ldns_read_uint16(c->buf + off);
-		if (c->len - off < 2 + mlen)
-			break;
-		if (mlen == 0 || conn_answer(c, c->buf + off + 2, mlen) < 0) {
-			conn_close(c);
-			return;
-		}
-		off += 2 + mlen;
-		/* A whole query arrived: the connection has its time again. */
-		uv_timer_start(&c->idle, conn_idle, DNS_TCP_IDLE_MS, 0);
-	}
-	memmove(c->buf, c->buf + off, c->len - off);
-	c->len -= off;
-	if (uv_stream_get_write_queue_size(s) >= DNS_TCP_OUT_MAX) {
-		uv_read_stop(s);
-		c->paused = 1;
-	}
+	(void)conn_drain(c);
 }
 
 static void

@@ -3,7 +3,8 @@
  * The cluster layer tells sub_publish() of every change of the member table; each
  * subscription of that source queues the server's anchor path ("/X..."), in order.
  * Each open of recv takes the next event (and waits for one); the stream gives the
- * path and a newline, then EOF.  While nobody waits, at most SUB_MAX events are kept:
+ * path and a newline, then EOF; an open closed before its first byte gives its event
+ * back.  While nobody waits, at most SUB_MAX events are kept:
  * later ones are dropped and counted (peek's Overflow), so a subscription nobody
  * reads costs bounded memory.
  */
@@ -57,11 +58,31 @@ sub_read(struct stream *s, struct op *op)
 	r->off += n;
 }
 
+static void pump(struct sub *u);
+
 static void
 sub_release(struct stream *s)
 {
 	struct sub_read *r = s->priv;
+	struct sub *u = sub_of(s->elem);
 
+	/* Nothing was read (an interrupted open answered too late, an opener that
+	 * vanished or closed at once): the event goes back to the head of the queue, as
+	 * a channel's message does, so that it is received exactly once.  A full queue
+	 * drops its newest event for it (counted), so what is kept stays a prefix. */
+	if (r->off == 0 && r->text != NULL && u->e.anchor != NULL) {
+		if (u->n == SUB_MAX) {
+			free(u->ev[(u->head + u->n - 1) % SUB_MAX]);
+			u->ev[(u->head + u->n - 1) % SUB_MAX] = NULL;
+			u->n--;
+			u->overflow++;
+		}
+		u->head = (u->head + SUB_MAX - 1) % SUB_MAX;
+		u->ev[u->head] = r->text;
+		u->n++;
+		r->text = NULL;
+		pump(u);
+	}
 	free(r->text);
 	free(r);
 	stream_free(s);
@@ -278,6 +299,7 @@ static const struct op_file sub_files[] = {
 "  recv   read-only.  Each open takes the next event, oldest first, and waits for\n" \
 "         one: the anchor path of the server (e.g. /X0123456789abcdef) and a\n" \
 "         newline, then EOF.  Events come in the order this server learned them.\n" \
+"         Closing without reading a byte gives the event back.\n" \
 "  peek   {\"Source\", \"Pending\", \"Closed\", \"Overflow\"}: while nobody reads, at\n" \
 "         most 1024 events wait; later ones are dropped and counted in Overflow.\n" \
 "\n" \

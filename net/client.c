@@ -205,7 +205,10 @@ handshake(struct circuit *c, const uint8_t *key, const char *url, char xid[URL_I
 		if ((rc = client_read_all(c, theirs + FRAME_HDR, (size_t)need - FRAME_HDR)) < 0)
 			need = rc;
 	}
-	if (theirs != NULL && need > 0 && hdr[1] == FRAME_REFUSE) {
+	if (need == -EAGAIN) {
+		rc = client_fail(err, -ETIMEDOUT, "%s: no answer to the key handshake within %d s",
+		    url, CONNECT_TIMEOUT_S);
+	} else if (theirs != NULL && need > 0 && hdr[1] == FRAME_REFUSE) {
 		const uint8_t *b;
 		size_t bl;
 		json_t *h = NULL;

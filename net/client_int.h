@@ -42,6 +42,8 @@ struct circuit {
 	uint8_t *rbuf, *pbuf;
 	size_t roff, rend, poff, pend;
 	int up;				/* HELLO exchanged: probes may be sent */
+	int64_t hello_by;		/* before up: when the answer is late (ms, monotonic;
+					 * 0: the first wait sets it) */
 	uint32_t next_tag;
 	uint32_t probe_tag;		/* a probe is out (its answer is ignored) */
 	char where[URL_MAX];

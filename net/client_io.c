@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <poll.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -61,17 +62,34 @@ client_write_all(int fd, const void *buf, size_t len)
 	return write2_all(fd, buf, len, NULL, 0);
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Wait until c's socket has bytes: 0, -ETIMEDOUT if the server does not answer (see
- * SILENCE_MS), -EAGAIN if it does not say HELLO in time. */
+ * SILENCE_MS), -EAGAIN if it does not say HELLO in time.  Before HELLO the time is
+ * one deadline for the whole answer, not a wait per byte: a server that trickles a
+ * byte now and then must not keep a dial waiting for hours. */
 static int
 wait_readable(struct circuit *c)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	int64_t left = 0;
 	int n;
 
 	for (;;) {
-		n = poll(&pfd, 1, !c->up ? CONNECT_TIMEOUT_S * 1000 :
-		    c->probe_tag != 0 ? PROBE_MS : SILENCE_MS);
+		if (!c->up) {
+			if (c->hello_by == 0)
+				c->hello_by = now_ms() + CONNECT_TIMEOUT_S * 1000;
+			if ((left = c->hello_by - now_ms()) <= 0)
+				return -EAGAIN;
+		}
+		n = poll(&pfd, 1, !c->up ? (int)left : c->probe_tag != 0 ? PROBE_MS : SILENCE_MS);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

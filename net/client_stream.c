@@ -238,10 +238,12 @@ circuit_read(struct circuit_stream *s, void *buf, size_t max, char **err)
 		s->rq = p->next;
 		pend_free(p);
 	}
-	/* Keep the window asked for while the caller uses these bytes (no read waits). */
+	/* Keep the window asked for while the caller uses these bytes (no read waits).
+	 * A request that cannot go out must not take back the bytes already in buf: the
+	 * connection is closed by then, and the next call says so. */
 	while ((ask = ra_ask(s->delivered, s->ra_stop, s->rq != NULL, s->ra_budget, 0)) > 0)
-		if ((rc = ask_read(s, ask, err)) < 0)
-			return rc;
+		if (ask_read(s, ask, NULL) < 0)
+			break;
 	return (ssize_t)n;
 }
 

@@ -83,6 +83,7 @@ struct conn {
 	TAILQ_HEAD(, rpc_handle) handles;	/* streams we opened for the other */
 	TAILQ_HEAD(, rstream) rstreams;		/* streams the other opened for us */
 	int ninreqs;
+	int nhandles;			/* in handles */
 	size_t inreq_bytes;
 
 	struct member *member;		/* the member this is the connection of, if any */

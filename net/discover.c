@@ -9,9 +9,10 @@
  *
  * An announcement is the text "circuit-announce 1 URL\n".  The CLI's -discover sends
  * DISCOVER_QUERY to the group and every server answers it with its announcement, to
- * the sender alone.  Every datagram goes through seal()/open_dgram(): with a cluster
- * key it is sealed with it (net/secure.h), and a forged, altered, stale or replayed
- * one is dropped and counted; so a server hears only the servers that hold its key.
+ * the sender alone (ANSWERS_PER_S a second at most).  Every datagram goes through
+ * seal()/open_dgram(): with a cluster key it is sealed with it (net/secure.h), and a
+ * forged, altered, stale or replayed one is dropped and counted; so a server hears
+ * only the servers that hold its key.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #define ANNOUNCE_FAST		5
 #define ANNOUNCE_MS		20000
 #define JOIN_GAP_MS		1000
+#define ANSWERS_PER_S		10	/* answers to queries in one second, at most */
 #define PREFIX			"circuit-announce 1 "
 
 static uv_udp_t sock;
@@ -39,6 +41,8 @@ static struct sockaddr_in group;
 static int running, announced;
 static uint64_t last_join;
 static uint64_t heard, dropped;	/* announcements taken and refused */
+static uint64_t answers_at;		/* the second the answers below were sent in */
+static unsigned answers;
 static struct secure_replay *replay;	/* with a key: nonces seen */
 
 /* Seal an outgoing announcement in place with the cluster key; 0 if it does not fit. */
@@ -133,7 +137,19 @@ on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *sa,
 		return;
 	if (sa != NULL && (size_t)n == strlen(DISCOVER_QUERY) &&
 	    memcmp(buf->base, DISCOVER_QUERY, (size_t)n) == 0) {
-		announce(sa);
+		/* A query is not sealed and its source may be forged: answering each
+		 * would make this server reflect a flood at a victim, 6 times larger.
+		 * A CLI asks twice a second; a handful of them at once still fit. */
+		if (uv_now(sock.loop) - answers_at >= 1000) {
+			answers_at = uv_now(sock.loop);
+			answers = 0;
+		}
+		if (answers < ANSWERS_PER_S) {
+			answers++;
+			announce(sa);
+		} else {
+			dropped++;
+		}
 		return;
 	}
 	if ((flags & UV_UDP_PARTIAL) || (len = open_dgram(buf->base, (size_t)n)) < 0 ||

@@ -110,7 +110,11 @@ fail_waiting(struct member *m, const char *why)
 	}
 }
 
-/* Forget m: close its connections (their calls fail with EHOSTDOWN), remove it. */
+static void on_join_dialed(struct conn *c, int status, void *arg);
+
+/* Forget m: close its connections (their calls fail with EHOSTDOWN), remove it.  A
+ * join still dialing m's XID is told (it ends with EHOSTDOWN): it holds the dialed
+ * connection, which goes. */
 static void
 drop(struct member *m, const char *why)
 {
@@ -129,7 +133,8 @@ drop(struct member *m, const char *why)
 			c->member = NULL;
 		if (strcmp(c->peer_id, id) == 0 || strcmp(c->want_id, id) == 0) {
 			c->member = NULL;
-			c->dial_cb = NULL;
+			if (c->dial_cb != on_join_dialed)
+				c->dial_cb = NULL;
 			conn_close(c, -EHOSTDOWN);
 			next = TAILQ_FIRST(&conn_all);	/* the list may have changed */
 		}
@@ -362,7 +367,8 @@ on_join_dialed(struct conn *c, int status, void *arg)
 		j->c = c;
 		return;
 	}
-	join_end(j, status, status == -ESTALE ? "another server answers at that address" :
+	join_end(j, status, status == -EHOSTDOWN ? "that server left the cluster or died" :
+	    status == -ESTALE ? "another server answers at that address" :
 	    status == -ELOOP ? "that is this server" : status == -EACCES ?
 	    "refused: the cluster keys differ, or one side has none (the log says which)" :
 	    strerror(-status));

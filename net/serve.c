@@ -23,6 +23,10 @@
  * bounds its own window); a connection past them is dropped. */
 #define INREQ_MAX	65536
 #define INREQ_BYTES_MAX	(256u << 20)
+/* Streams one connection may hold open here: an OPEN past it is EMFILE, as open(2)
+ * past a process's limit (each handle holds its stream and a reference on its
+ * element, a few hundred bytes that the other end never has to give back). */
+#define HANDLES_MAX	65536
 #define PATH_MAX_WIRE	4096
 
 struct rpc_inreq {
@@ -52,8 +56,10 @@ handle_free(struct rpc_handle *h)
 {
 	assert(h->released && h->busy == 0);	/* never under a request of its own */
 	poll_answer(h, -ECANCELED);
-	if (h->c != NULL)
+	if (h->c != NULL) {
 		TAILQ_REMOVE(&h->c->handles, h, link);
+		h->c->nhandles--;
+	}
 	if (h->s != NULL) {
 		h->s->notify = NULL;
 		h->s->ops->release(h->s);
@@ -108,11 +114,17 @@ inreq_done(struct op *op)
 	} else if ((op->type == OP_STAT || op->type == OP_LIST) && op->json != NULL) {
 		json_object_set(head, "json", op->json);
 	} else if (op->type == OP_OPEN) {
-		struct rpc_handle *nh = calloc(1, sizeof *nh);
+		struct rpc_handle *nh = c->nhandles < HANDLES_MAX ? calloc(1, sizeof *nh) : NULL;
 		if (nh == NULL) {
+			/* Released before a byte was read: what it took (a channel's
+			 * message, a subscription's event) goes back. */
 			op->stream->ops->release(op->stream);
 			op->stream = NULL;
-			json_object_set_new(head, "rc", json_integer(-ENOMEM));
+			json_object_set_new(head, "rc", json_integer(c->nhandles < HANDLES_MAX ?
+			    -ENOMEM : -EMFILE));
+			if (c->nhandles >= HANDLES_MAX)
+				json_object_set_new(head, "msg", json_string(
+				    "too many streams open on this connection"));
 		} else {
 			nh->id = c->next_handle++;
 			if (c->next_handle == 0)
@@ -121,6 +133,7 @@ inreq_done(struct op *op)
 			nh->c = c;
 			op->stream = NULL;
 			TAILQ_INSERT_TAIL(&c->handles, nh, link);
+			c->nhandles++;
 			json_object_set_new(head, "h", json_integer(nh->id));
 		}
 	} else if (op->type == OP_WRITE && r->wb) {
@@ -385,6 +398,17 @@ serve_req(struct conn *c, const struct frame *f)
 		op_free(op);
 		return -ENOBUFS;
 	}
+	if (op->type == OP_OPEN && c->nhandles >= HANDLES_MAX) {
+		static uint64_t told;
+		uint64_t now = uv_now(c->tcp.loop);
+		op_free(op);
+		if (told == 0 || now - told >= 10000) {		/* a line every 10 s at most */
+			told = now;
+			log_warnx("connection %s: %d streams open: another open is refused (EMFILE)",
+			    c->name, c->nhandles);
+		}
+		return reply_error(c, f->id, -EMFILE, "too many streams open on this connection");
+	}
 	if (hid != 0) {
 		TAILQ_FOREACH(h, &c->handles, link)
 			if (h->id == hid)
@@ -508,6 +532,7 @@ serve_conn_closed(struct conn *c)
 	c->inreq_bytes = 0;
 	while ((h = TAILQ_FIRST(&c->handles)) != NULL) {
 		TAILQ_REMOVE(&c->handles, h, link);
+		c->nhandles--;
 		h->c = NULL;
 		h->released = 1;
 		/* Its opener vanished: what it was writing is cut short. */

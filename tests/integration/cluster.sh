@@ -10,6 +10,7 @@
 #   root_of VAR                   the server directories in VAR's root, one per line
 #   roots_are WANT VAR...         every listed server's root is exactly WANT
 #   jget FILE KEY                 the value of KEY in the JSON object in FILE (python3)
+#   start_owner_chain             a chain of three where S3 owns a channel and a process
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ids_of() {
@@ -45,6 +46,21 @@ start_cluster() {
 		for i in $(seq 1 "$n"); do echo "$p$i: $(root_of "$p$i" | tr '\n' ' ')" >&2; done
 		return 1
 	fi
+}
+
+# start_owner_chain: start_cluster 3 chain, then a rendezvous channel ch and a process p
+# (sleep 60) on S3, made through S1's mount, for the tests of an owner that dies or
+# freezes.  Sets X (S3's XID), A (S3's directory in S1's mount) and child (p's pid).
+# It fails only if the cluster does not converge: the checks that follow find the
+# rest.  Needs lib_more.sh (wr).
+start_owner_chain() {
+	start_cluster 3 chain || return 1
+	X=$S3_ID
+	A=$S1_MNT/$X
+	mkdir "$A/ch" && wr "$A/ch/ctl" "mkchan 0"
+	mkdir "$A/p" && wr "$A/p/ctl" 'mkproc {"Path":"/bin/sleep","Args":["60"]}'
+	child=$(jget "$A/p/peek" Pid)
+	return 0
 }
 
 jget() {

@@ -14,7 +14,7 @@ import struct
 import sys
 
 HDR = struct.Struct(">BBHII")
-HELLO, REQ, REP, CANCEL, RELEASE, MEMBERS, LEAVE, DEAD, REFUSE = range(1, 10)
+HELLO, REQ, REP, CANCEL, RELEASE, MEMBERS, LEAVE, DEAD, REFUSE, AUTH = range(1, 11)
 
 
 def frame(typ, ident, payload=b"", version=1, reserved=0):

@@ -4,18 +4,24 @@
 #   start_server VAR [flags]   start `circuit start -a 127.0.0.1:0 -m DIR $T_SERVER_FLAGS
 #                              flags`; sets
 #                              VAR_URL, VAR_ID, VAR_MNT, VAR_PID, VAR_ERR (stderr file)
+#   start_stoppable VAR [flags] start_server in a session of its own, for a test that
+#                              stops it (SIGSTOP)
 #   stop_server VAR            SIGTERM it and wait; the mount must go away
 #   check NAME CMD...          run CMD; "ok"/"not ok" line; counts failures
 #   expect_eq NAME GOT WANT    compare two strings
 #   expect_fail NAME ERRTEXT CMD...  CMD must fail and its stderr contain ERRTEXT
 #   finish                     exit 1 if anything failed
-# Everything started is cleaned up on exit, even on failure: kill by PID, lazy
-# unmount, temp dirs removed.  Every wait is bounded.
+# Everything started is cleaned up on exit, even on failure: kill by PID (continued
+# first, should a test have stopped it), lazy unmount, temp dirs removed.  Every wait
+# is bounded.
 
 set -u
 BIN=${CIRCUIT_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/bin}
 CIRCUIT=$BIN/circuit
 T_TMP=$(mktemp -d /tmp/circuit-test.XXXXXX)
+# The folder of frames.py, the frame format in Python, for the tests' own Python that
+# speaks raw frames: `PYTHONPATH=$T_PY python3 ...` and `from frames import ...`.
+T_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T_PIDS=()
 # The key every server and CLI of a test uses by default: the user's own (net/key.h).
 # Tests that speak raw frames start their servers with T_SERVER_FLAGS=-insecure.
@@ -28,6 +34,8 @@ t_cleanup() {
 	local pid m
 	for pid in "${T_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
+		# A stopped process (a test's frozen server) acts on SIGTERM once continued.
+		kill -CONT "$pid" 2>/dev/null
 	done
 	for pid in "${T_PIDS[@]}"; do
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -70,8 +78,8 @@ start_server() {
 	local var=$1; shift
 	local dir="$T_TMP/$var" url pid
 	mkdir -p "$dir/mnt"
-	"$CIRCUIT" start -a 127.0.0.1:0 -m "$dir/mnt" -var "$dir/var" ${T_SERVER_FLAGS:-} "$@" \
-		>"$dir/out" 2>"$dir/err" &
+	${T_LAUNCH:-} "$CIRCUIT" start -a 127.0.0.1:0 -m "$dir/mnt" -var "$dir/var" \
+		${T_SERVER_FLAGS:-} "$@" >"$dir/out" 2>"$dir/err" &
 	pid=$!
 	T_PIDS+=("$pid")
 	T_MNTS+=("$dir/mnt")
@@ -92,6 +100,13 @@ start_server() {
 	printf -v "${var}_MNT" '%s' "$dir/mnt"
 	printf -v "${var}_PID" '%s' "$pid"
 	printf -v "${var}_ERR" '%s' "$dir/err"
+}
+
+# start_stoppable VAR [flags]: a server that the test freezes with SIGSTOP ("host hung,
+# sockets still open") runs in a session of its own (setsid), so that no signal meant
+# for the test's shell reaches it; t_cleanup continues it before it waits for its end.
+start_stoppable() {
+	T_LAUNCH=setsid start_server "$@"
 }
 
 stop_server() {

@@ -6,6 +6,7 @@
 #   expect_in NAME LO HI VALUE  LO <= VALUE <= HI (integers)
 #   wait_pid SECS PID           bounded wait for a background child; its status, or 124
 #   json_field FILE KEY         the value of KEY in a one-line JSON object (python3)
+#   expect_bulk NAME SEND RECV  100 MB written to SEND arrive whole at RECV (two checks)
 T_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 now_ms() { date +%s%3N; }
@@ -50,4 +51,19 @@ wait_pid() {
 
 json_field() {
 	timeout 10 python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(json.dumps(v))' "$1" "$2"
+}
+
+# expect_bulk NAME SEND RECV: 100 MB of random bytes written to the send file SEND of a
+# channel are what its recv file RECV gives (seen through another mount, say): the
+# writer ends well (check "the 100 MB sender is done") and the sha256 is the same
+# (check NAME).
+expect_bulk() {
+	local name=$1 send=$2 recv=$3 want got s
+	head -c 100000000 /dev/urandom >"$T_TMP/100m"
+	want=$(sha256sum <"$T_TMP/100m")
+	timeout 60 bash -c "cat '$T_TMP/100m' > '$send'" & s=$!
+	got=$(timeout 60 cat "$recv" | sha256sum)
+	wait_pid 60 "$s"; expect_eq "the 100 MB sender is done" "$?" 0
+	expect_eq "$name" "$got" "$want"
+	rm -f "$T_TMP/100m"
 }

@@ -15,6 +15,13 @@ expect_eq "help mkchan line" "$(grep '^  mkchan ' <<<"$OUT")" \
 check "help tells -d" grep -q '^  -d URL ' <<<"$OUT"
 check "help tells CIRCUIT" grep -q '^  CIRCUIT ' <<<"$OUT"
 expect_eq "help writes nothing on stderr" "$ERR" ""
+# Output that cannot be written is a failure, never a silent exit 0.
+OUT=$("$C" help 2>&1 >/dev/full); RC=$?
+expect_eq "help to a full disk fails and says so" "$RC:$OUT" \
+	"1:circuit help: writing standard output: No space left on device"
+OUT=$("$C" ls -h 2>&1 >/dev/full); RC=$?
+expect_eq "ls -h to a full disk fails and says so" "$RC:$OUT" \
+	"1:circuit ls: writing standard output: No space left on device"
 
 run "$C" ls -h
 expect_eq "ls -h exits 0" "$RC" 0

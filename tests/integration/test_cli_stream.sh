@@ -52,6 +52,12 @@ expect_eq "send of an unreadable input fails and says why" "$RC:$ERR" \
 run timeout 10 "$C" send -d "$U" /$X/ab <<<"whole"
 run timeout 10 "$C" recv -d "$U" /$X/ab
 expect_eq "the next receiver gets the next whole message" "$RC:$OUT" "0:whole"
+OUT=$(timeout 10 "$C" peek -d "$U" /$X/ab 2>&1 >/dev/full); RC=$?
+expect_eq "peek to a full disk fails and says so" "$RC:$OUT" \
+	"1:circuit peek: writing standard output: No space left on device"
+OUT=$(timeout 10 "$C" ls -d "$U" / 2>&1 >/dev/full); RC=$?
+expect_eq "ls to a full disk fails and says so" "$RC:$OUT" \
+	"1:circuit ls: writing standard output: No space left on device"
 cli peek /$X/ab
 expect_eq "the broken one is counted aborted, not sent" "$OUT" '{
     "Cap": 2,
@@ -92,4 +98,12 @@ expect_eq "stdout | head -1: killed by SIGPIPE (141), no message" "$OUT:$(cat "$
 cli scrub /$X/yes
 expect_eq "scrub of yes" "$RC:$ERR" "0:"
 check "server still healthy" server_healthy A
+# --- a server lost mid-stream: the bytes that came in are written out, then the error ---
+PYTHONPATH=$T_PY python3 "$T_PY/../tools/cut_server.py" >"$T_TMP/cport" &
+T_PIDS+=("$!")
+wait_for 10 test -s "$T_TMP/cport"
+run timeout 30 "$C" stdout -insecure -d "circuit://127.0.0.1:$(cat "$T_TMP/cport")/X0000000000000001" \
+	/X0000000000000001/p
+expect_eq "the bytes received before the reset are not dropped" "$RC:$OUT" "1:hello"
+check "and the lost connection is reported" grep -q "connection lost" <<<"$ERR"
 finish

@@ -71,12 +71,7 @@ expect_eq "the mount recv after a CLI send" "$(echo two | "$CIRCUIT" send -d "$S
 
 # 100 MB through a rendezvous channel: S1 writes, S2 reads, S3 owns.
 mkdir "$A/bulk"; wr "$A/bulk/ctl" "mkchan 0"
-head -c 100000000 /dev/urandom > "$T_TMP/100m"
-want=$(sha256sum < "$T_TMP/100m")
-timeout 60 bash -c "cat '$T_TMP/100m' > '$A/bulk/send'" & s=$!
-got=$(timeout 60 cat "$B/bulk/recv" | sha256sum)
-wait_pid 60 $s; expect_eq "the 100 MB sender is done" "$?" 0
-expect_eq "100 MB cross-server transfer, sha256" "$got" "$want"
-rm -f "$T_TMP/100m" "$T_TMP/big"
+expect_bulk "100 MB cross-server transfer, sha256" "$A/bulk/send" "$B/bulk/recv"
+rm -f "$T_TMP/big"
 for v in S1 S2 S3; do check "$v healthy" server_healthy $v; done
 finish

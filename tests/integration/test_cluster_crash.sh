@@ -2,12 +2,7 @@
 # ("Host is down") within 5 s, later ones too, and it leaves every root listing.
 source "$(dirname "$0")/cluster.sh"
 source "$(dirname "$0")/lib_more.sh"
-start_cluster 3 chain || exit 1
-X=$S3_ID
-A=$S1_MNT/$X
-mkdir "$A/ch" && wr "$A/ch/ctl" "mkchan 0"
-mkdir "$A/p" && wr "$A/p/ctl" 'mkproc {"Path":"/bin/sleep","Args":["60"]}'
-child=$(jget "$A/p/peek" Pid)
+start_owner_chain || exit 1
 mkdir "$A/w" && wr "$A/w/ctl" "mkchan 1"
 exec 8>"$A/w/send"		# an open remote stream, idle
 timeout 20 cat "$A/ch/recv" >/dev/null 2>"$T_TMP/recv.err" & r1=$!

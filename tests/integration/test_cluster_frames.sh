@@ -37,6 +37,43 @@ if [ "$got" == "$want" ]; then ok "every bad frame refused and dropped"; else
 	diff <(echo "$want") <(echo "$got") | sed 's/^/   /'
 fi
 expect_eq "one log line per dropped connection" "$(grep -c ': dropped$' "$S1_ERR")" "21"
+
+# Open streams a connection holds are bounded (65,536): one more open is EMFILE, and
+# the connection lives on; a release makes room again.  It was unbounded (a client
+# could make the server hold a few hundred bytes per OPEN frame, forever).
+mkdir "$S1_MNT/$S1_ID/many" && echo 'mkproc {"Path":"/bin/sleep","Args":["300"]}' >"$S1_MNT/$S1_ID/many/ctl"
+got=$(cd "$(dirname "$0")" && timeout 120 python3 -c '
+import sys
+from frames import REQ, RELEASE, HELLO, CLIENT_HELLO, Conn, frame, msg, head_of
+c = Conn(sys.argv[1])
+c.send(CLIENT_HELLO)
+assert c.read_frame()[0] == HELLO
+def opens(first, n):
+    c.send(b"".join(msg(REQ, t, {"op": "open", "path": sys.argv[2], "file": "stdout",
+        "mode": 0}) for t in range(first, first + n)))
+    heads = []
+    for _ in range(n):
+        f = c.read_frame(timeout=30)
+        if f in (None, "timeout"):
+            print("no answer:", f); sys.exit(0)
+        heads.append(head_of(f[2]))
+    return heads
+ok, last = 0, None
+for b in range(64):
+    hs = opens(1 + b * 1024, 1024)
+    ok += sum(1 for h in hs if h["rc"] == 0)
+    last = hs[-1]
+print("opened", ok)
+h = opens(70000, 1)[0]
+print("one more: rc", h["rc"], h.get("msg"))
+c.send(frame(RELEASE, last["h"]))
+print("after a release: rc", opens(70001, 1)[0]["rc"])
+' "$addr" "/$S1_ID/many" 2>&1)
+expect_eq "65,536 streams open on one connection, not one more" "$got" "opened 65536
+one more: rc -24 too many streams open on this connection
+after a release: rc 0"
+check "the refusal is logged" grep -q "65536 streams open: another open is refused" "$S1_ERR"
+echo scrub >"$S1_MNT/$S1_ID/many/ctl"
 check "the server is healthy" server_healthy S1
 check "and still a member of S2's cluster" roots_are "$(ids_of S1 S2)" S1 S2
 check "and serves its peer" mkdir "$S2_MNT/$S1_ID/after-frames"

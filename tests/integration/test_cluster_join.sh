@@ -84,6 +84,32 @@ check "SIGTERM stops J during the join" stop_server J
 wait "$J_PID"; expect_eq "J exited 0" "$?" "0"
 wait "$jw"; expect_eq "the join's write failed" "$?" "1"
 
+# A join still in its handshake with a peer that never speaks, under the XID of a server
+# that then leaves the cluster: the join ends with EHOSTDOWN at once and the server
+# lives on (the leave freed the dialed connection the join still pointed at, and the
+# join's timer wrote into it 15 s later).  The leave must come within the 10 s
+# handshake deadline, or the join ends by it first and nothing is tested (skipped).
+start_server V
+start_server W
+timeout 40 bash -c 'printf "%s\n" "$2" > "$1"' wr "$W_MNT/$W_ID/ctl" \
+	"join circuit://127.0.0.1:$port/$V_ID" 2>"$T_TMP/join2.err" & jw=$!
+check "the join reached the silent listener" \
+	wait_for 20 sh -c "[ \$(grep -c accepted '$T_TMP/silent.out') -ge 2 ]"
+check "W joins V (the CLI: the ctl file is busy)" \
+	timeout 10 "$CIRCUIT" join "/$W_ID" "$V_URL" -d "$W_URL"
+check "W lists V" wait_for 10 roots_are "$(ids_of V W)" W
+if kill -0 "$jw" 2>/dev/null; then
+	check "SIGTERM stops V" stop_server V
+	wait "$jw"; expect_eq "the join's write failed" "$?" "1"
+	expect_eq "because V left" "$(cat "$T_TMP/join2.err")" \
+		"wr: line 1: printf: write error: Host is down"
+	check "and W's error file says why" grep -q "join .*left the cluster or died" \
+		"$W_MNT/$W_ID/error"
+else
+	ok "# SKIP the join ended by its handshake deadline before V left (slow machine)"
+fi
+check "W is still healthy" server_healthy W
+
 # A star.
 check "star of 3 converges" start_cluster 3 star T
 for v in S1 S3 Q; do check "$v still healthy" server_healthy $v; done

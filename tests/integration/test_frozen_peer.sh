@@ -2,21 +2,13 @@
 # not wait on it (issue 8).  The root and its server directories are answered from
 # the local member table, never forwarded; lookups in one directory run in parallel
 # (FUSE_CAP_PARALLEL_DIROPS), so a lookup waiting on the frozen server does not hold
-# the others.  The frozen server is started with setsid, so no SIGHUP of the shell
-# reaches it, and is always continued and killed on exit.
+# the others.  The frozen server is started with start_stoppable (setsid), so no
+# SIGHUP of the shell reaches it, and is always continued and killed on exit.
 source "$(dirname "$0")/lib.sh"
 start_server S1
-dir=$T_TMP/S2
-mkdir -p "$dir/mnt"
-setsid "$CIRCUIT" start -a 127.0.0.1:0 -m "$dir/mnt" -var "$dir/var" -j "$S1_URL" \
-	>"$dir/out" 2>"$dir/err" &
-S2_PID=$!
-T_PIDS+=("$S2_PID")
-T_MNTS+=("$dir/mnt")
+start_stoppable S2 -j "$S1_URL"
 # Callers left waiting on the frozen server: their PIDs, one a line, killed on exit.
-trap 'kill -CONT "$S2_PID" 2>/dev/null; for p in $(cat "$T_TMP/waiters" 2>/dev/null); do kill "$p" 2>/dev/null; done; t_cleanup' EXIT
-wait_for 10 grep -q '^circuit://' "$dir/out" || { cat "$dir/err"; exit 1; }
-S2_URL=$(head -1 "$dir/out"); S2_ID=${S2_URL##*/}
+trap 'for p in $(cat "$T_TMP/waiters" 2>/dev/null); do kill "$p" 2>/dev/null; done; t_cleanup' EXIT
 M=$S1_MNT
 check "the cluster has both servers" wait_for 10 test -e "$M/$S2_ID/peek"
 mkdir "$M/$S1_ID/c" && echo 'mkchan 3' > "$M/$S1_ID/c/ctl"

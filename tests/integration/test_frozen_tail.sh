@@ -2,19 +2,10 @@
 # interrupted (issue 8: every wait has an end).  Such a read used to wait for the
 # owner's answer, so a stopped owner held it until the membership dropped the owner
 # (EHOSTDOWN seconds later) and the interrupt went unheard.  The frozen server is
-# started with setsid and is always continued and killed on exit.
+# started with start_stoppable (setsid) and is always continued and killed on exit.
 source "$(dirname "$0")/lib.sh"
 start_server S1
-dir=$T_TMP/S2
-mkdir -p "$dir/mnt"
-setsid "$CIRCUIT" start -a 127.0.0.1:0 -m "$dir/mnt" -var "$dir/var" -j "$S1_URL" \
-	>"$dir/out" 2>"$dir/err" &
-S2_PID=$!
-T_PIDS+=("$S2_PID")
-T_MNTS+=("$dir/mnt")
-trap 'kill -CONT "$S2_PID" 2>/dev/null; t_cleanup' EXIT
-wait_for 10 grep -q '^circuit://' "$dir/out" || { cat "$dir/err"; exit 1; }
-S2_URL=$(head -1 "$dir/out"); S2_ID=${S2_URL##*/}
+start_stoppable S2 -j "$S1_URL"
 M=$S1_MNT
 check "the cluster has both servers" wait_for 10 test -e "$M/$S2_ID/peek"
 mkdir "$M/$S2_ID/p"

@@ -25,6 +25,14 @@ check "killed S4 leaves S1's root within 5 s" wait_for 5 roots_are "$(ids_of S1 
 start_server S5 -j "$S1_URL"
 check "S5 is listed" wait_for 5 roots_are "$(ids_of S1 S2 S5)" S1
 expect_eq "peek counts what waits" "$(jget "$W/j/peek" Pending)" 2
+# An open of recv closed before its first byte (an interrupted open answered too late,
+# an opener that vanished) gives its event back, as a channel's recv does; here and
+# through another server's mount (RELEASE over the wire).
+pending_is() { grep -q "\"Pending\": $1," "$W/j/peek"; }
+check "open and close of recv here" timeout 10 sh -c ': <"$1"' sh "$W/j/recv"
+expect_eq "gives the event back" "$(jget "$W/j/peek" Pending)" 2
+check "open and close of recv through S2" timeout 10 sh -c ': <"$1"' sh "$S2_MNT/$S1_ID/j/recv"
+check "gives the event back too" wait_for 10 pending_is 2
 expect_eq "@join: S4 then S5 (CLI recv)" \
     "$("$CIRCUIT" recv -d "$S1_URL" "/$S1_ID/j"; "$CIRCUIT" recv -d "$S1_URL" "/$S1_ID/j")" \
     "$(printf '/%s\n/%s' "$S4_ID" "$S5_ID")"

@@ -4,12 +4,7 @@
 # back as a live member once continued.  Bad datagrams are dropped and counted in peek.
 source "$(dirname "$0")/cluster.sh"
 source "$(dirname "$0")/lib_more.sh"
-start_cluster 3 chain || exit 1
-X=$S3_ID
-A=$S1_MNT/$X
-mkdir "$A/ch" && wr "$A/ch/ctl" "mkchan 0"
-mkdir "$A/p" && wr "$A/p/ctl" 'mkproc {"Path":"/bin/sleep","Args":["60"]}'
-child=$(jget "$A/p/peek" Pid)
+start_owner_chain || exit 1
 timeout 20 cat "$A/ch/recv" >/dev/null 2>"$T_TMP/recv.err" & r1=$!
 timeout 20 cat "$S2_MNT/$X/p/stdout" >/dev/null 2>"$T_TMP/stdout.err" & r2=$!
 sleep 0.5

@@ -63,6 +63,26 @@ done
 
 expect_eq "CLI -discover finds a server" "$(timeout 10 ip netns exec "${P}h3" "$CIRCUIT" ls \
     -discover /)" "$(printf '/%s\n' "${ID[@]:1}" | sort)"
+# A query is answered without a key, to whatever source it names: at most 10 answers
+# a second, or a forged flood would be reflected (6 times larger) at its victim.
+got=$(timeout 30 ip netns exec "${P}h3" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for _ in range(200):
+    s.sendto(b"circuit-query 1\n", ("10.77.0.1", 8822))
+n = 0
+try:
+    while True:
+        s.recv(2048)
+        n += 1
+except OSError:
+    pass
+print("answers", n)')
+check "200 queries at once get 1 to 20 answers (got: $got)" \
+    test "${got#answers }" -ge 1 -a "${got#answers }" -le 20
+expect_eq "CLI -discover still finds a server" "$(timeout 10 ip netns exec "${P}h1" "$CIRCUIT" \
+    ls -discover /)" "$(printf '/%s\n' "${ID[@]:1}" | sort)"
 expect_fail "CLI -discover with nobody there fails" "no server answered" \
     timeout 10 ip netns exec "${P}h3" "$CIRCUIT" ls -discover 228.8.8.9:9999 /
 check "mk@leave on host 1" run_on 1 mk@leave -d "${URL[1]}" "/${ID[1]}/l"

@@ -10,18 +10,14 @@ start_cluster 2 || exit 1
 cat >"$T_TMP/ghost.py" <<'PY'
 # ghost.py SERVER_URL: say HELLO to SERVER as a server at 127.0.0.7:PORT, print PORT,
 # then close that port but keep the connection open (and silent) until killed.
-import socket, struct, json, sys, time
-HDR = struct.Struct(">BBHII")
-def msg(t, head):
-    h = json.dumps(head).encode()
-    p = struct.pack(">I", len(h)) + h
-    return HDR.pack(1, t, 0, 0, len(p)) + p
+import socket, sys, time
+from frames import HELLO, msg
 ls = socket.socket(); ls.bind(("127.0.0.7", 0)); ls.listen(8)
 port = ls.getsockname()[1]
 xid = "X00000000000000e1"
 host, rest = sys.argv[1][len("circuit://"):].split(":")
 c = socket.create_connection((host, int(rest.split("/")[0])))
-c.sendall(msg(1, {"id": xid, "url": "circuit://127.0.0.7:%d/%s" % (port, xid)}))
+c.sendall(msg(HELLO, 0, {"id": xid, "url": "circuit://127.0.0.7:%d/%s" % (port, xid)}))
 time.sleep(1)
 ls.close()
 print(port, flush=True)
@@ -34,7 +30,7 @@ while time.time() < end:
     except socket.timeout:
         pass
 PY
-python3 "$T_TMP/ghost.py" "$S1_URL" >"$T_TMP/ghost.out" 2>"$T_TMP/ghost.err" & T_PIDS+=($!)
+PYTHONPATH=$T_PY python3 "$T_TMP/ghost.py" "$S1_URL" >"$T_TMP/ghost.out" 2>"$T_TMP/ghost.err" & T_PIDS+=($!)
 check "the ghost's port is closed" wait_for 10 grep -q . "$T_TMP/ghost.out"
 port=$(head -1 "$T_TMP/ghost.out")
 # The restart: a real server at the ghost's address, joining S1.

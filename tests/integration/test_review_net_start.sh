@@ -20,28 +20,24 @@ check "-a 127.0.0.1:0 still works" test "${out#circuit://127.0.0.1:}" != "$out"
 
 # A fake server: answers HELLO as X...f1, then MODE: leave (LEAVE) or close.
 cat >"$T_TMP/fake.py" <<'PY'
-import socket, struct, json, sys, time
-HDR = struct.Struct(">BBHII")
-def msg(t, head):
-    h = json.dumps(head).encode()
-    p = struct.pack(">I", len(h)) + h
-    return HDR.pack(1, t, 0, 0, len(p)) + p
+import socket, sys, time
+from frames import HELLO, LEAVE, msg
 ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(8)
 xid = "X00000000000000f1"
 url = "circuit://127.0.0.1:%d/%s" % (ls.getsockname()[1], xid)
 print(url, flush=True)
 ls.settimeout(10)
 c, _ = ls.accept()
-c.sendall(msg(1, {"id": xid, "url": url}))
+c.sendall(msg(HELLO, 0, {"id": xid, "url": url}))
 time.sleep(0.3)
 if sys.argv[1] == "leave":
-    c.sendall(msg(7, {"id": xid}))
+    c.sendall(msg(LEAVE, 0, {"id": xid}))
 time.sleep(0.5)
 c.close()
 time.sleep(1)
 PY
 for mode in leave close; do
-	python3 "$T_TMP/fake.py" $mode >"$T_TMP/fake.url" & T_PIDS+=($!)
+	PYTHONPATH=$T_PY python3 "$T_TMP/fake.py" $mode >"$T_TMP/fake.url" & T_PIDS+=($!)
 	wait_for 5 grep -q circuit:// "$T_TMP/fake.url"
 	timeout 10 "$CIRCUIT" start -insecure -a 127.0.0.1:0 -j "$(head -1 "$T_TMP/fake.url")" \
 		>"$T_TMP/j.out" 2>"$T_TMP/j.err"

@@ -60,13 +60,7 @@ check "and logged" wait_for 5 grep -q "membership: .* datagrams dropped" "$S1_ER
 # 100 MB through a rendezvous channel owned by S3: S1's mount writes, S2's reads.
 A=$S1_MNT/$S3_ID; B=$S2_MNT/$S3_ID
 mkdir "$A/bulk" && wr "$A/bulk/ctl" "mkchan 0"
-head -c 100000000 /dev/urandom >"$T_TMP/100m"
-want=$(sha256sum <"$T_TMP/100m")
-timeout 60 bash -c "cat '$T_TMP/100m' > '$A/bulk/send'" & s=$!
-got=$(timeout 60 cat "$B/bulk/recv" | sha256sum)
-wait_pid 60 $s; expect_eq "the 100 MB sender is done" "$?" 0
-expect_eq "100 MB across keyed servers, sha256" "$got" "$want"
-rm -f "$T_TMP/100m"
+expect_bulk "100 MB across keyed servers, sha256" "$A/bulk/send" "$B/bulk/recv"
 
 # Clients without the key.
 run() { OUT=$("$@" 2>"$T_TMP/run.err"); RC=$?; ERR=$(cat "$T_TMP/run.err"); }
@@ -142,21 +136,17 @@ check "and logged why it dropped them" grep -q \
 # Spoofed HELLO and DEAD on a plaintext cluster: anyone may talk, nobody is evicted.
 T_SERVER_FLAGS=-insecure
 start_cluster 2 star P || exit 1
-python3 - "$P1_URL" "$P2_URL" "$P2_ID" >"$T_TMP/spoof.out" 2>&1 <<'PY'
-import json, socket, struct, sys, time
-HDR = struct.Struct(">BBHII")
-def msg(t, head):
-    h = json.dumps(head).encode()
-    p = struct.pack(">I", len(h)) + h
-    return HDR.pack(1, t, 0, 0, len(p)) + p
+PYTHONPATH=$T_PY python3 - "$P1_URL" "$P2_URL" "$P2_ID" >"$T_TMP/spoof.out" 2>&1 <<'PY'
+import socket, sys, time
+from frames import DEAD, HELLO, msg
 p1, p2, p2id = sys.argv[1:4]
 addr1 = p1[len("circuit://"):].split("/")[0]
 addr2 = p2[len("circuit://"):].split("/")[0]
 host, port = addr1.rsplit(":", 1)
 c = socket.create_connection((host, int(port)))
 fake = "X00000000000000ee"
-c.sendall(msg(1, {"id": fake, "url": "circuit://%s/%s" % (addr2, fake)}))
-c.sendall(msg(8, {"id": p2id}))
+c.sendall(msg(HELLO, 0, {"id": fake, "url": "circuit://%s/%s" % (addr2, fake)}))
+c.sendall(msg(DEAD, 0, {"id": p2id}))
 time.sleep(2)
 print("sent", flush=True)
 PY
@@ -170,15 +160,15 @@ check "ops flow P1 -> P2" mkdir "$P1_MNT/$P2_ID/after-spoof"
 # a few bytes of it.  The server holds what came, not a frame's worth each.
 rss() { awk '/^VmRSS/ { print int($2 / 1024) }' "/proc/$1/status"; }
 before=$(rss "$P1_PID")
-python3 - "${P1_URL#circuit://}" >"$T_TMP/half.out" 2>&1 <<'PY' &
-import json, socket, struct, sys, time
+PYTHONPATH=$T_PY python3 - "${P1_URL#circuit://}" >"$T_TMP/half.out" 2>&1 <<'PY' &
+import socket, sys, time
+from frames import HDR, HELLO, REQ, msg
 host, port = sys.argv[1].split("/")[0].rsplit(":", 1)
-h = json.dumps({"client": "half"}).encode()
-hello = struct.pack(">BBHII", 1, 1, 0, 0, 4 + len(h)) + struct.pack(">I", len(h)) + h
+hello = msg(HELLO, 0, {"client": "half"})
 socks = []
 for i in range(300):
     s = socket.create_connection((host, int(port)))
-    s.sendall(hello + struct.pack(">BBHII", 1, 2, 0, 1, 1 << 20) + b"\0" * 100)
+    s.sendall(hello + HDR.pack(1, REQ, 0, 1, 1 << 20) + b"\0" * 100)
     socks.append(s)
 print("sent", flush=True)
 time.sleep(5)
@@ -190,13 +180,14 @@ after=$(rss "$P1_PID")
 check "the server holds little for them (RSS ${before} -> ${after} MiB)" test $((after - before)) -lt 64
 check "and serves meanwhile" server_healthy P1
 # Before its HELLO a stranger gets a small buffer: a larger first frame is refused.
-got=$(timeout 30 python3 - "${P1_URL#circuit://}" 2>&1 <<'PY'
-import socket, struct, sys
+got=$(PYTHONPATH=$T_PY timeout 30 python3 - "${P1_URL#circuit://}" 2>&1 <<'PY'
+import socket, sys
+from frames import HDR, HELLO
 host, port = sys.argv[1].split("/")[0].rsplit(":", 1)
 n = 0
 for i in range(20):
     s = socket.create_connection((host, int(port))); s.settimeout(10)
-    s.sendall(struct.pack(">BBHII", 1, 1, 0, 0, 1 << 20) + b"\0" * 100)
+    s.sendall(HDR.pack(1, HELLO, 0, 0, 1 << 20) + b"\0" * 100)
     data = b""
     while True:
         d = s.recv(65536)

@@ -11,8 +11,10 @@ K=$T_TMP/key
 "$CIRCUIT" keygen >"$K" && chmod 600 "$K"
 CIRCUIT_TEST_DEADLINE_MS=3000 start_server R -hmac "$K"
 
-got=$(timeout 60 python3 - "${R_URL#circuit://}" "$K" 2>&1 <<'PY'
-import ctypes, ctypes.util, json, select, socket, struct, sys, time
+got=$(PYTHONPATH=$T_PY timeout 60 python3 - "${R_URL#circuit://}" "$K" 2>&1 <<'PY'
+import ctypes, ctypes.util, select, socket, struct, sys, time
+
+from frames import AUTH, HDR, HELLO, REQ, frame, msg
 
 lib = ctypes.CDLL(ctypes.util.find_library("sodium") or "libsodium.so.23")
 assert lib.sodium_init() >= 0
@@ -28,17 +30,6 @@ lib.crypto_aead_chacha20poly1305_ietf_decrypt_detached.argtypes = [
 addr = sys.argv[1].split("/")[0]
 host, port = addr.rsplit(":", 1)
 ckey = bytes.fromhex(open(sys.argv[2]).read().strip())
-HDR = struct.Struct(">BBHII")
-HELLO, REQ, AUTH = 1, 2, 10
-
-
-def frame(t, i, payload):
-    return HDR.pack(1, t, 0, i, len(payload)) + payload
-
-
-def msg(t, i, head):
-    h = json.dumps(head).encode()
-    return frame(t, i, struct.pack(">I", len(h)) + h)
 
 
 def blake(data, key=None, n=32):

@@ -7,15 +7,10 @@ source "$(dirname "$0")/cluster.sh"
 source "$(dirname "$0")/lib_more.sh"
 IR=$(tool intr_read)
 
-# B runs in a session of its own (setsid), so no signal meant for the test's shell
-# reaches it; it is always continued before the clean-up kills it.
-printf '#!/bin/sh\nexec setsid "%s" "$@"\n' "$CIRCUIT" >"$T_TMP/setsid-circuit"
-chmod +x "$T_TMP/setsid-circuit"
+# B runs in a session of its own (start_stoppable), so no signal meant for the test's
+# shell reaches it; it is always continued before the clean-up kills it.
 start_server A
-REAL=$CIRCUIT; CIRCUIT=$T_TMP/setsid-circuit
-start_server B -j "$A_URL"
-CIRCUIT=$REAL
-trap 'kill -CONT "$B_PID" 2>/dev/null; t_cleanup' EXIT
+start_stoppable B -j "$A_URL"
 wait_for 10 roots_are "$(ids_of A B)" A B || { echo "no cluster" >&2; exit 1; }
 C=$A_MNT/$B_ID/ch
 mkdir "$C" && wr "$C/ctl" "mkchan 0"

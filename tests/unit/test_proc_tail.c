@@ -6,120 +6,33 @@
  * under the 256 KiB unread bound, so all of it is buffered before any read).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <criterion/criterion.h>
 
-#include "elements/op.h"
 #include "elements/proc_priv.h"
-#include "elements/server.h"
+#include "tests/unit/proc_fixture.h"
 
 #define SEQ_BYTES 228894	/* wc -c of seq 1 40000 */
 
-struct res {
-	int done;
-	int rc;
-	char *data;
-	size_t len;
-	struct stream *stream;
-	char msg[512];
-};
-
-static uv_loop_t loop;
-static uv_timer_t tick;
-
-static void
-on_tick(uv_timer_t *t)
-{
-}
-
-static void
-setup(void)
-{
-	signal(SIGPIPE, SIG_IGN);
-	cr_assert_eq(uv_loop_init(&loop), 0);
-	cr_assert_eq(server_init(&loop, "127.0.0.1", 0), 0);
-	uv_timer_init(&loop, &tick);
-	uv_timer_start(&tick, on_tick, 10, 10);
-}
-
 TestSuite(proc_tail, .init = setup, .timeout = 60);
-
-static void
-on_done(struct op *op)
-{
-	struct res *r = op->arg;
-
-	r->done = 1;
-	r->rc = op->rc;
-	r->stream = op->stream;
-	if (op->data != NULL && op->rc > 0) {
-		r->data = op->data;
-		r->len = op->len;
-		op->data = NULL;
-	}
-	snprintf(r->msg, sizeof r->msg, "%s", op->msg != NULL ? op->msg : "");
-}
-
-static struct op *
-start(enum op_type type, const char *name, struct res *r)
-{
-	struct op *op = op_new(type, on_done, r);
-	char path[256];
-
-	memset(r, 0, sizeof *r);
-	if (name != NULL) {
-		snprintf(path, sizeof path, "/%s/%s", g_server.id, name);
-		op->path = strdup(path);
-	}
-	op->client = strdup("test");
-	return op;
-}
-
-static struct res
-finish(struct op *op, struct res *r)
-{
-	uint64_t end;
-
-	op_start(op);
-	end = uv_now(&loop) + 10000;
-	while (!r->done && uv_now(&loop) < end)
-		uv_run(&loop, UV_RUN_ONCE);
-	cr_assert(r->done, "op did not complete");
-	return *r;
-}
 
 /* A process running seq 1 40000 at name, exited and its output all buffered. */
 static void
 seq_proc(const char *name)
 {
-	struct res r;
-	struct op *op;
-	const char *cmd = "mkproc {\"Path\":\"/usr/bin/seq\",\"Args\":[\"1\",\"40000\"]}";
+	int rc;
 
-	cr_assert_eq(finish(start(OP_MKDIR, name, &r), &r).rc, 0);
-	op = start(OP_CTL, name, &r);
-	op->data = strdup(cmd);
-	op->len = strlen(cmd);
-	cr_assert_eq(finish(op, &r).rc, 0, "mkproc: %s", r.msg);
-	op = start(OP_SNAP, name, &r);
-	op->file = strdup("wait");
-	cr_assert_geq(finish(op, &r).rc, 0);
-	free(r.data);
+	mkproc(name, "{\"Path\":\"/usr/bin/seq\",\"Args\":[\"1\",\"40000\"]}");
+	free(snap(name, "wait", &rc));
+	cr_assert_geq(rc, 0);
 }
 
 static struct stream *
 open_stdout(const char *name)
 {
-	struct res r;
-	struct op *op = start(OP_OPEN, name, &r);
-
-	op->file = strdup("stdout");
-	op->mode = OP_RDONLY;
-	cr_assert_eq(finish(op, &r).rc, 0);
-	return r.stream;
+	return must_open(name, "stdout", OP_RDONLY);
 }
 
 /* A read of up to max bytes at file offset off (-1: none, as from the RPC server). */
@@ -127,10 +40,8 @@ static struct res
 read_at(struct stream *s, int64_t off, size_t max)
 {
 	struct res r;
-	struct op *op = start(OP_READ, NULL, &r);
+	struct op *op = start_read(s, max, &r);
 
-	op->stream = s;
-	op->max = max;
 	op->off = off;
 	return finish(op, &r);
 }
@@ -208,9 +119,9 @@ Test(proc_tail, a_reader_in_order_may_read_back_into_its_last_take)
 	s->ops->release(s);
 }
 
-/* Read s in order to its EOF; the bytes must be seq 1 40000. */
+/* Read s in order to its EOF in one read; the bytes must be seq 1 40000. */
 static void
-read_all(struct stream *s)
+read_seq(struct stream *s)
 {
 	struct res r = read_at(s, 0, 1 << 20);
 
@@ -228,13 +139,13 @@ Test(proc_tail, the_kept_bytes_of_closed_pipes_are_bounded_for_all_processes_old
 	proc_kept_max = 100000;
 	seq_proc("a");
 	a = open_stdout("a");
-	read_all(a);
+	read_seq(a);
 	cr_assert_eq(proc_kept_total(), 65536, "a's last 64 KiB read are kept");
 	expect_bytes(read_at(a, SEQ_BYTES - 12, 100), SEQ_BYTES - 12, 12);
 	a->ops->release(a);
 	seq_proc("b");
 	b = open_stdout("b");
-	read_all(b);
+	read_seq(b);
 	cr_assert_eq(proc_kept_total(), 65536, "b's are kept, a's (closed first) are not");
 	expect_bytes(read_at(b, SEQ_BYTES - 12, 100), SEQ_BYTES - 12, 12);
 	ta = open_stdout("a");
