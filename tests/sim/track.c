@@ -383,9 +383,13 @@ sim_report(void)
 				    (double)(v->done_at - v->gone_at) / 1e6);
 		}
 	}
-	qsort(d, nd, sizeof(*d), cmp_double);
-	qsort(pairs, npairs, sizeof(*pairs), cmp_double);
-	qsort(lv, nl, sizeof(*lv), cmp_double);
+	/* A run without crashes has no pairs (NULL): qsort must not see it. */
+	if (nd)
+		qsort(d, nd, sizeof(*d), cmp_double);
+	if (npairs)
+		qsort(pairs, npairs, sizeof(*pairs), cmp_double);
+	if (nl)
+		qsort(lv, nl, sizeof(*lv), cmp_double);
 	for (i = 0; i < (size_t)s->n; i++) {
 		if (!s->nodes[i].up)
 			continue;
