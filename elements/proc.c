@@ -284,8 +284,8 @@ proc_snap(struct element *e, const char *file, struct op *op)
  * its pid names our group only while no process holds that pid: the kernel keeps a
  * pid unused while it still names a group, so a live process with that pid means the
  * group is gone and the number was reused. */
-static void
-kill_group(struct proc *p)
+void
+proc_kill_group(struct proc *p)
 {
 	if (p->pid <= 0)
 		return;
@@ -304,7 +304,7 @@ proc_scrub(struct element *e)
 	int i;
 
 	p->scrubbed = 1;
-	kill_group(p);
+	proc_kill_group(p);
 	proc_in_close(p, 0);
 	for (i = 0; i < 2; i++)
 		if (p->nstreams[i + 1] == 0)
@@ -335,7 +335,9 @@ static const char proc_help[] =
 "\n"
 "Files:\n"
 "  stdin   write to the process's standard input; the last close of stdin closes it\n"
-"          (echo hello > stdin;  cat input.txt > stdin)\n"
+"          (echo hello > stdin;  cat input.txt > stdin).  A remote writer lost\n"
+"          mid-stream kills the process (error says why): a cut input never ends\n"
+"          in an EOF as if whole.\n"
 "  stdout  its standard output as it is produced; EOF when it closes it\n"
 "          (cat stdout;  tail -f stdout)\n"
 "  stderr  its standard error, the same way (cat stderr)\n"

@@ -138,6 +138,7 @@ extern size_t proc_kept_max;
 /* Close the child's stdin: gracefully (after queued writes) or at once (queued writes
  * fail with EPIPE, or answer the count they got through). */
 void proc_in_close(struct proc *p, int graceful);
+void proc_kill_group(struct proc *p);
 
 /* Tell every stream open on fd of p that its readiness may have changed. */
 void proc_notify(struct proc *p, int fd);

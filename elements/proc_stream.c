@@ -649,7 +649,19 @@ stream_release(struct stream *s)
 				op_done(w->op, (int)w->len);
 				w->op = NULL;
 			}
-		if (p->nstreams[0] == 0)
+		if (s->aborted) {
+			/* Its writer vanished mid-stream (its server or connection lost, or
+			 * the CLI's input failed): an EOF now would hand the child a cut
+			 * input as whole, and a child cannot be told otherwise through a
+			 * pipe.  It is killed instead, with why in error (docs/decisions.md). */
+			elem_error(&p->elem, "%s: stdin: its writer vanished mid-stream; the "
+			    "process was killed rather than given a cut input as whole",
+			    elem_path(&p->elem));
+			log_warnx("%s: stdin: its writer vanished mid-stream; the process was "
+			    "killed", elem_path(&p->elem));
+			proc_kill_group(p);
+			proc_in_close(p, 0);
+		} else if (p->nstreams[0] == 0)
 			proc_in_close(p, 1);
 	} else {
 		ob = &p->out[ps->fd - 1];

@@ -32,6 +32,7 @@
 
 static TAILQ_HEAD(, fs_req) pending = TAILQ_HEAD_INITIALIZER(pending);
 static int npending;
+static int shutting;		/* fs_fail_pending ran: the server is going */
 
 /* ---- attributes ---- */
 
@@ -286,8 +287,9 @@ done(struct op *op)
 	npending--;
 	if (op->rc < 0) {
 		/* An open that failed after being handed a stream cannot happen: ops
-		 * complete with either a stream or an error. */
-		fuse_reply_err(req, -op->rc);
+		 * complete with either a stream or an error.  At shutdown the cancel's
+		 * EINTR would claim a signal nobody sent: the server is what went. */
+		fuse_reply_err(req, shutting && op->rc == -EINTR ? EHOSTDOWN : -op->rc);
 		goto out;
 	}
 	switch (r->what) {
@@ -377,8 +379,11 @@ fs_fail_pending(void)
 {
 	struct fs_req *r;
 
-	/* Parked ops end with EINTR; running remote ones are answered EIO here and
-	 * their late completion finds req == NULL. */
+	/* This server is going: every waiting request fails with EHOSTDOWN, the errno of
+	 * an owner gone mid-operation (SPEC), never with EINTR, which SPEC keeps for a
+	 * signal.  Parked ops are cancelled (done() maps their EINTR); running remote ones
+	 * are answered here and their late completion finds req == NULL. */
+	shutting = 1;
 	TAILQ_FOREACH(r, &pending, link)
 		if (r->op != NULL)
 			op_cancel(r->op);
@@ -387,7 +392,7 @@ fs_fail_pending(void)
 		TAILQ_REMOVE(&pending, r, link);
 		npending--;
 		assert(r->req != NULL);
-		fuse_reply_err(r->req, EIO);
+		fuse_reply_err(r->req, EHOSTDOWN);
 		r->req = NULL;
 	}
 }
@@ -514,6 +519,20 @@ fs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t new
 }
 
 static void
+fs_ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	/* The tree holds anchors and their control files only, as for create; without
+	 * this handler `ln -s` said "Function not implemented". */
+	fuse_reply_err(req, EPERM);
+}
+
+static void
+fs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static void
 fs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct inode *in = inode_get(ino);
@@ -629,6 +648,8 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.create = fs_ll_create,
 	.mknod = fs_ll_mknod,
 	.rename = fs_ll_rename,
+	.symlink = fs_ll_symlink,
+	.link = fs_ll_link,
 	.opendir = fs_ll_opendir,
 	.readdir = fs_ll_readdir,
 	.releasedir = fs_ll_releasedir,

@@ -67,7 +67,9 @@ ssize_t circuit_read(struct circuit_stream *s, void *buf, size_t max, char **err
 /* Write len bytes (blocks while the reader is behind); returns len. */
 ssize_t circuit_write(struct circuit_stream *s, const void *buf, size_t len, char **err);
 
-/* Close the stream: the end of a message on `send`, EOF on `stdin`. */
+/* Close the stream: the end of a message on `send`, EOF on `stdin`.  A stream opened
+ * for writing whose connection is already lost fails here (EHOSTDOWN): its message
+ * ended aborted, not whole. */
 int circuit_stream_close(struct circuit_stream *s, char **err);
 
 /* Close the stream as broken: what was written is not a whole message.  The receiver

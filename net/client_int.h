@@ -77,6 +77,7 @@ struct pend {
 struct circuit_stream {
 	struct circuit *c;
 	uint32_t h;
+	int writer;			/* opened CIRCUIT_WRITE: its close ends a message */
 	struct circuit_stream *next;
 	struct pend *rq;		/* reads asked for, oldest first */
 	size_t ra_budget;		/* bytes asked for + answered, not delivered */

@@ -157,6 +157,7 @@ circuit_open(struct circuit *c, const char *path, const char *file, int mode,
 	}
 	s->c = c;
 	s->h = (uint32_t)json_integer_value(j);
+	s->writer = mode == CIRCUIT_WRITE;
 	s->next = c->streams;
 	c->streams = s;
 	json_decref(rep);
@@ -202,10 +203,14 @@ circuit_read(struct circuit_stream *s, void *buf, size_t max, char **err)
 	if (max == 0)
 		return 0;
 	/* Before the first byte, exactly the reader's request (net/window.h): a recv
-	 * closed before it reads anything gives its message back. */
+	 * closed before it reads anything gives its message back.  A request that cannot
+	 * go out fails the call only if nothing asked before is left to deliver. */
 	if ((ask = ra_ask(s->delivered, s->ra_stop, s->rq != NULL, s->ra_budget, max)) > 0 &&
-	    (rc = ask_read(s, ask, err)) < 0)
-		return rc;
+	    (rc = ask_read(s, ask, s->rq != NULL ? NULL : err)) < 0) {
+		if (s->rq == NULL)
+			return rc;
+		rc = 0;
+	}
 	p = s->rq;
 	/* Its answer may come straight into buf. */
 	s->c->dtag = p->tag;
@@ -365,6 +370,11 @@ stream_end(struct circuit_stream *s, int aborted, char **err)
 	}
 	if (s->c->fd >= 0 && (rc = send_release(s, aborted)) < 0)
 		rc = rc == -ENOMEM ? rc : client_lost(s->c, rc, err);
+	else if (s->c->fd < 0 && s->writer && !aborted)
+		/* No RELEASE can go: what was written ends aborted at the owner, never
+		 * as a whole message (docs/protocol.md), so the close must not pass. */
+		rc = client_fail(err, -EHOSTDOWN, "%s: connection lost before the close: the "
+		    "stream did not end whole", s->c->where);
 	/* Writes written behind: their outcome is the close's (an abort does not wait). */
 	while (rc == 0 && !aborted && s->wq != NULL)
 		rc = pump(s->c, err);

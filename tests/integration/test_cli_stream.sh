@@ -17,6 +17,18 @@ cli wait /$X/cat
 check "cat exited 0 after stdin closed" grep -qx '    "ExitCode": 0,' <<<"$OUT"
 cli scrub /$X/cat
 
+# --- a broken input is no input: the process is killed, never handed an EOF as if whole ---
+run timeout 10 "$C" mkproc -d "$U" /$X/wc <<<'{"Path": "/usr/bin/wc", "Args": ["-c"]}'
+run timeout 10 "$C" stdin -d "$U" /$X/wc </
+expect_eq "stdin of an unreadable input fails and says why" "$RC:$ERR" \
+	"1:circuit stdin: reading standard input: Is a directory"
+cli wait /$X/wc
+check "the process was killed, not given EOF" grep -qx '    "Signal": "KILL",' <<<"$OUT"
+cli stdout /$X/wc
+expect_eq "so it printed no count of a cut input" "$RC:$OUT" "0:"
+check "the server says why" grep -q "/$X/wc: stdin: its writer vanished mid-stream; the process was killed" "$A_ERR"
+cli scrub /$X/wc
+
 # --- Ctrl-C on a blocked recv: the receive is cancelled, no message is lost ---
 cli mkchan /$X/ch 0
 timeout -s INT 0.5 "$C" recv -d "$U" /$X/ch >"$T_TMP/lost"
@@ -106,4 +118,21 @@ run timeout 30 "$C" stdout -insecure -d "circuit://127.0.0.1:$(cat "$T_TMP/cport
 	/X0000000000000001/p
 expect_eq "the bytes received before the reset are not dropped" "$RC:$OUT" "1:hello"
 check "and the lost connection is reported" grep -q "connection lost" <<<"$ERR"
+# --- the client library: a stream closed after its connection was lost does not pass ---
+start_server L
+cc -std=c11 -D_GNU_SOURCE -O1 -I"$T_PY/../.." -o "$T_TMP/client_lost" "$T_PY/../tools/client_lost.c" \
+	"$T_PY"/../../net/{client,client_io,client_stream,frame,url,key,secure}.c -ljansson -lsodium
+run timeout 10 "$C" mkchan -d "$L_URL" /$L_ID/lost 2
+run timeout 60 "$T_TMP/client_lost" "$L_URL" /$L_ID/lost "$L_PID"
+expect_eq "close after a lost connection fails with EHOSTDOWN" "$(tr '\n' ' ' <<<"$OUT")" \
+	"write 7 stat -112 close -112 "
+check "and says why" grep -q "connection lost before the close" <<<"$ERR"
+# A read's answer that came in during another call is handed over after the loss too.
+PYTHONPATH=$T_PY python3 "$T_PY/../tools/cut_server.py" later >"$T_TMP/lport" &
+T_PIDS+=("$!"); LP=$!
+wait_for 10 test -s "$T_TMP/lport"
+run timeout 60 "$T_TMP/client_lost" "circuit://127.0.0.1:$(cat "$T_TMP/lport")/X0000000000000001" \
+	/X0000000000000001/p "later:$LP"
+expect_eq "bytes read ahead before the loss are not dropped" "$(tr '\n' ' ' <<<"$OUT")" \
+	"read 5 hello stat 0 read 5 world read -112 "
 finish

@@ -14,6 +14,8 @@ expect_eq "the modes did not change" "$(stat -c %a "$A/ctl" "$A/send" "$A")" "60
 200
 700"
 check "touch still works" touch "$A/ctl"
+expect_fail "a symlink cannot be made" "Operation not permitted" ln -s ctl "$A/link"
+expect_fail "nor a hard link" "Operation not permitted" ln "$A/ctl" "$A/hard"
 
 # help and error: their true size; error is empty until a failure, then one line.
 size() { stat -c %s "$1"; }

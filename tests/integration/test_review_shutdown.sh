@@ -41,4 +41,19 @@ exited B
 expect_eq "SIGTERM with a polled stream open: exits 0 and unmounts" "$EXITED" 0
 kill "$py" 2>/dev/null; wait "$py" 2>/dev/null
 
+# --- a read waiting when the server stops fails with EHOSTDOWN, not EINTR: no signal
+# was sent to the reader; the server it waited on is gone ---
+start_server D
+mkdir "$D_MNT/$D_ID/w"
+wr "$D_MNT/$D_ID/w/ctl" "mkchan 0"
+timeout 20 cat "$D_MNT/$D_ID/w/recv" >/dev/null 2>"$T_TMP/cat.err" & catp=$!
+# cat (timeout's child) is in the kernel, waiting for the server's answer
+check "the reader waits" wait_for 5 sh -c "grep -q request_wait_answer /proc/\$(pgrep -P $catp)/wchan"
+kill -TERM "$D_PID"
+exited D
+expect_eq "SIGTERM with a reader waiting: exits 0 and unmounts" "$EXITED" 0
+wait "$catp"
+expect_eq "the reader's cat fails with Host is down" "$?:$(cat "$T_TMP/cat.err")" \
+	"1:cat: $D_MNT/$D_ID/w/recv: Host is down"
+
 finish

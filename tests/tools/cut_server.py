@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """cut_server.py: a server (without a key) that dies in the middle of a stream.
 
-  PYTHONPATH=tests/integration cut_server.py   prints its port, then serves one
-        connection: HELLO as X0000000000000001, any open as handle 1, the first read
-        with the 5 bytes "hello"; right after those it resets the connection.
+  PYTHONPATH=tests/integration cut_server.py [later]   prints its port, then serves
+        one connection: HELLO as X0000000000000001, any open as handle 1, the first
+        read with the 5 bytes "hello"; right after those it resets the connection.
+        With `later`: the second read gets "world", later reads nothing, and a stat
+        gets its answer; then the end of what it sends, and the reset a moment later
+        (a reset at once may drop bytes not yet sent).
 
-The client has received "hello" and must hand it over before it reports the lost
-connection: bytes that came in are not dropped because a later request failed.
+The client has received those bytes and must hand them over before it reports the
+lost connection: bytes that came in are not dropped because a later request failed.
 """
 import json
 import socket
 import struct
 import sys
+import time
 
 from frames import HDR, HELLO, REP, REQ, msg
 
@@ -23,6 +27,14 @@ print(s.getsockname()[1], flush=True)
 c, _ = s.accept()
 c.settimeout(30)
 buf = b""
+later = sys.argv[1:] == ["later"]
+reads = 0
+
+
+def reset():
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    sys.exit(0)
 
 
 def frame():
@@ -51,9 +63,15 @@ while True:
     if op == "open":
         c.sendall(msg(REP, ident, {"rc": 0, "h": 1}))
     elif op == "read":
-        c.sendall(msg(REP, ident, {"rc": 5}, b"hello"))
-        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        c.close()
-        sys.exit(0)
+        reads += 1
+        if reads <= 2:
+            c.sendall(msg(REP, ident, {"rc": 5}, b"hello" if reads == 1 else b"world"))
+        if not later:
+            reset()
+    elif op == "stat" and later:
+        c.sendall(msg(REP, ident, {"rc": 0, "json": {"kind": "server", "files": []}}))
+        c.shutdown(socket.SHUT_WR)
+        time.sleep(0.5)
+        reset()
     else:
         c.sendall(msg(REP, ident, {"rc": -95, "msg": "cut_server.py: not here"}))
