@@ -67,6 +67,37 @@ mb__queue(struct mb *mb, struct mb_member *m, int kind, uint64_t from)
  * partition and kill a member its own side never suspected. */
 #define LAZY_MS 10000
 
+/* Queue an update that only bytes should carry: straight onto the lazy tail,
+ * riding on pings and acks (never on dedicated gossip) for LAZY times the
+ * limit or 10 s.  For news nobody needs soon: an incarnation raised by a
+ * member we already list (at a heal, a refutation of every member of each
+ * side; hot, its forwarding doubled the heal's gossip for nothing, since the
+ * members that list it need no news and those that hold it dead get it from
+ * a revival, which stays hot). */
+void
+mb__queue_lazy(struct mb *mb, struct mb_member *m, int kind)
+{
+	struct bcast *b = m->bc;
+
+	if (b == NULL) {
+		if ((b = calloc(1, sizeof(*b))) == NULL)
+			return;
+		m->bc = b;
+		mb->nbq++;
+	} else {
+		TAILQ_REMOVE(b->lazy ? &mb->lq : &mb->bq, b, q);
+		if (!b->lazy && !b->extra)
+			mb->nfresh--;
+	}
+	mb__to_update(m, kind, 0, &b->u);
+	b->transmits = 0;
+	b->boost = 1;
+	b->lazy = 1;
+	b->extra = 0;
+	b->lazy_until = mb->now + LAZY_MS;
+	TAILQ_INSERT_HEAD(&mb->lq, b, q);
+}
+
 static int
 hot_limit(const struct mb *mb, const struct bcast *b)
 {

@@ -19,6 +19,11 @@
 #define VERIFY		32	/* members to probe before the others */
 #define RECENT		16	/* members that answered our probes lately */
 #define DISTRUST_MS	30000	/* a revived member's verdicts are checked */
+#define HEAL_PP_MS	5000	/* quiet after revivals before the exchange */
+#define HEAL_PP_MAX	12000	/* ... or this long after the first of them */
+#define MERGE_NEW	8	/* members new to us within MERGE_MS: a merge */
+#define MERGE_MS	5000
+#define MERGE_PP_MS	30000	/* at most one exchange per merge this often */
 
 /* How mb__apply() takes an update: from a trusted member's gossip, from a full
  * state, or from a member we hold dead or revived only lately. */
@@ -146,6 +151,13 @@ struct mb {
 	int64_t			unk_at;		/* exchange state with it then */
 	int64_t			leave_at;
 	int64_t			next_diverged;	/* pace diverged() notices */
+	int64_t			heal_pp_at;	/* full-state exchange after a heal */
+	int64_t			heal_first;	/* first revival since the last one */
+	int			nnew;		/* members new to us lately ... */
+	int64_t			new_since;	/* ... counted since then */
+	int64_t			merge_pp_at;	/* exchange with a new member */
+	mb_addr			merge_pp_addr;
+	int64_t			merge_pp_next;	/* no other one before this */
 
 	int64_t			next_probe, next_gossip, last_gossip;
 	int64_t			next_pushpull, next_reconnect, next_sweep;
@@ -182,6 +194,7 @@ void		 mb__to_update(const struct mb_member *m, int kind, uint64_t from,
 		    struct mb_update *u);
 void		 mb__queue(struct mb *mb, struct mb_member *m, int kind,
 		    uint64_t from);
+void		 mb__queue_lazy(struct mb *mb, struct mb_member *m, int kind);
 int		 mb__hot(const struct mb *mb);
 void		 mb__send(struct mb *mb, const mb_addr *to, struct mb_msg *o,
 		    int piggyback);

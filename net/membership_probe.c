@@ -745,6 +745,10 @@ mb__timers(struct mb *mb, int64_t now)
 		probe_start(mb, now);
 	if (now >= mb->next_gossip)
 		mb__gossip(mb, now);
+	if (mb->heal_pp_at && now >= mb->heal_pp_at) {
+		mb->heal_pp_at = 0;
+		mb->next_pushpull = now;
+	}
 	if (now >= mb->next_pushpull) {
 		mb->next_pushpull = now + (mb->refresh > 0 ? 4000 :
 		    pushpull_interval(mb));
@@ -752,6 +756,12 @@ mb__timers(struct mb *mb, int64_t now)
 			mb->refresh--;
 		if (!mb->leaving && (m = mb__random_listed(mb, 0, 0)) != NULL)
 			mb__pp_request(mb, now, &m->addr, MB_PP_ALL | MB_PP_PUSH);
+	}
+	if (mb->merge_pp_at && now >= mb->merge_pp_at) {
+		mb->merge_pp_at = 0;
+		if (!mb->leaving)
+			mb__pp_request(mb, now, &mb->merge_pp_addr,
+			    MB_PP_ALL | MB_PP_PUSH);
 	}
 	if (mb->unk_id && now >= mb->unk_at) {
 		if (mb__find(mb, mb->unk_id) == NULL && !mb->leaving)
@@ -795,5 +805,9 @@ mb__recompute_deadline(struct mb *mb)
 	d = min64(d, mb->next_sweep);
 	if (mb->unk_id)
 		d = min64(d, mb->unk_at);
+	if (mb->heal_pp_at)
+		d = min64(d, mb->heal_pp_at);
+	if (mb->merge_pp_at)
+		d = min64(d, mb->merge_pp_at);
 	mb->deadline = d;
 }

@@ -118,11 +118,50 @@ diverged(struct mb *mb, int64_t now, struct mb_member *m)
 	mb__send_private(mb, &m->addr, &u);
 }
 
+/* Gossip revives a member we held dead: a partition has healed (or a false
+ * death was refuted).  At N = 1,000 a heal is ~500 revivals per node,
+ * spread by gossip at a paced ~250 update copies a second (~30 s), and a few
+ * miss every copy until a reconnect, 15 s apart.  A full-state exchange with
+ * a random member brings all that member knows at once: so the periodic one
+ * is brought forward to HEAL_PP_MS after the last revival (the news has
+ * quieted down), but no later than HEAL_PP_MAX after the first.  A node whose
+ * revivals go on after that exchange does one more. */
+static void
+heal_seen(struct mb *mb, int64_t now)
+{
+	if (mb->heal_pp_at == 0)
+		mb->heal_first = now;
+	mb->heal_pp_at = now + HEAL_PP_MS;
+	if (mb->heal_pp_at > mb->heal_first + HEAL_PP_MAX)
+		mb->heal_pp_at = mb->heal_first + HEAL_PP_MAX;
+}
+
+/* Gossip told us of a member new to us.  Many of them at once, past our own
+ * start, is another cluster merging with ours: its members come by gossip,
+ * each a hot update sent 3L times by every node, ~48 s at N = 1,000.  One
+ * full-state exchange with one of the newcomers brings them all at once
+ * (and ours to it). */
+static void
+new_seen(struct mb *mb, int64_t now, const struct mb_member *m)
+{
+	if (now < mb->pace_from || now < mb->merge_pp_next)
+		return;
+	if (now - mb->new_since > MERGE_MS) {
+		mb->new_since = now;
+		mb->nnew = 0;
+	}
+	if (++mb->nnew < MERGE_NEW)
+		return;
+	mb->merge_pp_at = now;
+	mb->merge_pp_addr = m->addr;
+	mb->merge_pp_next = now + MERGE_PP_MS;
+}
+
 void
 mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
     const mb_addr *from, uint64_t sender, int merge)
 {
-	int kind = u->kind & ~MB_UPD_PRIVATE, was_dead, fresh = 0;
+	int kind = u->kind & ~MB_UPD_PRIVATE, was_dead, fresh = 0, listed;
 	struct mb_member *m, *old;
 
 	if (u->id == mb->id) {
@@ -152,17 +191,24 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 	switch (kind) {
 	case MB_UPD_ALIVE:
 		was_dead = m != NULL && !mb__listed(m);
+		/* A raised incarnation of a member we list is no news to
+		 * those that list it: it rides lazily (mb__queue_lazy). */
+		listed = m != NULL && mb__listed(m);
 		if (m == NULL) {
 			if ((m = mb__add(mb, u, MB_ALIVE, now)) == NULL)
 				return;
 			mb__emit(mb, MB_EV_JOINED, m);
 			fresh = 1;
+			if (merge != MB_FROM_STATE)
+				new_seen(mb, now, m);
 		} else if (u->inc > m->inc) {
 			if (m->state == MB_DEAD && sender != m->id &&
 			    now - m->since < mb->cfg.revive_check) {
 				ask_revived(mb, now, m);
 				return;
 			}
+			if (m->state == MB_DEAD && merge != MB_FROM_STATE)
+				heal_seen(mb, now);
 			m->inc = u->inc;
 			if (!mb_addr_eq(&m->addr, &u->addr)) {
 				m->addr = u->addr;
@@ -181,8 +227,12 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 		 * (every member draws the same conclusion). */
 		while ((old = mb__find_addr(mb, &m->addr, m->id)) != NULL)
 			mb__set_state(mb, old, MB_DEAD, now);
-		if (!(u->kind & MB_UPD_PRIVATE) || was_dead)
-			mb__queue(mb, m, MB_UPD_ALIVE, 0);
+		if (!(u->kind & MB_UPD_PRIVATE) || was_dead) {
+			if (listed)
+				mb__queue_lazy(mb, m, MB_UPD_ALIVE);
+			else
+				mb__queue(mb, m, MB_UPD_ALIVE, 0);
+		}
 		/* News of a new member is retransmitted three times as often:
 		 * after a merge only half the cluster forwards it, and a
 		 * member that misses it would not list the newcomer until the
