@@ -213,9 +213,14 @@ void		 mb__susp_clear(struct mb *mb, uint64_t id);
 void		 mb__susp_start(struct mb *mb, struct mb_member *m, int64_t now,
 		    int priv, uint64_t accuser, int nconf, uint32_t seq);
 int		 mb__susp_confirm(struct mb *mb, uint64_t id, uint64_t from);
-void		 mb__pp_request(struct mb *mb, int64_t now, const mb_addr *to,
-		    int flags);
 void		 mb__timers(struct mb *mb, int64_t now);
 void		 mb__recompute_deadline(struct mb *mb);
+
+/* membership_pp.c */
+void		 mb__pp_timers(struct mb *mb, int64_t now);
+void		 mb__pp_on_req(struct mb *mb, int64_t now, const mb_addr *from);
+void		 mb__pp_on_state(struct mb *mb, int64_t now, const mb_addr *from);
+void		 mb__pp_request(struct mb *mb, int64_t now, const mb_addr *to,
+		    int flags);
 
 #endif
