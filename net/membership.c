@@ -100,6 +100,7 @@ mb_create(struct mb **out, const struct mb_config *cfg, uint64_t id,
 	mb->id = id;
 	mb->addr = *self;
 	mb->inc = 1;
+	TAILQ_INIT(&mb->dq);
 	TAILQ_INIT(&mb->bq);
 	TAILQ_INIT(&mb->lq);
 	if (mb__rehash(mb, 32) < 0) {
@@ -140,6 +141,10 @@ mb_free(struct mb *mb)
 
 	if (mb == NULL)
 		return;
+	while ((b = TAILQ_FIRST(&mb->dq)) != NULL) {
+		TAILQ_REMOVE(&mb->dq, b, q);
+		free(b);
+	}
 	while ((b = TAILQ_FIRST(&mb->bq)) != NULL) {
 		TAILQ_REMOVE(&mb->bq, b, q);
 		free(b);

@@ -9,9 +9,29 @@
 
 #include "net/membership_int.h"
 
-/* ---- Broadcasts: a queue ordered by transmit count, fewest first.  New and
- * renewed updates go to the head; sent ones go to the tail until they have
- * been sent retransmit_mult * ceil(log10(N + 1)) times. */
+/* ---- Broadcasts: queues ordered by transmit count, fewest first.  New and
+ * renewed updates go to the head; sent ones go back (deaths in order of
+ * copies sent, other news to the tail) until they have been sent
+ * retransmit_mult * ceil(log10(N + 1)) times. */
+
+static int
+is_death(const struct bcast *b)
+{
+	return b->u.kind == MB_UPD_DEAD || b->u.kind == MB_UPD_LEFT;
+}
+
+/* The list a record is on: the lazy tail, or hot.  Hot deaths and leaves
+ * have a list of their own, taken before any other news by every datagram
+ * and by the paced gossip: a crash just after a partition or a heal competed
+ * with hundreds of the far side's deaths or of the heal's revivals for the
+ * same budget, and its own side took up to 20 s to hear of it. */
+struct bcastq *
+mb__bcastq(struct mb *mb, const struct bcast *b)
+{
+	if (b->lazy)
+		return &mb->lq;
+	return is_death(b) ? &mb->dq : &mb->bq;
+}
 
 static int
 retransmit_limit(const struct mb *mb)
@@ -43,7 +63,7 @@ mb__queue(struct mb *mb, struct mb_member *m, int kind, uint64_t from)
 		mb->nbq++;
 		mb->nfresh++;
 	} else {
-		TAILQ_REMOVE(b->lazy ? &mb->lq : &mb->bq, b, q);
+		TAILQ_REMOVE(mb__bcastq(mb, b), b, q);
 		if (b->lazy || b->extra)
 			mb->nfresh++;
 	}
@@ -52,7 +72,7 @@ mb__queue(struct mb *mb, struct mb_member *m, int kind, uint64_t from)
 	b->boost = 1;
 	b->lazy = 0;
 	b->extra = 0;
-	TAILQ_INSERT_HEAD(&mb->bq, b, q);
+	TAILQ_INSERT_HEAD(mb__bcastq(mb, b), b, q);
 	if (mb->next_gossip == NEVER)
 		mb->next_gossip = mb->last_gossip + mb->cfg.gossip_interval;
 }
@@ -85,7 +105,7 @@ mb__queue_lazy(struct mb *mb, struct mb_member *m, int kind)
 		m->bc = b;
 		mb->nbq++;
 	} else {
-		TAILQ_REMOVE(b->lazy ? &mb->lq : &mb->bq, b, q);
+		TAILQ_REMOVE(mb__bcastq(mb, b), b, q);
 		if (!b->lazy && !b->extra)
 			mb->nfresh--;
 	}
@@ -114,34 +134,33 @@ mb__hot(const struct mb *mb)
 	return mb->nfresh > 0;
 }
 
-/* Take updates for `o`, fewest-sent first: hot ones, then (unless
- * `hot_only`) lazy ones.  A record is on exactly one list and its lazy flag
- * says which: once lazy it stays lazy, even if the retransmit limit grows
- * with the member count (moving it back to the hot list with the flag set
- * corrupted both lists).  Sent records wait on local lists so that none is
- * taken twice for one datagram. */
+/* Take updates for `o`, fewest-sent first: hot deaths and leaves, other
+ * hot news, then (unless `hot_only`) lazy updates.  A record is on exactly
+ * one list and its lazy flag says which: once lazy it stays lazy, even if the
+ * retransmit limit grows with the member count (moving it back to the hot
+ * list with the flag set corrupted both lists).  Sent records wait on local
+ * lists so that none is taken twice for one datagram. */
 static void
 piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 {
-	struct bcastq hot_done, lazy_done;
+	struct bcastq done[3];
+	struct bcastq *qs[3] = { &mb->dq, &mb->bq, &mb->lq };
 	struct bcast *b;
 	struct mb_member *m;
 	size_t room = MB_MAX_PAYLOAD - mb_header_size(o), sz;
-	int limit, lazy;
+	int limit, i;
 
-	TAILQ_INIT(&hot_done);
-	TAILQ_INIT(&lazy_done);
-	for (lazy = 0; lazy < 2 && !(lazy && hot_only); lazy++) {
-		struct bcastq *qu = lazy ? &mb->lq : &mb->bq;
-
-		while ((b = TAILQ_FIRST(qu)) != NULL &&
+	for (i = 0; i < 3; i++)
+		TAILQ_INIT(&done[i]);
+	for (i = 0; i < 3 && !(i == 2 && hot_only); i++) {
+		while ((b = TAILQ_FIRST(qs[i])) != NULL &&
 		    o->nupd < MB_MAX_UPDATES) {
 			sz = mb_update_size(&b->u);
 			if (sz > room)
 				break;
 			room -= sz;
 			o->upd[o->nupd++] = b->u;
-			TAILQ_REMOVE(qu, b, q);
+			TAILQ_REMOVE(qs[i], b, q);
 			limit = hot_limit(mb, b);
 			b->transmits++;
 			if (!b->lazy) {
@@ -151,7 +170,7 @@ piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 					mb->nfresh--;
 				}
 				if (b->transmits < limit) {
-					TAILQ_INSERT_TAIL(&hot_done, b, q);
+					TAILQ_INSERT_TAIL(&done[i], b, q);
 					continue;
 				}
 				if (b->u.id == mb->id &&
@@ -164,7 +183,7 @@ piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 			}
 			if (b->transmits < LAZY * limit &&
 			    mb->now < b->lazy_until) {
-				TAILQ_INSERT_TAIL(&lazy_done, b, q);
+				TAILQ_INSERT_TAIL(&done[2], b, q);
 				continue;
 			}
 			mb->nbq--;
@@ -173,8 +192,23 @@ piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 			free(b);
 		}
 	}
-	TAILQ_CONCAT(&mb->bq, &hot_done, q);
-	TAILQ_CONCAT(&mb->lq, &lazy_done, q);
+	/* Deaths go back in order of copies sent, fewest first, so a new one
+	 * overtakes a partition's hundreds that went out many times. */
+	while ((b = TAILQ_FIRST(&done[0])) != NULL) {
+		struct bcast *at;
+
+		TAILQ_REMOVE(&done[0], b, q);
+		for (at = TAILQ_LAST(&mb->dq, bcastq); at != NULL &&
+		    at->transmits > b->transmits;
+		    at = TAILQ_PREV(at, bcastq, q))
+			;
+		if (at == NULL)
+			TAILQ_INSERT_HEAD(&mb->dq, b, q);
+		else
+			TAILQ_INSERT_AFTER(&mb->dq, at, b, q);
+	}
+	for (i = 1; i < 3; i++)
+		TAILQ_CONCAT(qs[i], &done[i], q);
 }
 
 /* Check the broadcast lists and the member table against each other: every
@@ -185,11 +219,12 @@ mb_check(const struct mb *mb)
 	const struct bcast *b;
 	const struct mb_member *m;
 	size_t n = 0, i, owned = 0, fresh = 0;
-	int lazy;
 
-	for (lazy = 0; lazy < 2; lazy++)
-		TAILQ_FOREACH(b, lazy ? &mb->lq : &mb->bq, q) {
-			if (b->lazy != lazy)
+	for (i = 0; i < 3; i++)
+		TAILQ_FOREACH(b, i == 0 ? &mb->dq : i == 1 ? &mb->bq : &mb->lq,
+		    q) {
+			if (mb__bcastq((struct mb *)(uintptr_t)mb, b) !=
+			    (i == 0 ? &mb->dq : i == 1 ? &mb->bq : &mb->lq))
 				return -EFAULT;
 			fresh += !b->lazy && !b->extra;
 			m = mb__find((struct mb *)(uintptr_t)mb, b->u.id);

@@ -123,6 +123,7 @@ struct mb {
 	int			ring_turn, ring_dirty;
 	uint64_t		ring_succ;
 
+	struct bcastq		dq;		/* hot deaths and leaves: first */
 	struct bcastq		bq;		/* hot: under the limit */
 	struct bcastq		lq;		/* lazy tail: pings and acks only */
 	size_t			nbq;
@@ -195,6 +196,7 @@ void		 mb__to_update(const struct mb_member *m, int kind, uint64_t from,
 void		 mb__queue(struct mb *mb, struct mb_member *m, int kind,
 		    uint64_t from);
 void		 mb__queue_lazy(struct mb *mb, struct mb_member *m, int kind);
+struct bcastq	*mb__bcastq(struct mb *mb, const struct bcast *b);
 int		 mb__hot(const struct mb *mb);
 void		 mb__send(struct mb *mb, const mb_addr *to, struct mb_msg *o,
 		    int piggyback);

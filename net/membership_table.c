@@ -220,8 +220,7 @@ mb__sweep(struct mb *mb, int64_t now)
 		if (!mb__listed(m) && m->id != mb->id &&
 		    now - m->since > mb->cfg.tombstone) {
 			if (m->bc) {
-				TAILQ_REMOVE(m->bc->lazy ? &mb->lq : &mb->bq,
-				    m->bc, q);
+				TAILQ_REMOVE(mb__bcastq(mb, m->bc), m->bc, q);
 				mb->nbq--;
 				if (!m->bc->lazy && !m->bc->extra)
 					mb->nfresh--;
