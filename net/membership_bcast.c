@@ -145,7 +145,7 @@ piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 {
 	struct bcastq done[3];
 	struct bcastq *qs[3] = { &mb->dq, &mb->bq, &mb->lq };
-	struct bcast *b;
+	struct bcast *b, *at;
 	struct mb_member *m;
 	size_t room = MB_MAX_PAYLOAD - mb_header_size(o), sz;
 	int limit, i;
@@ -193,19 +193,19 @@ piggyback(struct mb *mb, struct mb_msg *o, int hot_only)
 		}
 	}
 	/* Deaths go back in order of copies sent, fewest first, so a new one
-	 * overtakes a partition's hundreds that went out many times. */
+	 * overtakes a partition's hundreds that went out many times.  Both
+	 * lists are sorted (new records have sent none; the ones just sent
+	 * were the head), so one merge pass puts them back, each after those
+	 * that have sent as many. */
+	at = TAILQ_FIRST(&mb->dq);
 	while ((b = TAILQ_FIRST(&done[0])) != NULL) {
-		struct bcast *at;
-
 		TAILQ_REMOVE(&done[0], b, q);
-		for (at = TAILQ_LAST(&mb->dq, bcastq); at != NULL &&
-		    at->transmits > b->transmits;
-		    at = TAILQ_PREV(at, bcastq, q))
-			;
+		while (at != NULL && at->transmits <= b->transmits)
+			at = TAILQ_NEXT(at, q);
 		if (at == NULL)
-			TAILQ_INSERT_HEAD(&mb->dq, b, q);
+			TAILQ_INSERT_TAIL(&mb->dq, b, q);
 		else
-			TAILQ_INSERT_AFTER(&mb->dq, at, b, q);
+			TAILQ_INSERT_BEFORE(at, b, q);
 	}
 	for (i = 1; i < 3; i++)
 		TAILQ_CONCAT(qs[i], &done[i], q);
