@@ -68,7 +68,7 @@ list(struct cli *c, const char *path, json_t *listing, int recurse)
 			status = cli_fail(c, rc, msg, child);
 		} else {
 			if (c->long_list)
-				printf("%-8s %s\n", kind_of(sub), child);
+				printf("%-12s %s\n", kind_of(sub), child);
 			else
 				printf("%s\n", child);
 			if (recurse && list(c, child, sub, 1) != CLI_OK)

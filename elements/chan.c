@@ -209,7 +209,7 @@ chan_pump(struct chan *c)
 	}
 	if (c->state == CHAN_CLOSED && TAILQ_EMPTY(&c->ready) && c->nslots == 0 &&
 	    TAILQ_EMPTY(&c->line))
-		fail_all(&c->recv_opens, -EPIPE, "channel closed");
+		fail_all(c, &c->recv_opens, -EPIPE, "channel closed");
 }
 
 /* ---- opens ---- */
@@ -413,7 +413,7 @@ chan_scrub(struct element *e)
 	struct msg *m;
 
 	c->state = CHAN_ABORTED;
-	fail_all(&c->recv_opens, -EPIPE, "channel scrubbed");
+	fail_all(c, &c->recv_opens, -EPIPE, "channel scrubbed");
 	while ((m = TAILQ_FIRST(&c->ready)) != NULL) {
 		TAILQ_REMOVE(&c->ready, m, link);
 		msg_free(m);
@@ -423,18 +423,18 @@ chan_scrub(struct element *e)
 		next = TAILQ_NEXT(s, all);
 		line_remove(s);
 		if (s->state == SEND_WAITING) {
-			op_fail(s->open_op, -EPIPE, "channel scrubbed");
+			op_fail(s->open_op, -EPIPE, "%s: channel scrubbed", elem_path(&c->e));
 			s->open_op = NULL;
 			s->released = 1;
 		}
 		s->state = SEND_BROKEN;
-		fail_all(&s->writes, -EPIPE, "channel scrubbed");
+		fail_all(c, &s->writes, -EPIPE, "channel scrubbed");
 		notify_sender(s);
 		chan_sender_put(s);
 	}
 	TAILQ_FOREACH(r, &c->receivers, all) {
 		r->state = RECV_BROKEN;
-		fail_all(&r->reads, -EPIPE, "channel scrubbed");
+		fail_all(c, &r->reads, -EPIPE, "channel scrubbed");
 		notify_receiver(r);
 	}
 }

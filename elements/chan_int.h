@@ -111,15 +111,16 @@ msg_free(struct msg *m)
 	free(m);
 }
 
-/* Fail every op of q with err: the queue's owner is going away or broke. */
+/* Fail every op of q with err: the queue's owner, a part of channel c, is going away
+ * or broke.  The message names the channel, as every element error does. */
 static inline void
-fail_all(struct op_queue *q, int err, const char *why)
+fail_all(struct chan *c, struct op_queue *q, int err, const char *why)
 {
 	struct op *op;
 
 	while ((op = TAILQ_FIRST(q)) != NULL) {
 		TAILQ_REMOVE(q, op, link);
-		op_fail(op, err, "%s", why);
+		op_fail(op, err, "%s: %s", elem_path(&c->e), why);
 	}
 }
 

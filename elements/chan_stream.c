@@ -200,7 +200,7 @@ send_release(struct stream *st)
 	struct chan *c = s->c;
 
 	/* The FUSE layer releases only when no write is in flight; a peer might not. */
-	fail_all(&s->writes, -EPIPE, "send: closed during the write");
+	fail_all(c, &s->writes, -EPIPE, "send: closed during the write");
 	s->woff = 0;
 	if (st->aborted && c->state != CHAN_ABORTED)
 		send_abort(s);
@@ -330,7 +330,7 @@ recv_release(struct stream *st)
 	struct sender *s = r->snd;
 	int untouched = r->nread == 0 && !r->eof && c->state != CHAN_ABORTED;
 
-	fail_all(&r->reads, -EPIPE, "recv: closed during the read");
+	fail_all(c, &r->reads, -EPIPE, "recv: closed during the read");
 	if (r->state == RECV_BUFFERED) {
 		if (untouched) {
 			/* Nothing was read (an interrupted open, say): the message goes back
@@ -356,7 +356,7 @@ recv_release(struct stream *st)
 				c->nrecv++;
 			if (s->state == SEND_BOUND)
 				s->state = SEND_BROKEN;
-			fail_all(&s->writes, -EPIPE, "send: the receiver stopped reading this message");
+			fail_all(c, &s->writes, -EPIPE, "send: the receiver stopped reading this message");
 			s->woff = 0;
 		}
 		notify_sender(s);

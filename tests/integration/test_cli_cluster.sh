@@ -15,7 +15,7 @@ wait_for 5 sh -c "[ \"\$('$C' ls -d '$B_URL' / 2>/dev/null)\" = '$BOTH' ]"
 cli A ls /
 expect_eq "ls / through A lists both servers" "$OUT" "$BOTH"
 cli B ls -l /...
-expect_eq "ls -l /... through B" "$OUT" "$(sed 's/^/server   /' <<<"$BOTH")"
+expect_eq "ls -l /... through B" "$OUT" "$(sed 's/^/server       /' <<<"$BOTH")"
 
 # an element on B, made, fed and read through A; read back through B
 cli A mkchan /$B_ID/x/ch 1
@@ -31,9 +31,9 @@ expect_eq "its stdout through B" "$OUT" "on A"
 cli A ls -l /...
 expect_eq "ls -l /... of the cluster" "$OUT" "$(
 	for id in $(printf '%s\n' "$A_ID" "$B_ID" | sort); do
-		echo "server   /$id"
-		[ "$id" = "$A_ID" ] && echo "process  /$A_ID/p"
-		[ "$id" = "$B_ID" ] && printf 'empty    /%s/x\nchannel  /%s/x/ch\n' "$B_ID" "$B_ID"
+		echo "server       /$id"
+		[ "$id" = "$A_ID" ] && echo "process      /$A_ID/p"
+		[ "$id" = "$B_ID" ] && printf 'empty        /%s/x\nchannel      /%s/x/ch\n' "$B_ID" "$B_ID"
 	done)"
 
 cli A stk /$B_ID/x

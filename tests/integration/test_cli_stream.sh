@@ -29,6 +29,13 @@ expect_eq "so it printed no count of a cut input" "$RC:$OUT" "0:"
 check "the server says why" grep -q "/$X/wc: stdin: its writer vanished mid-stream; the process was killed" "$A_ERR"
 cli scrub /$X/wc
 
+# --- recv on a closed, drained channel names the channel ---
+cli mkchan /$X/shut 1
+cli close /$X/shut
+run timeout 10 "$C" recv -d "$U" /$X/shut
+expect_eq "recv on a closed channel fails with its path" "$RC:$ERR" \
+	"1:circuit recv: /$X/shut: channel closed (Broken pipe)"
+
 # --- Ctrl-C on a blocked recv: the receive is cancelled, no message is lost ---
 cli mkchan /$X/ch 0
 timeout -s INT 0.5 "$C" recv -d "$U" /$X/ch >"$T_TMP/lost"

@@ -38,8 +38,8 @@ cli ls /...
 expect_eq "ls /... shows the new anchor" "$OUT" "/$X
 /$X/pippi"
 cli ls -l /...
-expect_eq "ls -l /... shows kinds" "$OUT" "server   /$X
-process  /$X/pippi"
+expect_eq "ls -l /... shows kinds" "$OUT" "server       /$X
+process      /$X/pippi"
 run timeout 10 "$C" stdin -d "$U" /$X/pippi </dev/null
 expect_eq "stdin from /dev/null closes it" "$RC:$ERR" "0:"
 cli stdout /$X/pippi
@@ -119,8 +119,8 @@ expect_eq "peek of the new channel" "$OUT" '{
     "NumAborted": 0
 }'
 cli ls -l /$X/this/...
-expect_eq "ls -l of a subtree" "$OUT" "empty    /$X/this/is
-channel  /$X/this/is/charlie"
+expect_eq "ls -l of a subtree" "$OUT" "empty        /$X/this/is
+channel      /$X/this/is/charlie"
 printf 'first\0message\n\nwith no newline at the end' >"$T_TMP/m1"
 run timeout 10 "$C" send -d "$U" /$X/this/is/charlie <"$T_TMP/m1"
 expect_eq "send (buffered)" "$RC:$ERR" "0:"
