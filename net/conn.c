@@ -12,6 +12,7 @@
 #include <string.h>
 #include <malloc.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "elements/log.h"
 #include "net/conn_int.h"
@@ -186,6 +187,20 @@ conn_close(struct conn *c, int reason)
 		cb(c, reason < 0 ? reason : -ECONNRESET, c->dial_arg);
 	if (conn_ev != NULL && conn_ev->closed != NULL)
 		conn_ev->closed(c, reason);
+}
+
+void
+conn_drop(struct conn *c, int reason)
+{
+	char junk[4096];
+	uv_os_fd_t fd;
+
+	if (c->state != CONN_CLOSED && uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
+		for (int i = 0; i < 16 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0; i++)
+			;
+		shutdown(fd, SHUT_WR);
+	}
+	conn_close(c, reason);
 }
 
 static void
@@ -459,7 +474,7 @@ admit(struct conn *nc)
 		log_warnx("connection %s: dropped: too many connections still in their "
 		    "handshake (%d from %s, %d in all): the oldest goes", c->name,
 		    strangers_from, nc->src, strangers);
-		conn_close(c, -ETIMEDOUT);
+		conn_drop(c, -ETIMEDOUT);
 		return 0;
 	}
 	if (from >= CONN_PER_SOURCE || all >= CONN_MAX) {

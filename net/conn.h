@@ -145,6 +145,10 @@ char *conn_take_body(struct conn *c);
 
 /* Close c: closed() runs now, the memory goes when libuv is done.  Safe twice. */
 void conn_close(struct conn *c, int reason);
+/* Close c gently: input already received is read away (at most 64 KiB) and the write
+ * side shut first, so the other side gets what was sent and an end, not a reset
+ * (closing with unread input resets, and a reset can overtake the last bytes). */
+void conn_drop(struct conn *c, int reason);
 
 /* Try to write buf at once, without queueing (shutdown's LEAVE): 0 or -errno. */
 int conn_send_now(struct conn *c, const void *buf, size_t len);

@@ -51,7 +51,7 @@ refuse(struct conn *c, int reason, const char *fmt, const char *arg)
 		free(buf);
 	}
 	json_decref(head);
-	conn_close(c, reason);
+	conn_drop(c, reason);
 }
 
 /* A REQ or REP whose header is at the start of buf (have bytes, a valid header) with
