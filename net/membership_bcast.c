@@ -51,22 +51,36 @@ mb__to_update(const struct mb_member *m, int kind, uint64_t from,
 	u->from = from;
 }
 
-void
-mb__queue(struct mb *mb, struct mb_member *m, int kind, uint64_t from)
+/* The broadcast record of `m`, to be queued anew: its existing one taken off
+ * whichever list holds it, or a new one.  Either way it is on no list and
+ * not counted as fresh (the caller counts it when it queues it hot).  NULL
+ * when out of memory. */
+static struct bcast *
+bcast_take(struct mb *mb, struct mb_member *m)
 {
 	struct bcast *b = m->bc;
 
 	if (b == NULL) {
 		if ((b = calloc(1, sizeof(*b))) == NULL)
-			return;
+			return NULL;
 		m->bc = b;
 		mb->nbq++;
-		mb->nfresh++;
 	} else {
 		TAILQ_REMOVE(mb__bcastq(mb, b), b, q);
-		if (b->lazy || b->extra)
-			mb->nfresh++;
+		if (!b->lazy && !b->extra)
+			mb->nfresh--;
 	}
+	return b;
+}
+
+void
+mb__queue(struct mb *mb, struct mb_member *m, int kind, uint64_t from)
+{
+	struct bcast *b = bcast_take(mb, m);
+
+	if (b == NULL)
+		return;
+	mb->nfresh++;
 	mb__to_update(m, kind, from, &b->u);
 	b->transmits = 0;
 	b->boost = 1;
@@ -97,18 +111,10 @@ mb__queue(struct mb *mb, struct mb_member *m, int kind, uint64_t from)
 void
 mb__queue_lazy(struct mb *mb, struct mb_member *m, int kind)
 {
-	struct bcast *b = m->bc;
+	struct bcast *b = bcast_take(mb, m);
 
-	if (b == NULL) {
-		if ((b = calloc(1, sizeof(*b))) == NULL)
-			return;
-		m->bc = b;
-		mb->nbq++;
-	} else {
-		TAILQ_REMOVE(mb__bcastq(mb, b), b, q);
-		if (!b->lazy && !b->extra)
-			mb->nfresh--;
-	}
+	if (b == NULL)
+		return;
 	mb__to_update(m, kind, 0, &b->u);
 	b->transmits = 0;
 	b->boost = 1;
