@@ -123,6 +123,8 @@ mb_create(struct mb **out, const struct mb_config *cfg, uint64_t id,
 	mb->last_gossip = now - mb->cfg.gossip_interval;
 	mb->tokens = mb->cfg.gossip_burst;
 	mb->tokens_at = now;
+	mb->dtokens = 0;
+	mb->dtokens_at = now;
 	mb->pace_from = now + 20000;
 	mb->next_pushpull = now + mb->cfg.pushpull_interval +
 	    (int64_t)mb__rand(mb, (uint64_t)mb->cfg.pushpull_interval);

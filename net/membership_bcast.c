@@ -20,6 +20,32 @@ is_death(const struct bcast *b)
 	return b->u.kind == MB_UPD_DEAD || b->u.kind == MB_UPD_LEFT;
 }
 
+/* A second, small gossip allowance that only a young death may spend: the
+ * head of the death list, sent fewer than DEATH_YOUNG times by us.  A crash
+ * early in a partition or just after its heal competed for the shared budget
+ * with the far side's ~500 deaths or the heal's ~500 revivals, which had
+ * spent it, and its own side took 5-18 s to hear of it. */
+#define DEATH_RATE	60	/* per minute */
+#define DEATH_BURST	6
+#define DEATH_YOUNG	3
+
+static int
+death_young(const struct mb *mb)
+{
+	const struct bcast *b = TAILQ_FIRST(&mb->dq);
+
+	return b != NULL && !b->extra && b->transmits < DEATH_YOUNG;
+}
+
+static double
+death_tokens(const struct mb *mb, int64_t now)
+{
+	double t = mb->dtokens + (double)(now - mb->dtokens_at) *
+	    (DEATH_RATE / 60000.0);
+
+	return t > DEATH_BURST ? DEATH_BURST : t;
+}
+
 /* The list a record is on: the lazy tail, or hot.  Hot deaths and leaves
  * have a list of their own, taken before any other news by every datagram
  * and by the paced gossip: a crash just after a partition or a heal competed
@@ -88,6 +114,11 @@ mb__queue(struct mb *mb, struct mb_member *m, int kind, uint64_t from)
 	b->extra = 0;
 	TAILQ_INSERT_HEAD(mb__bcastq(mb, b), b, q);
 	if (mb->next_gossip == NEVER)
+		mb->next_gossip = mb->last_gossip + mb->cfg.gossip_interval;
+	else if (death_young(mb) && death_tokens(mb, mb->now) >= 1 &&
+	    mb->next_gossip > mb->last_gossip + mb->cfg.gossip_interval)
+		/* The shared budget is spent and the next gossip waits for
+		 * it; a new death has its own allowance and goes now. */
 		mb->next_gossip = mb->last_gossip + mb->cfg.gossip_interval;
 }
 
@@ -283,33 +314,51 @@ mb__send_private(struct mb *mb, const mb_addr *to,
  * fanout; a storm (a partition, its heal) cannot flood the network: what the
  * budget does not carry rides on pings and acks, which are sent anyway.
  * A node's first 20 s are not paced: when a whole cluster starts at once,
- * every announcement must reach everyone before probing can be trusted. */
+ * every announcement must reach everyone before probing can be trusted.
+ * When the budget is spent, a young death spends its own allowance. */
 void
 mb__gossip(struct mb *mb, int64_t now)
 {
 	int i;
 	struct mb_member *m;
-	double per_ms = mb->cfg.gossip_rate / 60000.0;
+	double per_ms = mb->cfg.gossip_rate / 60000.0, *bucket;
+	double dper_ms = DEATH_RATE / 60000.0;
+	int64_t wait, dwait;
 
 	mb->tokens += (double)(now - mb->tokens_at) * per_ms;
 	if (mb->tokens > mb->cfg.gossip_burst || now < mb->pace_from)
 		mb->tokens = mb->cfg.gossip_burst;
 	mb->tokens_at = now;
-	for (i = 0; i < mb->cfg.gossip_fanout && mb__hot(mb) &&
-	    mb->tokens >= 1; i++) {
+	mb->dtokens = death_tokens(mb, now);
+	mb->dtokens_at = now;
+	for (i = 0; i < mb->cfg.gossip_fanout && mb__hot(mb); i++) {
+		if (mb->tokens >= 1)
+			bucket = &mb->tokens;
+		else if (mb->dtokens >= 1 && death_young(mb))
+			bucket = &mb->dtokens;
+		else
+			break;
 		if ((m = mb__random_listed(mb, 0, 0)) == NULL)
 			break;
 		memset(&mb->out, 0, sizeof(mb->out));
 		mb->out.type = MB_MSG_GOSSIP;
 		mb__send(mb, &m->addr, &mb->out, 1);
-		mb->tokens -= 1;
+		*bucket -= 1;
 	}
 	mb->last_gossip = now;
-	if (!mb__hot(mb))
+	if (!mb__hot(mb)) {
 		mb->next_gossip = NEVER;
-	else if (mb->tokens >= 1 || per_ms <= 0)
-		mb->next_gossip = now + mb->cfg.gossip_interval;
+		return;
+	}
+	if (mb->tokens >= 1 || per_ms <= 0)
+		wait = 0;
 	else
-		mb->next_gossip = now + mb->cfg.gossip_interval +
-		    (int64_t)((1 - mb->tokens) / per_ms);
+		wait = (int64_t)((1 - mb->tokens) / per_ms);
+	if (death_young(mb)) {
+		dwait = mb->dtokens >= 1 ? 0 :
+		    (int64_t)((1 - mb->dtokens) / dper_ms);
+		if (dwait < wait)
+			wait = dwait;
+	}
+	mb->next_gossip = now + mb->cfg.gossip_interval + wait;
 }

@@ -146,6 +146,8 @@ struct mb {
 	size_t			nrecent;
 	double			tokens;		/* dedicated gossip budget */
 	int64_t			tokens_at;
+	double			dtokens;	/* ... that a young death may spend */
+	int64_t			dtokens_at;
 	int64_t			pace_from;	/* startup: gossip unpaced */
 	uint64_t		unk_id;		/* a sender we do not know */
 	mb_addr			unk_addr;

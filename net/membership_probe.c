@@ -281,9 +281,12 @@ probe_fail(struct mb *mb, int64_t now)
 		}
 	}
 	/* Lifeguard: helpers that did not even nack point at our own network
-	 * or CPU, so our next probes grow slower and more careful.  This
+	 * or CPU, so our next probes grow slower and more careful.  All of
+	 * them silent, not one: early in a partition some helpers are on the
+	 * far side and cannot nack, and counting them doubled every node's
+	 * timers just when a crash among them had to be found.  This
 	 * suspicion keeps the health we had when the probe began. */
-	if (p->nacks < p->k)
+	if (p->k > 0 && p->nacks == 0)
 		mb__awareness(mb, 1);
 }
 

@@ -639,3 +639,57 @@ Test(membership, lazy_record_survives_growing_limit)
 			    MB_UPD_DEAD, 0x10006, 2 + (uint32_t)j / 10, &x, 0);
 	}
 }
+
+/* A death that arrives while a storm of other news has spent the gossip
+ * budget still goes out at once, on its own small allowance: one gossip
+ * round at full fanout.  Without it, it waited ~1 s for the shared budget
+ * (a crash early in a partition took 5-18 s to reach its side). */
+Test(membership, young_death_gossips_when_budget_spent)
+{
+	struct tnode *a, *b;
+	struct mb_msg m;
+	mb_addr x;
+	int i, j, k, gossip = 0, carried = 0;
+
+	cluster(3);
+	run(now + 15000);	/* past a's first 20 s, which are unpaced */
+	a = &nodes[0];
+	b = &nodes[1];
+	for (i = 0; i < 300; i++) {
+		mkaddr(10 + i, &x);
+		x.port = (uint16_t)(7000 + i);
+		inject(a, b, MB_UPD_ALIVE, 0x10000 + (uint64_t)i, 1, &x, 0);
+	}
+	/* The 300 announcements spend the burst of 12 in 400 ms. */
+	for (j = 0; j < 50; j++) {
+		now += 10;
+		if (mb_next_deadline(a->mb) <= now)
+			mb_tick(a->mb, now);
+		for (i = 0; i < nq; i++)
+			gossip += q[i].from == 0 && q[i].buf[1] == MB_MSG_GOSSIP;
+		nq = 0;
+	}
+	cr_assert_geq(gossip, 12, "gossiped %d datagrams", gossip);
+	mkaddr(15, &x);
+	x.port = 7005;
+	inject(a, b, MB_UPD_DEAD, 0x10005, 1, &x, 0);
+	gossip = 0;
+	for (j = 0; j < 20; j++) {
+		now += 10;
+		if (mb_next_deadline(a->mb) <= now)
+			mb_tick(a->mb, now);
+		for (i = 0; i < nq; i++) {
+			if (q[i].from != 0 || q[i].buf[1] != MB_MSG_GOSSIP)
+				continue;
+			gossip++;
+			cr_assert_eq(mb_decode(q[i].buf, q[i].len, &m), 0);
+			for (k = 0; k < m.nupd; k++)
+				carried += m.upd[k].id == 0x10005 &&
+				    m.upd[k].kind == MB_UPD_DEAD;
+		}
+		nq = 0;
+		cr_assert_eq(mb_check(a->mb), 0);
+	}
+	cr_assert_geq(carried, 3, "the death went out in %d of %d gossip "
+	    "datagrams within 200 ms", carried, gossip);
+}
