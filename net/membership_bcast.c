@@ -281,29 +281,28 @@ mb__send_private(struct mb *mb, const mb_addr *to,
 void
 mb__gossip(struct mb *mb, int64_t now)
 {
-	int i;
+	struct bucket *b = &mb->gossip_budget;
 	struct mb_member *m;
-	double per_ms = mb->cfg.gossip_rate / 60000.0;
+	int i;
 
-	mb->tokens += (double)(now - mb->tokens_at) * per_ms;
-	if (mb->tokens > mb->cfg.gossip_burst || now < mb->pace_from)
-		mb->tokens = mb->cfg.gossip_burst;
-	mb->tokens_at = now;
-	for (i = 0; i < mb->cfg.gossip_fanout && mb__hot(mb) &&
-	    mb->tokens >= 1; i++) {
+	bucket_refill(b, now);
+	if (now < mb->pace_from)
+		b->tokens = b->burst;
+	/* A token is taken once a datagram went: none when no member is listed. */
+	for (i = 0; i < mb->cfg.gossip_fanout && mb__hot(mb) && b->tokens >= 1; i++) {
 		if ((m = mb__random_listed(mb, 0, 0)) == NULL)
 			break;
 		memset(&mb->out, 0, sizeof(mb->out));
 		mb->out.type = MB_MSG_GOSSIP;
 		mb__send(mb, &m->addr, &mb->out, 1);
-		mb->tokens -= 1;
+		bucket_take(b);
 	}
 	mb->last_gossip = now;
 	if (!mb__hot(mb))
 		mb->next_gossip = NEVER;
-	else if (mb->tokens >= 1 || per_ms <= 0)
+	else if (b->tokens >= 1 || b->per_ms <= 0)
 		mb->next_gossip = now + mb->cfg.gossip_interval;
 	else
 		mb->next_gossip = now + mb->cfg.gossip_interval +
-		    (int64_t)((1 - mb->tokens) / per_ms);
+		    (int64_t)((1 - b->tokens) / b->per_ms);
 }

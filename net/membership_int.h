@@ -9,6 +9,7 @@
 
 #include <sys/queue.h>
 
+#include "net/bucket.h"
 #include "net/membership.h"
 
 #define NEVER		INT64_MAX
@@ -144,8 +145,7 @@ struct mb {
 	size_t			nverify, verify_pos;
 	uint64_t		recent[RECENT];	/* reachable: helper candidates */
 	size_t			nrecent;
-	double			tokens;		/* dedicated gossip budget */
-	int64_t			tokens_at;
+	struct bucket		gossip_budget;	/* dedicated gossip datagrams */
 	int64_t			pace_from;	/* startup: gossip unpaced */
 	uint64_t		unk_id;		/* a sender we do not know */
 	mb_addr			unk_addr;
