@@ -67,7 +67,7 @@ rs_wdirect_cancel(struct op *local)
 
 	/* The owner's answer ends it (EINTR, or what it took), within the grace. */
 	w->intr = 1;
-	op_cancel(w->op);
+	op_cancel(w->op, local->cancel_rc);
 	if (w->rs->c != NULL)
 		rstream_grace_arm(w->rs);
 }
@@ -138,7 +138,7 @@ rs_wwait_cancel(struct op *op)
 
 	TAILQ_REMOVE(&rs->wwait, op, link);
 	op->cancel = NULL;
-	op_fail(op, -EINTR, "interrupted");
+	op_end_cancelled(op);
 }
 
 /* Writes waiting for room: an earlier failure first, then as room allows. */
