@@ -272,8 +272,8 @@ done(struct op *op)
 	assert(r->op == op);
 	r->op = NULL;
 	if (req == NULL) {
-		/* Answered (EHOSTDOWN) and unlisted at shutdown already; an open that succeeded
-		 * this late has nobody to release its stream but us. */
+		/* Answered (EHOSTDOWN) and unlisted at shutdown already; an open that
+		 * succeeded this late has nobody to release its stream but us. */
 		if (r->what == R_OPEN && op->rc >= 0 && op->stream != NULL) {
 			op->stream->ops->release(op->stream);
 			op->stream = NULL;
