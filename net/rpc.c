@@ -69,7 +69,7 @@ call_cancel(struct op *op)
 	call->op = NULL;
 	op->owner = NULL;
 	op->cancel = NULL;
-	op_fail(op, -EINTR, "interrupted");
+	op_end_cancelled(op);
 }
 
 void

@@ -485,7 +485,7 @@ serve_cancel(struct conn *c, const struct frame *f)
 		return -EBADMSG;
 	TAILQ_FOREACH(r, &c->inreqs, link)
 		if (r->tag == f->id) {
-			op_cancel(r->op);
+			op_cancel(r->op, -EINTR);
 			return 0;
 		}
 	TAILQ_FOREACH(h, &c->handles, link)
@@ -526,7 +526,7 @@ serve_conn_closed(struct conn *c)
 	while ((r = TAILQ_FIRST(&c->inreqs)) != NULL) {
 		TAILQ_REMOVE(&c->inreqs, r, link);
 		r->c = NULL;
-		op_cancel(r->op);
+		op_cancel(r->op, -EINTR);
 	}
 	c->ninreqs = 0;
 	c->inreq_bytes = 0;

@@ -2,7 +2,9 @@
 #  - on `echo suicide > ctl` written through its own mount (the write's FUSE handler
 #    must not see the session torn down under it);
 #  - on SIGTERM while an open stream has a poll(2) handle and its element wakes the
-#    stream during the shutdown scrub (no notification after the session is gone).
+#    stream during the shutdown scrub (no notification after the session is gone);
+#  - on SIGTERM with requests waiting (local, or on another server): each fails with
+#    EHOSTDOWN, never EINTR.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_more.sh"
 
@@ -55,5 +57,33 @@ expect_eq "SIGTERM with a reader waiting: exits 0 and unmounts" "$EXITED" 0
 wait "$catp"
 expect_eq "the reader's cat fails with Host is down" "$?:$(cat "$T_TMP/cat.err")" \
 	"1:cat: $D_MNT/$D_ID/w/recv: Host is down"
+
+# --- the same through another server's mount: an open waiting on the owner (a remote
+# call that ends at once when cancelled) and a read waiting on it (answered by the
+# shutdown itself) both fail with EHOSTDOWN when the server they went through stops.
+# The errno travels with the cancel; nothing maps EINTR afterwards ---
+start_server E
+start_server F -j "$E_URL"
+check "F sees E" wait_for 20 test -e "$F_MNT/$E_ID/help"
+W=$F_MNT/$E_ID
+mkdir "$W/w" "$W/p"
+wr "$W/w/ctl" "mkchan 0"
+wr "$W/p/ctl" 'mkproc {"Path":"/bin/sleep","Args":["60"]}'
+child=$(grep -o '"Pid": *[0-9]*' "$W/p/peek" | grep -o '[0-9]*$')
+timeout 20 cat "$W/w/recv" >/dev/null 2>"$T_TMP/ropen.err" & ropen=$!
+timeout 20 cat "$W/p/stdout" >/dev/null 2>"$T_TMP/rread.err" & rread=$!
+check "the remote open waits" wait_for 10 sh -c "grep -q request_wait_answer /proc/\$(pgrep -P $ropen)/wchan"
+check "the remote read waits" wait_for 10 sh -c "grep -q request_wait_answer /proc/\$(pgrep -P $rread)/wchan"
+kill -TERM "$F_PID"
+exited F
+expect_eq "SIGTERM with remote requests waiting: exits 0 and unmounts" "$EXITED" 0
+wait "$ropen"
+expect_eq "the remote open fails with Host is down" "$?:$(cat "$T_TMP/ropen.err")" \
+	"1:cat: $W/w/recv: Host is down"
+# (cat's close then finds the mount gone: a second line, ENOTCONN, from the kernel)
+wait "$rread"
+expect_eq "the remote read fails with Host is down" "$?:$(head -1 "$T_TMP/rread.err")" \
+	"1:cat: $W/p/stdout: Host is down"
+[ -n "$child" ] && kill "$child" 2>/dev/null
 
 finish
