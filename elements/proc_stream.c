@@ -649,7 +649,7 @@ stream_release(struct stream *s)
 				op_done(w->op, (int)w->len);
 				w->op = NULL;
 			}
-		if (s->aborted) {
+		if (s->aborted && p->state == PROC_RUNNING && !p->scrubbed) {
 			/* Its writer vanished mid-stream (its server or connection lost, or
 			 * the CLI's input failed): an EOF now would hand the child a cut
 			 * input as whole, and a child cannot be told otherwise through a
@@ -660,6 +660,15 @@ stream_release(struct stream *s)
 			log_warnx("%s: stdin: its writer vanished mid-stream; the process was "
 			    "killed", elem_path(&p->elem));
 			proc_kill_group(p);
+			proc_in_close(p, 0);
+		} else if (s->aborted) {
+			/* The process has ended (or its scrub killed it): no child reads the
+			 * cut input, so there is nothing to kill, and what its group left
+			 * running is not this writer's to end.  The scrub says nothing
+			 * per process; an exit on its own gets one line, not an error. */
+			if (!p->scrubbed)
+				log_info("%s: stdin: its writer vanished mid-stream after the "
+				    "process had ended: nothing was killed", elem_path(&p->elem));
 			proc_in_close(p, 0);
 		} else if (p->nstreams[0] == 0)
 			proc_in_close(p, 1);
