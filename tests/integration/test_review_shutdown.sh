@@ -4,7 +4,9 @@
 #  - on SIGTERM while an open stream has a poll(2) handle and its element wakes the
 #    stream during the shutdown scrub (no notification after the session is gone);
 #  - on SIGTERM with requests waiting (local, or on another server): each fails with
-#    EHOSTDOWN, never EINTR.
+#    EHOSTDOWN, never EINTR;
+#  - on SIGTERM with a process's stdin held open through the mount: the log gives the
+#    shutdown as the reason once, and no "writer vanished" line for the process.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_more.sh"
 
@@ -46,8 +48,12 @@ kill "$py" 2>/dev/null; wait "$py" 2>/dev/null
 # --- a read waiting when the server stops fails with EHOSTDOWN, not EINTR: no signal
 # was sent to the reader; the server it waited on is gone ---
 start_server D
-mkdir "$D_MNT/$D_ID/w"
+mkdir "$D_MNT/$D_ID/w" "$D_MNT/$D_ID/p"
 wr "$D_MNT/$D_ID/w/ctl" "mkchan 0"
+# (and a process whose stdin is held open through the mount: the shutdown releases
+# that stdin as cut, and the shutdown is the reason it ends, not a vanished writer)
+wr "$D_MNT/$D_ID/p/ctl" 'mkproc {"Path":"/bin/cat"}'
+sleep 60 >"$D_MNT/$D_ID/p/stdin" & holder=$!
 timeout 20 cat "$D_MNT/$D_ID/w/recv" >/dev/null 2>"$T_TMP/cat.err" & catp=$!
 # cat (timeout's child) is in the kernel, waiting for the server's answer
 check "the reader waits" wait_for 5 sh -c "grep -q request_wait_answer /proc/\$(pgrep -P $catp)/wchan"
@@ -57,6 +63,11 @@ expect_eq "SIGTERM with a reader waiting: exits 0 and unmounts" "$EXITED" 0
 wait "$catp"
 expect_eq "the reader's cat fails with Host is down" "$?:$(cat "$T_TMP/cat.err")" \
 	"1:cat: $D_MNT/$D_ID/w/recv: Host is down"
+expect_eq "the log gives the shutdown as the reason, once, and no process's own" \
+	"$(grep -v 'children not reaped' "$D_ERR")" "circuit: Terminated: shutting down"
+expect_eq "the operation log says no writer vanished" \
+	"$(grep -c 'writer vanished' "$T_TMP/D/var/log")" 0
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 
 # --- the same through another server's mount: an open waiting on the owner (a remote
 # call that ends at once when cancelled) and a read waiting on it (answered by the
