@@ -4,7 +4,7 @@
 #  - on SIGTERM while an open stream has a poll(2) handle and its element wakes the
 #    stream during the shutdown scrub (no notification after the session is gone);
 #  - on SIGTERM with requests waiting (local, or on another server): each fails with
-#    EHOSTDOWN, never EINTR;
+#    EHOSTDOWN, never EINTR, and the other server's log says EHOSTDOWN too;
 #  - on SIGTERM with a process's stdin held open through the mount: the log gives the
 #    shutdown as the reason once, and no "writer vanished" line for the process.
 source "$(dirname "$0")/lib.sh"
@@ -95,6 +95,11 @@ expect_eq "the remote open fails with Host is down" "$?:$(cat "$T_TMP/ropen.err"
 wait "$rread"
 expect_eq "the remote read fails with Host is down" "$?:$(head -1 "$T_TMP/rread.err")" \
 	"1:cat: $W/p/stdout: Host is down"
+# The CANCEL carries that errno to the owner, E: its log says what the caller got,
+# not an interrupt, and the channel's error keeps no failure of its own
+check "the owner logs the cancelled open as Host is down" wait_for 10 grep -q \
+	" /$E_ID/w open recv error EHOSTDOWN: /$E_ID/w: Host is down\$" "$T_TMP/E/var/log"
+expect_eq "the owner's channel has no error of it" "$(timeout 5 cat "$E_MNT/$E_ID/w/error")" ""
 [ -n "$child" ] && kill "$child" 2>/dev/null
 
 finish
