@@ -4,7 +4,8 @@
 #  - on SIGTERM while an open stream has a poll(2) handle and its element wakes the
 #    stream during the shutdown scrub (no notification after the session is gone);
 #  - on SIGTERM with requests waiting (local, or on another server): each fails with
-#    EHOSTDOWN, never EINTR, and the other server's log says EHOSTDOWN too;
+#    EHOSTDOWN, never EINTR, and the other server's log says EHOSTDOWN too; a read
+#    on another server of the stopping server's log fails with EHOSTDOWN, not EIO;
 #  - on SIGTERM with a process's stdin held open through the mount: the log gives the
 #    shutdown as the reason once, and no "writer vanished" line for the process.
 source "$(dirname "$0")/lib.sh"
@@ -85,6 +86,20 @@ timeout 20 cat "$W/w/recv" >/dev/null 2>"$T_TMP/ropen.err" & ropen=$!
 timeout 20 cat "$W/p/stdout" >/dev/null 2>"$T_TMP/rread.err" & rread=$!
 check "the remote open waits" wait_for 10 sh -c "grep -q request_wait_answer /proc/\$(pgrep -P $ropen)/wchan"
 check "the remote read waits" wait_for 10 sh -c "grep -q request_wait_answer /proc/\$(pgrep -P $rread)/wchan"
+# (and, the other way, E reads F's log past its end: that read waits on F, the owner)
+timeout 30 python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+while os.read(fd, 65536): pass
+print("caught up", flush=True)
+try:
+    while os.read(fd, 65536): pass
+    print("end of file")
+except OSError as e:
+    print(e.strerror)
+' "$E_MNT/$F_ID/log" >"$T_TMP/logread.out" 2>&1 & logread=$!
+check "the reader of F's log through E waits" wait_for 20 sh -c \
+	"grep -q 'caught up' '$T_TMP/logread.out' && grep -q request_wait_answer /proc/\$(pgrep -P $logread)/wchan"
 kill -TERM "$F_PID"
 exited F
 expect_eq "SIGTERM with remote requests waiting: exits 0 and unmounts" "$EXITED" 0
@@ -100,6 +115,10 @@ expect_eq "the remote read fails with Host is down" "$?:$(head -1 "$T_TMP/rread.
 check "the owner logs the cancelled open as Host is down" wait_for 10 grep -q \
 	" /$E_ID/w open recv error EHOSTDOWN: /$E_ID/w: Host is down\$" "$T_TMP/E/var/log"
 expect_eq "the owner's channel has no error of it" "$(timeout 5 cat "$E_MNT/$E_ID/w/error")" ""
+wait "$logread"
+expect_eq "the read of the stopped owner's log fails with Host is down" \
+	"$?:$(cat "$T_TMP/logread.out")" "0:caught up
+Host is down"
 [ -n "$child" ] && kill "$child" 2>/dev/null
 
 finish
