@@ -133,7 +133,7 @@ unit: $(UNIT_BIN)
 # membership core only (a few seconds to build), for a short run in sim-test.
 SIM_ASAN = $(BUILD)/circuit-sim-asan
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-$(SIM_ASAN): $(wildcard tests/sim/*.c tests/sim/*.h net/membership*.c net/membership*.h)
+$(SIM_ASAN): $(wildcard tests/sim/*.c tests/sim/*.h net/membership*.c net/membership*.h) net/bucket.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O1 -g $(SAN) $(WARN) -I. -o $@ \
 	  $(wildcard tests/sim/*.c net/membership*.c) $(shell pkg-config --libs jansson) -lm

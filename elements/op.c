@@ -306,16 +306,28 @@ op_start(struct op *op)
 }
 
 void
-op_cancel(struct op *op)
+op_cancel(struct op *op, int err)
 {
+	assert(err < 0);
 	if (op->state != OPS_PARKED && op->state != OPS_RUNNING)
 		return;
+	op->cancel_rc = err;
 	if (op->cancel != NULL)
 		op->cancel(op);
 	/* A parked op is ours to finish; a running one (remote) finishes when its owner
 	 * hears back, and its cancel hook asked for exactly that. */
 	if (op->state == OPS_PARKED)
-		op_fail(op, -EINTR, "interrupted");
+		op_end_cancelled(op);
+}
+
+void
+op_end_cancelled(struct op *op)
+{
+	int rc = op->cancel_rc;
+
+	assert(rc < 0);
+	op_fail(op, rc, "%s: %s", op->path != NULL ? op->path : op_type_name(op->type),
+	    strerror(-rc));
 }
 
 void

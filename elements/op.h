@@ -11,8 +11,10 @@
  *  - op_start() never calls the callback itself: completions are queued and run from
  *    the loop, so a caller may finish its own bookkeeping after op_start().
  *  - After the callback returns, the op is freed; callers copy what they keep.
- *  - op_cancel() on a pending op makes it complete with -EINTR (or with its result if
- *    it had already completed); it is a no-op on an op that already called back.
+ *  - op_cancel(op, err) on a pending op makes it complete with err (-EINTR for an
+ *    interrupt, -EHOSTDOWN when this server is going), or with its result if it had
+ *    already completed; it is a no-op on an op that already called back.  The one who
+ *    ends the op chooses its errno: nothing downstream maps one errno to another.
  */
 #ifndef CIRCUIT_OP_H
 #define CIRCUIT_OP_H
@@ -101,6 +103,8 @@ struct op {
 	enum op_state state;
 	void (*cancel)(struct op *op);	/* remove the op from the owner's queues */
 	void *owner;			/* for the owner's use while parked */
+	int cancel_rc;			/* set by op_cancel before cancel runs: the -errno
+					 * to end the op with (op_end_cancelled) */
 	TAILQ_ENTRY(op) link;		/* the owner's wait queue while parked, else ours */
 };
 TAILQ_HEAD(op_queue, op);
@@ -155,8 +159,11 @@ struct op *op_new(enum op_type type, op_cb cb, void *arg);
 /* Start op: local anchors run here, the others go to the remote backend. */
 void op_start(struct op *op);
 
-/* Ask a pending op to stop; it then completes with -EINTR unless it already finished. */
-void op_cancel(struct op *op);
+/* Ask a pending op to stop; it then completes with err (a -errno: -EINTR for an
+ * interrupt, -EHOSTDOWN at shutdown) unless it already finished.  A parked op ends
+ * here; a running one (remote) ends when its owner's cancel hook says so: at once
+ * (op_end_cancelled), or with the answer it asked the other server for. */
+void op_cancel(struct op *op, int err);
 
 /* Free an op that was never started. */
 void op_free(struct op *op);
@@ -179,6 +186,10 @@ void op_done_copy(struct op *op, const void *buf, size_t len);
 /* Complete op with the JSON j as one line of text (or indented when flags say so),
  * newline-terminated; takes the reference to j, which may be NULL (-ENOMEM). */
 void op_done_json(struct op *op, json_t *j, size_t flags);
+
+/* End op with the errno its op_cancel asked for (op->cancel_rc): for the cancel hook
+ * of a running op that does not wait for an answer. */
+void op_end_cancelled(struct op *op);
 
 /* Mark op as waiting on owner; cancel(op) must unlink it (and nothing else). */
 void op_park(struct op *op, void (*cancel)(struct op *op), void *owner);

@@ -25,7 +25,8 @@ int fs_pending_count(void);
 struct fuse_lowlevel_ops;
 extern const struct fuse_lowlevel_ops fs_ops;
 
-/* Fail every pending request (shutdown): cancel, then reply EIO to what remains. */
+/* Fail every pending request (shutdown) with EHOSTDOWN: cancel each with that errno,
+ * then answer what still waits for another server. */
 void fs_fail_pending(void);
 
 /* Drop per-open state (poll handles, streams of files still open) and stop poll

@@ -32,7 +32,6 @@
 
 static TAILQ_HEAD(, fs_req) pending = TAILQ_HEAD_INITIALIZER(pending);
 static int npending;
-static int shutting;		/* fs_fail_pending ran: the server is going */
 
 /* ---- attributes ---- */
 
@@ -166,7 +165,7 @@ on_interrupt(fuse_req_t req, void *data)
 
 	/* Only cancel: the reply comes from done(), queued by the op layer. */
 	if (r->op != NULL)
-		op_cancel(r->op);
+		op_cancel(r->op, -EINTR);
 }
 
 struct fs_req *
@@ -273,8 +272,8 @@ done(struct op *op)
 	assert(r->op == op);
 	r->op = NULL;
 	if (req == NULL) {
-		/* Answered (EIO) and unlisted at shutdown already; an open that succeeded
-		 * this late has nobody to release its stream but us. */
+		/* Answered (EHOSTDOWN) and unlisted at shutdown already; an open that
+		 * succeeded this late has nobody to release its stream but us. */
 		if (r->what == R_OPEN && op->rc >= 0 && op->stream != NULL) {
 			op->stream->ops->release(op->stream);
 			op->stream = NULL;
@@ -287,9 +286,8 @@ done(struct op *op)
 	npending--;
 	if (op->rc < 0) {
 		/* An open that failed after being handed a stream cannot happen: ops
-		 * complete with either a stream or an error.  At shutdown the cancel's
-		 * EINTR would claim a signal nobody sent: the server is what went. */
-		fuse_reply_err(req, shutting && op->rc == -EINTR ? EHOSTDOWN : -op->rc);
+		 * complete with either a stream or an error. */
+		fuse_reply_err(req, -op->rc);
 		goto out;
 	}
 	switch (r->what) {
@@ -381,12 +379,13 @@ fs_fail_pending(void)
 
 	/* This server is going: every waiting request fails with EHOSTDOWN, the errno of
 	 * an owner gone mid-operation (SPEC), never with EINTR, which SPEC keeps for a
-	 * signal.  Parked ops are cancelled (done() maps their EINTR); running remote ones
-	 * are answered here and their late completion finds req == NULL. */
-	shutting = 1;
+	 * signal.  The cancel carries that errno: parked ops (and remote ones that end at
+	 * once) complete with it, through done(); remote reads and writes that wait for
+	 * their owner's answer are answered here, and their late completion finds
+	 * req == NULL. */
 	TAILQ_FOREACH(r, &pending, link)
 		if (r->op != NULL)
-			op_cancel(r->op);
+			op_cancel(r->op, -EHOSTDOWN);
 	op_drain();
 	while ((r = TAILQ_FIRST(&pending)) != NULL) {
 		TAILQ_REMOVE(&pending, r, link);

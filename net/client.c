@@ -32,7 +32,7 @@ client_send_req(struct circuit *c, json_t *head, const void *body, size_t blen, 
 	int rc;
 
 	if (c->fd < 0)
-		return client_fail(err, -EHOSTDOWN, "%s: connection lost", c->where);
+		return client_gone(c, err);
 	*tag = c->next_tag++;
 	if (c->next_tag == 0)
 		c->next_tag = 1;
@@ -65,9 +65,13 @@ client_call(struct circuit *c, json_t *head, const void *body, size_t blen, json
 	for (;;) {
 		if ((rc = client_read_frame(c, &f, &payload)) < 0)
 			return client_lost(c, rc, err);
+		if (f.type == FRAME_REFUSE) {
+			rc = client_refused(c, &f, err);
+			free(payload);
+			return rc;
+		}
 		if (f.type != FRAME_REP || f.id != tag) {
-			rc = f.type == FRAME_REFUSE ? -ECONNREFUSED :
-			    f.type == FRAME_REP ? client_stash(c, &f) : 0;
+			rc = f.type == FRAME_REP ? client_stash(c, &f) : 0;
 			free(payload);
 			if (rc < 0)
 				return client_lost(c, rc, err);

@@ -6,6 +6,13 @@
  * to the server that owns the anchor.  Every call returns 0 (or a byte count) on
  * success and a negative errno on failure; where err is not NULL it then receives a
  * malloc'd one-line message (free it).  Paths are anchor paths: "/X0123456789abcdef/a/b".
+ *
+ * A lost connection: the call that finds it fails with EHOSTDOWN ("URL: connection lost
+ * (Connection reset by peer)"), ETIMEDOUT (the server answered nothing for 10 s, probe
+ * included), ECONNREFUSED (the server dropped us: "URL: refused: its text") or EPROTO
+ * (a bad frame from it).  The client keeps that first cause: every later call on it
+ * (and on its streams) fails with EHOSTDOWN and says it ("URL: connection lost earlier:
+ * refused: ..."), and circuit_lost gives it.  Dial again to go on.
  */
 #ifndef CIRCUIT_CLIENT_H
 #define CIRCUIT_CLIENT_H
@@ -34,6 +41,11 @@ int circuit_dial_key(const char *url, const unsigned char *key, struct circuit *
 
 /* Hang up and free c (open streams of c must be closed first). */
 void circuit_close(struct circuit *c);
+
+/* Why c's connection is lost: 0 while it works; else the -errno of the first failure
+ * (-ECONNRESET, -ETIMEDOUT, -ECONNREFUSED, -EPROTO, ...), and in *why (if why is not
+ * NULL) its one-line message, at most 200 bytes, valid until circuit_close. */
+int circuit_lost(const struct circuit *c, const char **why);
 
 /* The anchor's kind and files: {"kind": "process", "files": ["ctl", ...]}. */
 int circuit_stat(struct circuit *c, const char *path, json_t **out, char **err);

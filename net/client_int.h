@@ -33,8 +33,16 @@
 
 struct circuit_stream;
 
+/* The cause of a lost connection kept for later calls: one line, at most this long. */
+#define LOST_WHY_MAX		200
+
 struct circuit {
 	int fd;				/* -1 once the connection is broken */
+	/* Why it broke, from the first failure: its -errno (0 while the connection
+	 * works) and one line ("connection lost (Connection reset by peer)", "refused:
+	 * TEXT"); every later call says it (client_gone). */
+	int lost_rc;
+	char lost_why[LOST_WHY_MAX + 1];
 	/* With a key: the session; bytes received and not yet opened (rbuf, from roff to
 	 * rend: a few records, so that a stream costs few reads); the plaintext of a
 	 * record opened and not yet taken (pbuf, from poff to pend). */
@@ -113,11 +121,20 @@ int client_read_frame(struct circuit *c, struct frame *f, uint8_t **payload);
 int client_msg_parse(struct circuit *c, const struct frame *f, json_t **h,
     const uint8_t **b, size_t *bl);
 
-/* Close the socket: every call from now on fails. */
+/* Close the socket: every call from now on fails (circuit_close). */
 void client_broken(struct circuit *c);
 
-/* The connection failed with rc: close it, say why in *err, return the errno. */
+/* The connection failed with rc: close it, keep why (if it is the first cause), say
+ * why in *err, return the call's errno (EPROTO, ETIMEDOUT, ECONNREFUSED or
+ * EHOSTDOWN). */
 int client_lost(struct circuit *c, int rc, char **err);
+
+/* The server refused us mid-connection: the REFUSE frame f, its text kept as the
+ * cause; returns what client_lost does. */
+int client_refused(struct circuit *c, const struct frame *f, char **err);
+
+/* A call on a connection already lost: EHOSTDOWN, with the first cause in *err. */
+int client_gone(struct circuit *c, char **err);
 
 /* ---- client.c ---- */
 

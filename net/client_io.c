@@ -319,14 +319,83 @@ client_msg_parse(struct circuit *c, const struct frame *f, json_t **h, const uin
 	return 0;
 }
 
+/* Keep the first cause of the loss of c's connection, on one line (a server's text
+ * may hold anything); one cut short ends in "...". */
+static void
+keep_why(struct circuit *c, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (c->lost_rc != 0)
+		return;
+	c->lost_rc = rc < 0 ? rc : -EIO;
+	va_start(ap, fmt);
+	n = vsnprintf(c->lost_why, sizeof c->lost_why, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		snprintf(c->lost_why, sizeof c->lost_why, "%s", strerror(-c->lost_rc));
+	else if ((size_t)n >= sizeof c->lost_why)
+		memcpy(c->lost_why + sizeof c->lost_why - 4, "...", 3);
+	for (char *p = c->lost_why; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+}
+
+/* The errno of the call that lost the connection, for its first cause. */
+static int
+lost_errno(int rc)
+{
+	return rc == -EPROTO || rc == -ETIMEDOUT || rc == -ECONNREFUSED ? rc : -EHOSTDOWN;
+}
+
 int
 client_lost(struct circuit *c, int rc, char **err)
 {
+	if (c->lost_rc != 0)
+		return client_gone(c, err);
 	client_broken(c);
 	if (rc == -EPROTO)
-		return client_fail(err, -EPROTO, "%s: bad frame from the server", c->where);
-	if (rc == -ETIMEDOUT)
-		return client_fail(err, -ETIMEDOUT, "%s: the server does not answer (nothing from it "
-		    "for %d s)", c->where, (SILENCE_MS + PROBE_MS) / 1000);
-	return client_fail(err, -EHOSTDOWN, "%s: connection lost (%s)", c->where, strerror(-rc));
+		keep_why(c, rc, "bad frame from the server");
+	else if (rc == -ETIMEDOUT)
+		keep_why(c, rc, "the server does not answer (nothing from it for %d s)",
+		    (SILENCE_MS + PROBE_MS) / 1000);
+	else
+		keep_why(c, rc, "connection lost (%s)", strerror(rc < 0 ? -rc : EIO));
+	return client_fail(err, lost_errno(c->lost_rc), "%s: %s", c->where, c->lost_why);
+}
+
+int
+client_refused(struct circuit *c, const struct frame *f, char **err)
+{
+	const uint8_t *b;
+	const char *m = NULL;
+	size_t bl;
+	json_t *h = NULL;
+
+	if (c->lost_rc != 0)
+		return client_gone(c, err);
+	client_broken(c);
+	if (frame_msg_parse(f->payload, f->len, &h, &b, &bl) == 0)
+		m = json_string_value(json_object_get(h, "msg"));
+	keep_why(c, -ECONNREFUSED, "refused: %s", m != NULL && *m != '\0' ? m : "(no reason)");
+	json_decref(h);
+	return client_fail(err, -ECONNREFUSED, "%s: %s", c->where, c->lost_why);
+}
+
+int
+client_gone(struct circuit *c, char **err)
+{
+	if (c->lost_rc == 0)
+		return client_fail(err, -EHOSTDOWN, "%s: connection lost", c->where);
+	return client_fail(err, -EHOSTDOWN, "%s: connection lost earlier: %s", c->where,
+	    c->lost_why);
+}
+
+int
+circuit_lost(const struct circuit *c, const char **why)
+{
+	if (why != NULL)
+		*why = c->lost_rc != 0 ? c->lost_why : NULL;
+	return c->lost_rc;
 }

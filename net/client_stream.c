@@ -118,12 +118,15 @@ pump(struct circuit *c, char **err)
 	int rc;
 
 	if (c->fd < 0)
-		return client_fail(err, -EHOSTDOWN, "%s: connection lost", c->where);
+		return client_gone(c, err);
 	if ((rc = client_read_frame(c, &f, &payload)) < 0)
 		return client_lost(c, rc, err);
-	if (f.type == FRAME_REFUSE)
-		rc = -ECONNREFUSED;
-	else if (f.type == FRAME_REP)
+	if (f.type == FRAME_REFUSE) {
+		rc = client_refused(c, &f, err);
+		free(payload);
+		return rc;
+	}
+	if (f.type == FRAME_REP)
 		rc = client_stash(c, &f);
 	free(payload);
 	return rc < 0 ? client_lost(c, rc, err) : 0;
@@ -354,7 +357,7 @@ stream_end(struct circuit_stream *s, int aborted, char **err)
 	struct circuit_stream **sp;
 	struct pend *p;
 	uint8_t hdr[FRAME_HDR];
-	int rc = 0;
+	int rc = 0, wrc;
 
 	if (s == NULL)
 		return 0;
@@ -363,8 +366,8 @@ stream_end(struct circuit_stream *s, int aborted, char **err)
 		s->rq = p->next;
 		if (!p->done && s->c->fd >= 0) {
 			frame_header(hdr, FRAME_CANCEL, p->tag, 0);
-			if (client_write(s->c, hdr, sizeof hdr) < 0)
-				client_broken(s->c);
+			if ((wrc = client_write(s->c, hdr, sizeof hdr)) < 0)
+				client_lost(s->c, wrc, NULL);
 		}
 		pend_free(p);
 	}
@@ -374,7 +377,7 @@ stream_end(struct circuit_stream *s, int aborted, char **err)
 		/* No RELEASE can go: what was written ends aborted at the owner, never
 		 * as a whole message (docs/protocol.md), so the close must not pass. */
 		rc = client_fail(err, -EHOSTDOWN, "%s: connection lost before the close: the "
-		    "stream did not end whole", s->c->where);
+		    "stream did not end whole: %s", s->c->where, s->c->lost_why);
 	/* Writes written behind: their outcome is the close's (an abort does not wait). */
 	while (rc == 0 && !aborted && s->wq != NULL)
 		rc = pump(s->c, err);

@@ -21,6 +21,7 @@
 
 #include "elements/log.h"
 #include "elements/server.h"
+#include "net/bucket.h"
 #include "net/conn.h"
 #include "net/discover.h"
 #include "net/member.h"
@@ -32,7 +33,7 @@
 #define ANNOUNCE_FAST		5
 #define ANNOUNCE_MS		20000
 #define JOIN_GAP_MS		1000
-#define ANSWERS_PER_S		10	/* answers to queries in one second, at most */
+#define ANSWERS_PER_S		10	/* answers to queries a second (and in a burst), at most */
 #define PREFIX			"circuit-announce 1 "
 
 static uv_udp_t sock;
@@ -41,8 +42,7 @@ static struct sockaddr_in group;
 static int running, announced;
 static uint64_t last_join;
 static uint64_t heard, dropped;	/* announcements taken and refused */
-static uint64_t answers_at;		/* the second the answers below were sent in */
-static unsigned answers;
+static struct bucket answers;		/* answers to queries: ANSWERS_PER_S */
 static struct secure_replay *replay;	/* with a key: nonces seen */
 
 /* Seal an outgoing announcement in place with the cluster key; 0 if it does not fit. */
@@ -140,16 +140,11 @@ on_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *sa,
 		/* A query is not sealed and its source may be forged: answering each
 		 * would make this server reflect a flood at a victim, 6 times larger.
 		 * A CLI asks twice a second; a handful of them at once still fit. */
-		if (uv_now(sock.loop) - answers_at >= 1000) {
-			answers_at = uv_now(sock.loop);
-			answers = 0;
-		}
-		if (answers < ANSWERS_PER_S) {
-			answers++;
+		bucket_refill(&answers, (int64_t)uv_now(sock.loop));
+		if (bucket_take(&answers))
 			announce(sa);
-		} else {
+		else
 			dropped++;
-		}
 		return;
 	}
 	if ((flags & UV_UDP_PARTIAL) || (len = open_dgram(buf->base, (size_t)n)) < 0 ||
@@ -224,6 +219,7 @@ discover_start(uv_loop_t *loop, const char *spec, const char *iface_ip)
 	if ((rc = uv_udp_init(loop, &sock)) < 0)
 		return rc;
 	running = 1;
+	bucket_init(&answers, ANSWERS_PER_S / 1000.0, ANSWERS_PER_S, (int64_t)uv_now(loop));
 	if ((rc = uv_udp_bind(&sock, (struct sockaddr *)&any, UV_UDP_REUSEADDR)) < 0 ||
 	    (rc = uv_udp_set_membership(&sock, host, iface_ip, UV_JOIN_GROUP)) < 0 ||
 	    (iface_ip != NULL && (rc = uv_udp_set_multicast_interface(&sock, iface_ip)) < 0) ||

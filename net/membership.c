@@ -121,10 +121,9 @@ mb_create(struct mb **out, const struct mb_config *cfg, uint64_t id,
 	    (uint64_t)mb->cfg.probe_interval);
 	mb->next_gossip = NEVER;
 	mb->last_gossip = now - mb->cfg.gossip_interval;
-	mb->tokens = mb->cfg.gossip_burst;
-	mb->tokens_at = now;
-	mb->dtokens = 0;
-	mb->dtokens_at = now;
+	bucket_init(&mb->gossip_budget, mb->cfg.gossip_rate / 60000.0, mb->cfg.gossip_burst,
+	    now);
+	bucket_init(&mb->death_budget, DEATH_RATE / 60000.0, DEATH_BURST, now);
 	mb->pace_from = now + 20000;
 	mb->next_pushpull = now + mb->cfg.pushpull_interval +
 	    (int64_t)mb__rand(mb, (uint64_t)mb->cfg.pushpull_interval);

@@ -25,8 +25,6 @@ is_death(const struct bcast *b)
  * early in a partition or just after its heal competed for the shared budget
  * with the far side's ~500 deaths or the heal's ~500 revivals, which had
  * spent it, and its own side took 5-18 s to hear of it. */
-#define DEATH_RATE	60	/* per minute */
-#define DEATH_BURST	6
 #define DEATH_YOUNG	3
 
 static int
@@ -35,15 +33,6 @@ death_young(const struct mb *mb)
 	const struct bcast *b = TAILQ_FIRST(&mb->dq);
 
 	return b != NULL && !b->extra && b->transmits < DEATH_YOUNG;
-}
-
-static double
-death_tokens(const struct mb *mb, int64_t now)
-{
-	double t = mb->dtokens + (double)(now - mb->dtokens_at) *
-	    (DEATH_RATE / 60000.0);
-
-	return t > DEATH_BURST ? DEATH_BURST : t;
 }
 
 /* The list a record is on: the lazy tail, or hot.  Hot deaths and leaves
@@ -113,12 +102,14 @@ mb__queue(struct mb *mb, struct mb_member *m, int kind, uint64_t from)
 	b->lazy = 0;
 	b->extra = 0;
 	TAILQ_INSERT_HEAD(mb__bcastq(mb, b), b, q);
-	if (mb->next_gossip == NEVER)
+	if (mb->next_gossip == NEVER) {
 		mb->next_gossip = mb->last_gossip + mb->cfg.gossip_interval;
-	else if (death_young(mb) && death_tokens(mb, mb->now) >= 1 &&
+		return;
+	}
+	/* The shared budget is spent and the next gossip waits for it; a new
+	 * death has its own allowance and goes now. */
+	if (death_young(mb) && bucket_level(&mb->death_budget, mb->now) >= 1 &&
 	    mb->next_gossip > mb->last_gossip + mb->cfg.gossip_interval)
-		/* The shared budget is spent and the next gossip waits for
-		 * it; a new death has its own allowance and goes now. */
 		mb->next_gossip = mb->last_gossip + mb->cfg.gossip_interval;
 }
 
@@ -319,23 +310,21 @@ mb__send_private(struct mb *mb, const mb_addr *to,
 void
 mb__gossip(struct mb *mb, int64_t now)
 {
-	int i;
+	struct bucket *b = &mb->gossip_budget, *d = &mb->death_budget, *use;
 	struct mb_member *m;
-	double per_ms = mb->cfg.gossip_rate / 60000.0, *bucket;
-	double dper_ms = DEATH_RATE / 60000.0;
 	int64_t wait, dwait;
+	int i;
 
-	mb->tokens += (double)(now - mb->tokens_at) * per_ms;
-	if (mb->tokens > mb->cfg.gossip_burst || now < mb->pace_from)
-		mb->tokens = mb->cfg.gossip_burst;
-	mb->tokens_at = now;
-	mb->dtokens = death_tokens(mb, now);
-	mb->dtokens_at = now;
+	bucket_refill(b, now);
+	if (now < mb->pace_from)
+		b->tokens = b->burst;
+	bucket_refill(d, now);
+	/* A token is taken once a datagram went: none when no member is listed. */
 	for (i = 0; i < mb->cfg.gossip_fanout && mb__hot(mb); i++) {
-		if (mb->tokens >= 1)
-			bucket = &mb->tokens;
-		else if (mb->dtokens >= 1 && death_young(mb))
-			bucket = &mb->dtokens;
+		if (b->tokens >= 1)
+			use = b;
+		else if (d->tokens >= 1 && death_young(mb))
+			use = d;
 		else
 			break;
 		if ((m = mb__random_listed(mb, 0, 0)) == NULL)
@@ -343,20 +332,19 @@ mb__gossip(struct mb *mb, int64_t now)
 		memset(&mb->out, 0, sizeof(mb->out));
 		mb->out.type = MB_MSG_GOSSIP;
 		mb__send(mb, &m->addr, &mb->out, 1);
-		*bucket -= 1;
+		bucket_take(use);
 	}
 	mb->last_gossip = now;
 	if (!mb__hot(mb)) {
 		mb->next_gossip = NEVER;
 		return;
 	}
-	if (mb->tokens >= 1 || per_ms <= 0)
+	if (b->tokens >= 1 || b->per_ms <= 0)
 		wait = 0;
 	else
-		wait = (int64_t)((1 - mb->tokens) / per_ms);
+		wait = (int64_t)((1 - b->tokens) / b->per_ms);
 	if (death_young(mb)) {
-		dwait = mb->dtokens >= 1 ? 0 :
-		    (int64_t)((1 - mb->dtokens) / dper_ms);
+		dwait = d->tokens >= 1 ? 0 : (int64_t)((1 - d->tokens) / d->per_ms);
 		if (dwait < wait)
 			wait = dwait;
 	}

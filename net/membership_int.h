@@ -9,6 +9,7 @@
 
 #include <sys/queue.h>
 
+#include "net/bucket.h"
 #include "net/membership.h"
 
 #define NEVER		INT64_MAX
@@ -24,6 +25,8 @@
 #define MERGE_NEW	8	/* members new to us within MERGE_MS: a merge */
 #define MERGE_MS	5000
 #define MERGE_PP_MS	30000	/* at most one exchange per merge this often */
+#define DEATH_RATE	60	/* young deaths' own gossip, per minute */
+#define DEATH_BURST	6
 
 /* How mb__apply() takes an update: from a trusted member's gossip, from a full
  * state, or from a member we hold dead or revived only lately. */
@@ -144,10 +147,8 @@ struct mb {
 	size_t			nverify, verify_pos;
 	uint64_t		recent[RECENT];	/* reachable: helper candidates */
 	size_t			nrecent;
-	double			tokens;		/* dedicated gossip budget */
-	int64_t			tokens_at;
-	double			dtokens;	/* ... that a young death may spend */
-	int64_t			dtokens_at;
+	struct bucket		gossip_budget;	/* dedicated gossip datagrams */
+	struct bucket		death_budget;	/* ... that a young death may spend */
 	int64_t			pace_from;	/* startup: gossip unpaced */
 	uint64_t		unk_id;		/* a sender we do not know */
 	mb_addr			unk_addr;

@@ -307,7 +307,7 @@ wait_cancel(struct op *op)
 	struct member *m = op->owner;
 
 	TAILQ_REMOVE(&m->waitq, op, link);
-	op_fail(op, -EINTR, "%s: interrupted", op->path);
+	op_end_cancelled(op);
 }
 
 void

@@ -334,13 +334,13 @@ rs_read_cancel(struct op *op)
 	if (op == TAILQ_FIRST(&rs->reads) && ch != NULL && ch->direct && ch->op != NULL &&
 	    rs->c != NULL) {
 		/* Its own request: the owner's answer ends it, within the grace. */
-		op_cancel(ch->op);
+		op_cancel(ch->op, op->cancel_rc);
 		rstream_grace_arm(rs);
 		return;
 	}
 	TAILQ_REMOVE(&rs->reads, op, link);
 	op->cancel = NULL;
-	op_fail(op, -EINTR, "interrupted");
+	op_end_cancelled(op);
 }
 
 /* ---- reads at offsets, and the size ---- */
@@ -372,9 +372,9 @@ seek_read_cancel(struct op *op)
 	 * read ends now, and the late answer is dropped (the bytes it took stay in the
 	 * owner's kept tail, for the next read at that offset). */
 	req->arg = NULL;
-	op_cancel(req);
+	op_cancel(req, op->cancel_rc);
 	op->cancel = NULL;
-	op_fail(op, -EINTR, "interrupted");
+	op_end_cancelled(op);
 }
 
 /* Start to read at offsets: what was read ahead is not wanted any more. */
@@ -389,8 +389,8 @@ rs_seek(struct rstream *rs)
 	rs->last_len = 0;	/* it may be in a chunk freed below */
 	for (ch = TAILQ_FIRST(&rs->chunks); ch != NULL; ch = next) {
 		next = TAILQ_NEXT(ch, link);
-		if (ch->op != NULL)
-			op_cancel(ch->op);	/* its answer is dropped (chunk_done) */
+		if (ch->op != NULL)	/* its answer is dropped (chunk_done) */
+			op_cancel(ch->op, -EINTR);
 		else
 			chunk_free(rs, ch);
 	}
@@ -573,10 +573,10 @@ rs_release(struct stream *s)
 	 * opener's ops still waiting end here, as libuv's stream destroy ends them. */
 	rs->released = 1;
 	rs->intr_at = 0;
-	if (rs->pollop != NULL)
-		op_cancel(rs->pollop);	/* answered EINTR: poll_done lets go */
-	if (rs->probe != NULL)
-		op_cancel(rs->probe);	/* answered at once: probe_done lets go */
+	if (rs->pollop != NULL)		/* answered EINTR: poll_done lets go */
+		op_cancel(rs->pollop, -EINTR);
+	if (rs->probe != NULL)		/* answered at once: probe_done lets go */
+		op_cancel(rs->probe, -EINTR);
 	while ((op = TAILQ_FIRST(&rs->reads)) != NULL) {
 		TAILQ_REMOVE(&rs->reads, op, link);
 		op->cancel = NULL;
@@ -603,8 +603,8 @@ rs_release(struct stream *s)
 	}
 	for (ch = TAILQ_FIRST(&rs->chunks); ch != NULL; ch = next) {
 		next = TAILQ_NEXT(ch, link);
-		if (ch->op != NULL)
-			op_cancel(ch->op);	/* read ahead, not wanted: the owner lets it go */
+		if (ch->op != NULL)	/* read ahead, not wanted: the owner lets it go */
+			op_cancel(ch->op, -EINTR);
 		else
 			chunk_free(rs, ch);
 	}

@@ -67,7 +67,7 @@ rs_wdirect_cancel(struct op *local)
 
 	/* The owner's answer ends it (EINTR, or what it took), within the grace. */
 	w->intr = 1;
-	op_cancel(w->op);
+	op_cancel(w->op, local->cancel_rc);
 	if (w->rs->c != NULL)
 		rstream_grace_arm(w->rs);
 }
@@ -138,7 +138,7 @@ rs_wwait_cancel(struct op *op)
 
 	TAILQ_REMOVE(&rs->wwait, op, link);
 	op->cancel = NULL;
-	op_fail(op, -EINTR, "interrupted");
+	op_end_cancelled(op);
 }
 
 /* Writes waiting for room: an earlier failure first, then as room allows. */
@@ -200,7 +200,10 @@ rstream_write(struct stream *s, struct op *op)
  * write completed early has been answered, then reports the first failure (once: the
  * next write does not repeat it) -- EHOSTDOWN if the connection died under them.  A
  * FLUSH with nothing outstanding (bash's dup2 of a file it has not written) is
- * answered at once.  An interrupt ends the wait (EINTR). */
+ * answered at once.  An interrupt ends the wait (EINTR).  A stream opened for writing
+ * whose connection is lost fails every close with EHOSTDOWN: no RELEASE can reach the
+ * owner, which ended what was written as aborted (a message never delivered, a stdin
+ * cut), so the close must not pass -- as the client library's close. */
 static int
 flush_ready(const struct rstream *rs)
 {
@@ -212,6 +215,11 @@ flush_finish(struct op *op, struct rstream *rs)
 {
 	int rc = rs->werr;
 
+	if (rc == 0 && rs->c == NULL && rs->mode == OP_WRONLY) {
+		op_fail(op, -EHOSTDOWN, "%s: connection lost before the close: the stream "
+		    "did not end whole", rs->where);
+		return;
+	}
 	if (rc == 0) {
 		op_done(op, 0);
 		return;

@@ -475,22 +475,46 @@ release_aborted(const struct frame *f)
 	return rc;
 }
 
+/* A CANCEL is empty (an interrupt: EINTR), or carries {"rc": -EHOSTDOWN} when the
+ * caller's server is shutting down and told its caller that: the errno to end the op
+ * with, or -EBADMSG.  No other errno is taken from the wire. */
+static int
+cancel_errno(const struct frame *f)
+{
+	const uint8_t *body;
+	size_t blen;
+	json_t *head, *v;
+	int rc = -EBADMSG;
+
+	if (f->len == 0)
+		return -EINTR;
+	if (frame_msg_parse(f->payload, f->len, &head, &body, &blen) < 0)
+		return -EBADMSG;
+	v = json_object_get(head, "rc");
+	if (blen == 0 && json_object_size(head) == 1 && json_is_integer(v) &&
+	    (json_integer_value(v) == -EINTR || json_integer_value(v) == -EHOSTDOWN))
+		rc = (int)json_integer_value(v);
+	json_decref(head);
+	return rc;
+}
+
 int
 serve_cancel(struct conn *c, const struct frame *f)
 {
 	struct rpc_inreq *r;
 	struct rpc_handle *h;
+	int err;
 
-	if (f->len != 0)
+	if ((err = cancel_errno(f)) == -EBADMSG)
 		return -EBADMSG;
 	TAILQ_FOREACH(r, &c->inreqs, link)
 		if (r->tag == f->id) {
-			op_cancel(r->op);
+			op_cancel(r->op, err);
 			return 0;
 		}
 	TAILQ_FOREACH(h, &c->handles, link)
 		if (h->poll_tag == f->id) {
-			poll_answer(h, -EINTR);
+			poll_answer(h, err);
 			break;
 		}
 	return 0;	/* the request may have finished already */
@@ -526,7 +550,7 @@ serve_conn_closed(struct conn *c)
 	while ((r = TAILQ_FIRST(&c->inreqs)) != NULL) {
 		TAILQ_REMOVE(&c->inreqs, r, link);
 		r->c = NULL;
-		op_cancel(r->op);
+		op_cancel(r->op, -EINTR);
 	}
 	c->ninreqs = 0;
 	c->inreq_bytes = 0;

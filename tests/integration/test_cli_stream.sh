@@ -29,6 +29,26 @@ expect_eq "so it printed no count of a cut input" "$RC:$OUT" "0:"
 check "the server says why" grep -q "/$X/wc: stdin: its writer vanished mid-stream; the process was killed" "$A_ERR"
 cli scrub /$X/wc
 
+# --- ...but once the process has exited, a lost writer kills nothing: what its group
+# left running stays, and error claims no kill ---
+run timeout 10 "$C" mkproc -d "$U" /$X/gone <<<'{"Path": "/bin/sh", "Args": ["-c",
+	"sleep 300 >/dev/null 2>&1 & echo $! >'"$T_TMP"'/bg; exit 0"]}'
+expect_eq "mkproc of a shell that leaves a sleep behind" "$RC:$ERR" "0:"
+cli wait /$X/gone
+check "the shell exited 0" grep -qx '    "ExitCode": 0,' <<<"$OUT"
+bg=$(cat "$T_TMP/bg"); T_PIDS+=("$bg")
+run timeout 10 "$C" stdin -d "$U" /$X/gone </
+expect_eq "stdin of an unreadable input fails the same way" "$RC:$ERR" \
+	"1:circuit stdin: reading standard input: Is a directory"
+check "the server notes the lost writer, and that it killed nothing" wait_for 10 grep -qx \
+	"circuit: /$X/gone: stdin: its writer vanished mid-stream after the process had ended: nothing was killed" "$A_ERR"
+check "the sleep it left behind still runs" kill -0 "$bg"
+expect_eq "error claims no kill" "$(timeout 5 cat "$A_MNT/$X/gone/error")" ""
+cli peek /$X/gone
+check "peek still says exited 0" grep -qx '    "ExitCode": 0,' <<<"$OUT"
+kill "$bg" 2>/dev/null
+cli scrub /$X/gone
+
 # --- recv on a closed, drained channel names the channel ---
 cli mkchan /$X/shut 1
 cli close /$X/shut
@@ -131,9 +151,25 @@ cc -std=c11 -D_GNU_SOURCE -O1 -I"$T_PY/../.." -o "$T_TMP/client_lost" "$T_PY/../
 	"$T_PY"/../../net/{client,client_io,client_stream,frame,url,key,secure}.c -ljansson -lsodium
 run timeout 10 "$C" mkchan -d "$L_URL" /$L_ID/lost 2
 run timeout 60 "$T_TMP/client_lost" "$L_URL" /$L_ID/lost "$L_PID"
-expect_eq "close after a lost connection fails with EHOSTDOWN" "$(tr '\n' ' ' <<<"$OUT")" \
-	"write 7 stat -112 close -112 "
-check "and says why" grep -q "connection lost before the close" <<<"$ERR"
+# The call that finds the loss says why; later calls, circuit_lost and the close of the
+# stream keep saying it (the errno of the failed read: ECONNRESET, -104).
+expect_eq "a lost connection's first cause is kept for every later call" "$RC:$OUT" "0:write 7
+stat -112 $L_URL: connection lost (Connection reset by peer)
+stat -112 $L_URL: connection lost earlier: connection lost (Connection reset by peer)
+lost -104 connection lost (Connection reset by peer)
+close -112 $L_URL: connection lost before the close: the stream did not end whole: connection lost (Connection reset by peer)"
+# A server's REFUSE mid-connection: its text, on one line, is the cause.
+PYTHONPATH=$T_PY python3 "$T_PY/../tools/cut_server.py" refuse >"$T_TMP/rport" &
+T_PIDS+=("$!")
+wait_for 10 test -s "$T_TMP/rport"
+R_URL="circuit://127.0.0.1:$(cat "$T_TMP/rport")/X0000000000000001"
+run timeout 60 "$T_TMP/client_lost" "$R_URL" /X0000000000000001/p refuse
+# Kept to 200 bytes, the cut marked: 36 of the text, 161 of its 300 x's, "...".
+WHY="refused: cut_server.py: go away now $(printf 'x%.0s' {1..161})..."
+expect_eq "a REFUSE's text is the cause, one line, bounded, for later calls too" "$RC:$OUT" \
+	"0:stat -111 $R_URL: $WHY
+stat -112 $R_URL: connection lost earlier: $WHY
+lost -111 $WHY"
 # A read's answer that came in during another call is handed over after the loss too.
 PYTHONPATH=$T_PY python3 "$T_PY/../tools/cut_server.py" later >"$T_TMP/lport" &
 T_PIDS+=("$!"); LP=$!

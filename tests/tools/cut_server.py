@@ -7,6 +7,8 @@
         With `later`: the second read gets "world", later reads nothing, and a stat
         gets its answer; then the end of what it sends, and the reset a moment later
         (a reset at once may drop bytes not yet sent).
+        With `refuse`: the first request gets a REFUSE whose text has a line break in
+        it and 300 more bytes, then the connection ends gently.
 
 The client has received those bytes and must hand them over before it reports the
 lost connection: bytes that came in are not dropped because a later request failed.
@@ -17,7 +19,7 @@ import struct
 import sys
 import time
 
-from frames import HDR, HELLO, REP, REQ, msg
+from frames import HDR, HELLO, REFUSE, REP, REQ, msg
 
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -28,6 +30,7 @@ c, _ = s.accept()
 c.settimeout(30)
 buf = b""
 later = sys.argv[1:] == ["later"]
+refuse = sys.argv[1:] == ["refuse"]
 reads = 0
 
 
@@ -58,6 +61,12 @@ while True:
         continue
     if typ != REQ:
         continue
+    if refuse:
+        c.sendall(msg(REFUSE, 0, {"msg": "cut_server.py: go away\nnow " + "x" * 300}))
+        c.shutdown(socket.SHUT_WR)
+        while c.recv(65536):
+            pass
+        sys.exit(0)
     hl = struct.unpack(">I", payload[:4])[0]
     op = json.loads(payload[4:4 + hl])["op"]
     if op == "open":

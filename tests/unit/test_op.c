@@ -129,7 +129,7 @@ Test(op, a_nonblocking_read_that_would_wait_is_eagain)
 	op_start(op);
 	op_drain();
 	cr_expect_eq(result, 1, "a blocking read waits");
-	op_cancel(op);
+	op_cancel(op, -EINTR);
 	op_drain();
 	cr_expect_eq(result, -EINTR);
 	cr_expect_eq(unparked, 2);
@@ -155,4 +155,46 @@ Test(op, freeing_a_running_op_aborts, .signal = SIGABRT)
 	op->max = 1;
 	op_start(op);
 	op_free(op);
+}
+
+/* A cancel carries its errno: a parked op and a running one whose hook ends it at once
+ * (a remote call that does not wait for its owner) both complete with the errno the
+ * canceller gave, EINTR for an interrupt, EHOSTDOWN when the server is going. */
+static void end_now(struct op *op) { unparked++; op_end_cancelled(op); }
+
+Test(op, a_cancel_ends_the_op_with_the_cancellers_errno)
+{
+	struct stream s = { .ops = &empty, .mode = OP_RDONLY };
+	struct op *op = op_new(OP_READ, keep, NULL);
+
+	op->stream = &s;
+	op->max = 10;
+	result = 1;
+	op_start(op);
+	op_drain();
+	cr_expect_eq(result, 1, "the read waits");
+	op_cancel(op, -EHOSTDOWN);
+	cr_expect_eq(result, 1, "no completion inside op_cancel");
+	op_drain();
+	cr_expect_eq(result, -EHOSTDOWN, "parked: rc %d", result);
+	cr_expect_eq(unparked, 1);
+
+	op = op_new(OP_STAT, keep, NULL);
+	op->path = strdup("/X0123456789abcdef");
+	op->state = OPS_RUNNING;	/* as the remote backend holds it */
+	op->cancel = end_now;
+	result = 1;
+	op_cancel(op, -EHOSTDOWN);
+	op_drain();
+	cr_expect_eq(result, -EHOSTDOWN, "running, ended by its hook: rc %d", result);
+	cr_expect_eq(unparked, 2);
+
+	op = op_new(OP_STAT, keep, NULL);
+	op->path = strdup("/X0123456789abcdef");
+	op->state = OPS_RUNNING;
+	op->cancel = end_now;
+	result = 1;
+	op_cancel(op, -EINTR);
+	op_drain();
+	cr_expect_eq(result, -EINTR, "an interrupt stays EINTR: rc %d", result);
 }

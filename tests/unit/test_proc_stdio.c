@@ -141,8 +141,8 @@ Test(proc_stdio, cancel_parked)
 	op_start(wt);
 	run_for(50);
 	cr_assert(!rr.done && !rw.done);
-	op_cancel(rd);
-	op_cancel(wt);
+	op_cancel(rd, -EINTR);
+	op_cancel(wt, -EINTR);
 	cr_assert(run_until(&rr.done, 1000));
 	cr_assert(run_until(&rw.done, 1000));
 	cr_assert_eq(rr.rc, -EINTR);
@@ -210,7 +210,7 @@ Test(proc_stdio, stdin_back_pressure_and_cancel)
 	cr_assert(!r.done, "a write the child does not read waits");
 	cr_assert_eq(in->ops->poll(in), 0, "stdin is not writable while a write waits");
 	/* Interrupted: it answers the bytes the pipe took, which the child gets once. */
-	op_cancel(op);
+	op_cancel(op, -EINTR);
 	cr_assert(run_until(&r.done, 1000));
 	taken = r.rc;
 	cr_assert(taken > 0 && (size_t)taken < big, "interrupted write answered %d", taken);
@@ -247,7 +247,7 @@ Test(proc_stdio, stdin_back_pressure_and_cancel)
 	op_start(op);
 	run_for(100);
 	cr_assert(!r2.done, "queued behind the first");
-	op_cancel(op);
+	op_cancel(op, -EINTR);
 	cr_assert(run_until(&r2.done, 1000));
 	cr_assert_eq(r2.rc, -EINTR);
 	release(in);

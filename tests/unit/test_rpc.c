@@ -390,7 +390,7 @@ Test(rpc, interrupt_answers_at_once_late_stream_released, .init = setup, .timeou
 		usleep(1000);
 	}
 	cr_assert_neq(slow_tag, 0, "the owner got the open");
-	op_cancel(op);
+	op_cancel(op, -EINTR);
 	while (done_op == NULL)
 		uv_run(&loop, UV_RUN_ONCE);
 	cr_assert_eq(done_op->rc, -EINTR, "rc %d", done_op->rc);
