@@ -94,3 +94,21 @@ Test(bucket, zero_rate_never_refills)
 	bucket_refill(&b, 1000000);
 	cr_assert_eq(bucket_take(&b), 0);
 }
+
+/* bucket_level reads what a refill would give, capped, and moves nothing: the
+ * membership core checks a young death's allowance with it between refills. */
+Test(bucket, level_reads_without_moving)
+{
+	struct bucket b;
+
+	bucket_init(&b, 0.25, 4, 0);
+	drain(&b);
+	cr_assert_eq(bucket_level(&b, 2), 0.5);
+	cr_assert_eq(bucket_level(&b, 100), 4.0);	/* capped at the burst */
+	cr_assert_eq(bucket_level(&b, -5), 0.0);	/* a clock gone back */
+	cr_assert_eq(b.tokens, 0.0);
+	cr_assert_eq(b.at, 0);
+	bucket_refill(&b, 6);
+	cr_assert_eq(bucket_level(&b, 6), 1.5);
+	cr_assert_eq(bucket_take(&b), 1);
+}
