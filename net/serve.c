@@ -1,7 +1,9 @@
 /* serve.c - the owner side of the RPC layer (see rpc_int.h).
  *
  * One rpc_inreq per request run for the other end (conn->inreqs), one rpc_handle per
- * stream opened for it (conn->handles).  A handle released while a request on it
+ * stream opened for it (conn->handles).  The lists keep the order things close in when
+ * the connection goes; a tag or handle the other end names is found through the id
+ * tables (net/idtab.h), so a frame costs the same however many the connection holds.  A handle released while a request on it
  * still runs is released when that request completes, so a stream never goes away
  * under its own op.  A handle whose connection died is released as aborted: what its
  * opener was writing is cut short.
@@ -37,6 +39,7 @@ struct rpc_inreq {
 	struct conn *c;			/* NULL once the connection is gone */
 	struct rpc_handle *h;		/* READ/WRITE: the handle it runs on */
 	TAILQ_ENTRY(rpc_inreq) link;
+	struct idtab_node byid;		/* in c->inreq_tab by tag */
 };
 
 struct rpc_handle {
@@ -47,6 +50,8 @@ struct rpc_handle {
 	uint32_t poll_tag;		/* a readiness wait (a read of 0 with "wait") */
 	struct conn *c;
 	TAILQ_ENTRY(rpc_handle) link;
+	struct idtab_node byid;		/* in c->handle_tab by id */
+	struct idtab_node bypoll;	/* in c->poll_tab by poll_tag, while it is set */
 };
 
 static void poll_answer(struct rpc_handle *h, int rc);
@@ -55,11 +60,14 @@ static void
 handle_free(struct rpc_handle *h)
 {
 	assert(h->released && h->busy == 0);	/* never under a request of its own */
-	poll_answer(h, -ECANCELED);
+	/* Unlinked first: answering the wait may close the connection, which must not
+	 * find it again. */
 	if (h->c != NULL) {
 		TAILQ_REMOVE(&h->c->handles, h, link);
+		idtab_del(&h->c->handle_tab, &h->byid);
 		h->c->nhandles--;
 	}
+	poll_answer(h, -ECANCELED);
 	if (h->s != NULL) {
 		h->s->notify = NULL;
 		h->s->ops->release(h->s);
@@ -101,6 +109,7 @@ inreq_done(struct op *op)
 		return;
 	}
 	TAILQ_REMOVE(&c->inreqs, r, link);
+	idtab_del(&c->inreq_tab, &r->byid);
 	c->ninreqs--;
 	c->inreq_bytes -= r->bytes;
 	head = json_pack("{s:i}", "rc", op->rc);
@@ -115,6 +124,20 @@ inreq_done(struct op *op)
 		json_object_set(head, "json", op->json);
 	} else if (op->type == OP_OPEN) {
 		struct rpc_handle *nh = c->nhandles < HANDLES_MAX ? calloc(1, sizeof *nh) : NULL;
+		uint32_t id;
+
+		if (nh != NULL) {
+			/* Ids wrap after 2^32 opens: one still in use is skipped. */
+			do {
+				id = c->next_handle++;
+				if (c->next_handle == 0)
+					c->next_handle = 1;
+			} while (idtab_find(&c->handle_tab, id) != NULL);
+			if (idtab_add(&c->handle_tab, &nh->byid, id) < 0) {
+				free(nh);
+				nh = NULL;
+			}
+		}
 		if (nh == NULL) {
 			/* Released before a byte was read: what it took (a channel's
 			 * message, a subscription's event) goes back. */
@@ -126,9 +149,7 @@ inreq_done(struct op *op)
 				json_object_set_new(head, "msg", json_string(
 				    "too many streams open on this connection"));
 		} else {
-			nh->id = c->next_handle++;
-			if (c->next_handle == 0)
-				c->next_handle = 1;
+			nh->id = id;
 			nh->s = op->stream;
 			nh->c = c;
 			op->stream = NULL;
@@ -323,6 +344,8 @@ poll_answer(struct rpc_handle *h, int rc)
 	h->poll_tag = 0;
 	if (h->c != NULL && tag != 0) {
 		json_t *head = json_pack("{s:i}", "rc", rc);
+
+		idtab_del(&h->c->poll_tab, &h->bypoll);
 		if (head == NULL || conn_send_msg(h->c, FRAME_REP, tag, head, NULL, 0) < 0)
 			conn_close(h->c, -ENOMEM);
 		json_decref(head);
@@ -338,18 +361,26 @@ handle_notify(struct stream *s, void *arg)
 		poll_answer(h, 0);
 }
 
+/* The handle hid of c, or NULL. */
+static struct rpc_handle *
+handle_find(struct conn *c, uint32_t hid)
+{
+	struct idtab_node *n = idtab_find(&c->handle_tab, hid);
+
+	return n != NULL ? IDTAB_ENTRY(n, struct rpc_handle, byid) : NULL;
+}
+
 static int
 poll_wait(struct conn *c, uint32_t tag, uint32_t hid)
 {
-	struct rpc_handle *h;
+	struct rpc_handle *h = handle_find(c, hid);
 
-	TAILQ_FOREACH(h, &c->handles, link)
-		if (h->id == hid)
-			break;
 	if (h == NULL || h->released)
 		return reply_error(c, tag, -EBADF, "no such open stream");
 	if (h->poll_tag != 0)
 		return reply_error(c, tag, -EBUSY, "a readiness wait is already pending");
+	if (tag != 0 && idtab_add(&c->poll_tab, &h->bypoll, tag) < 0)
+		return reply_error(c, tag, -ENOMEM, "out of memory");
 	h->poll_tag = tag;
 	h->s->notify = handle_notify;
 	h->s->notify_arg = h;
@@ -372,9 +403,8 @@ serve_req(struct conn *c, const struct frame *f)
 	char *who;
 	int rc, wait;
 
-	TAILQ_FOREACH(r, &c->inreqs, link)
-		if (r->tag == f->id)
-			return -EPROTO;		/* a tag still in use */
+	if (idtab_find(&c->inreq_tab, f->id) != NULL)
+		return -EPROTO;		/* a tag still in use */
 	if (rpc_msg_parse(c, f, &head, &body, &blen) < 0)
 		return -EBADMSG;
 	rc = parse_req(head, body, blen, conn_body(c, &blen_apart) != NULL ? c : NULL, &op,
@@ -410,9 +440,7 @@ serve_req(struct conn *c, const struct frame *f)
 		return reply_error(c, f->id, -EMFILE, "too many streams open on this connection");
 	}
 	if (hid != 0) {
-		TAILQ_FOREACH(h, &c->handles, link)
-			if (h->id == hid)
-				break;
+		h = handle_find(c, hid);
 		if (h == NULL || h->released) {
 			op_free(op);
 			return reply_error(c, f->id, -EBADF, "no such open stream");
@@ -425,9 +453,10 @@ serve_req(struct conn *c, const struct frame *f)
 			(void)h->s->ops->size(h->s, 1);
 	}
 	r = calloc(1, sizeof *r);
-	if (r == NULL) {
+	if (r == NULL || idtab_add(&c->inreq_tab, &r->byid, f->id) < 0) {
 		if (h != NULL)
 			h->busy--;
+		free(r);
 		op_free(op);
 		return -ENOMEM;
 	}
@@ -478,21 +507,14 @@ release_aborted(const struct frame *f)
 int
 serve_cancel(struct conn *c, const struct frame *f)
 {
-	struct rpc_inreq *r;
-	struct rpc_handle *h;
+	struct idtab_node *n;
 
 	if (f->len != 0)
 		return -EBADMSG;
-	TAILQ_FOREACH(r, &c->inreqs, link)
-		if (r->tag == f->id) {
-			op_cancel(r->op, -EINTR);
-			return 0;
-		}
-	TAILQ_FOREACH(h, &c->handles, link)
-		if (h->poll_tag == f->id) {
-			poll_answer(h, -EINTR);
-			break;
-		}
+	if ((n = idtab_find(&c->inreq_tab, f->id)) != NULL)
+		op_cancel(IDTAB_ENTRY(n, struct rpc_inreq, byid)->op, -EINTR);
+	else if ((n = idtab_find(&c->poll_tab, f->id)) != NULL)
+		poll_answer(IDTAB_ENTRY(n, struct rpc_handle, bypoll), -EINTR);
 	return 0;	/* the request may have finished already */
 }
 
@@ -504,15 +526,14 @@ serve_release(struct conn *c, const struct frame *f)
 
 	if ((aborted = release_aborted(f)) < 0)
 		return -EBADMSG;
-	TAILQ_FOREACH(h, &c->handles, link)
-		if (h->id == f->id && !h->released) {
-			h->released = 1;
-			if (aborted && h->s != NULL)
-				h->s->aborted = 1;
-			if (h->busy == 0)
-				handle_free(h);
-			break;
-		}
+	h = handle_find(c, f->id);
+	if (h != NULL && !h->released) {
+		h->released = 1;
+		if (aborted && h->s != NULL)
+			h->s->aborted = 1;
+		if (h->busy == 0)
+			handle_free(h);
+	}
 	return 0;
 }
 
@@ -525,6 +546,7 @@ serve_conn_closed(struct conn *c)
 	/* Requests still running end without anyone to tell: cancel them. */
 	while ((r = TAILQ_FIRST(&c->inreqs)) != NULL) {
 		TAILQ_REMOVE(&c->inreqs, r, link);
+		idtab_del(&c->inreq_tab, &r->byid);
 		r->c = NULL;
 		op_cancel(r->op, -EINTR);
 	}
@@ -532,6 +554,9 @@ serve_conn_closed(struct conn *c)
 	c->inreq_bytes = 0;
 	while ((h = TAILQ_FIRST(&c->handles)) != NULL) {
 		TAILQ_REMOVE(&c->handles, h, link);
+		idtab_del(&c->handle_tab, &h->byid);
+		if (h->poll_tag != 0)
+			idtab_del(&c->poll_tab, &h->bypoll);
 		c->nhandles--;
 		h->c = NULL;
 		h->released = 1;
@@ -541,4 +566,7 @@ serve_conn_closed(struct conn *c)
 		if (h->busy == 0)
 			handle_free(h);
 	}
+	idtab_free(&c->inreq_tab);
+	idtab_free(&c->handle_tab);
+	idtab_free(&c->poll_tab);
 }

@@ -44,7 +44,7 @@ expect_eq "one log line per dropped connection" "$(grep -c ': dropped$' "$S1_ERR
 mkdir "$S1_MNT/$S1_ID/many" && echo 'mkproc {"Path":"/bin/sleep","Args":["300"]}' >"$S1_MNT/$S1_ID/many/ctl"
 got=$(cd "$(dirname "$0")" && timeout 120 python3 -c '
 import sys
-from frames import REQ, RELEASE, HELLO, CLIENT_HELLO, Conn, frame, msg, head_of
+from frames import REQ, RELEASE, CANCEL, HELLO, CLIENT_HELLO, Conn, frame, msg, head_of
 c = Conn(sys.argv[1])
 c.send(CLIENT_HELLO)
 assert c.read_frame()[0] == HELLO
@@ -58,20 +58,51 @@ def opens(first, n):
             print("no answer:", f); sys.exit(0)
         heads.append(head_of(f[2]))
     return heads
-ok, last = 0, None
+ok, last, hids = 0, None, []
 for b in range(64):
     hs = opens(1 + b * 1024, 1024)
     ok += sum(1 for h in hs if h["rc"] == 0)
+    hids += [h["h"] for h in hs if h["rc"] == 0]
     last = hs[-1]
 print("opened", ok)
 h = opens(70000, 1)[0]
 print("one more: rc", h["rc"], h.get("msg"))
 c.send(frame(RELEASE, last["h"]))
 print("after a release: rc", opens(70001, 1)[0]["rc"])
+# A tag or handle is found by id, however many the connection holds: 16,384 reads
+# parked (nothing comes from sleep) and a readiness wait, then 100,000 RELEASEs and
+# 100,000 CANCELs of ids nobody holds (each walked every handle and request before),
+# then the parked ones cancelled by tag, and a request is still answered.
+c.s.settimeout(120)
+c.s.sendall(b"".join(msg(REQ, 100000 + i, {"op": "read", "h": hids[i], "max": 1})
+    for i in range(16384)) + msg(REQ, 99999, {"op": "read", "h": hids[-2], "max": 0,
+    "wait": True}))
+c.s.sendall(frame(RELEASE, 0x7ffffff0) * 100000 + frame(CANCEL, 0x7ffffff1) * 100000)
+c.s.sendall(b"".join(frame(CANCEL, t) for t in range(99999, 100000 + 16384)))
+c.send(msg(REQ, 70002, {"op": "stat", "path": "/"}))
+eintr, other, stat = 0, [], None
+for _ in range(20000):
+    if stat is not None and eintr + len(other) >= 16385:
+        break
+    f = c.read_frame(timeout=30)
+    if f in (None, "timeout"):
+        print("no answer:", f); sys.exit(0)
+    rc = head_of(f[2])["rc"]
+    if f[1] == 70002:
+        stat = rc
+        continue
+    if rc == -4 and (f[1] == 99999 or 100000 <= f[1] < 100000 + 16384):
+        eintr += 1
+    else:
+        other.append((f[1], rc))
+print("then a stat: rc", stat)
+print("cancelled by tag:", eintr, "others:", other)
 ' "$addr" "/$S1_ID/many" 2>&1)
-expect_eq "65,536 streams open on one connection, not one more" "$got" "opened 65536
+expect_eq "65,536 streams open on one connection, not one more; ids found by id" "$got" "opened 65536
 one more: rc -24 too many streams open on this connection
-after a release: rc 0"
+after a release: rc 0
+then a stat: rc 0
+cancelled by tag: 16385 others: []"
 check "the refusal is logged" grep -q "65536 streams open: another open is refused" "$S1_ERR"
 echo scrub >"$S1_MNT/$S1_ID/many/ctl"
 check "the server is healthy" server_healthy S1
