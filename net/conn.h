@@ -90,6 +90,7 @@ struct conn {
 	struct idtab poll_tab;			/* handles by the tag of a readiness wait */
 	int ninreqs;
 	int nhandles;			/* in handles */
+	int nopening;			/* OPENs in inreqs, counted against the handles' cap */
 	size_t inreq_bytes;
 
 	struct member *member;		/* the member this is the connection of, if any */

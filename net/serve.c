@@ -27,7 +27,9 @@
 #define INREQ_BYTES_MAX	(256u << 20)
 /* Streams one connection may hold open here: an OPEN past it is EMFILE, as open(2)
  * past a process's limit (each handle holds its stream and a reference on its
- * element, a few hundred bytes that the other end never has to give back). */
+ * element, a few hundred bytes that the other end never has to give back).  OPENs in
+ * flight count too, so one that will be refused never starts: a stream opened and
+ * then given back would still have acted (an empty message sent, a stdin closed). */
 #define HANDLES_MAX	65536
 #define PATH_MAX_WIRE	4096
 
@@ -101,9 +103,13 @@ inreq_done(struct op *op)
 			handle_free(h);
 	}
 	if (c == NULL) {
-		/* The caller is gone: undo what the op made. */
-		if (op->type == OP_OPEN && op->rc == 0 && op->stream != NULL)
+		/* The caller is gone: undo what the op made.  Its opener vanished, so
+		 * the stream ends aborted, as a handle does when its connection dies:
+		 * never an empty message delivered whole or an EOF on a stdin. */
+		if (op->type == OP_OPEN && op->rc == 0 && op->stream != NULL) {
+			op->stream->aborted = 1;
 			op->stream->ops->release(op->stream);
+		}
 		op->stream = NULL;
 		free(r);
 		return;
@@ -111,6 +117,8 @@ inreq_done(struct op *op)
 	TAILQ_REMOVE(&c->inreqs, r, link);
 	idtab_del(&c->inreq_tab, &r->byid);
 	c->ninreqs--;
+	if (op->type == OP_OPEN)
+		c->nopening--;
 	c->inreq_bytes -= r->bytes;
 	head = json_pack("{s:i}", "rc", op->rc);
 	if (head == NULL)
@@ -123,9 +131,11 @@ inreq_done(struct op *op)
 	} else if ((op->type == OP_STAT || op->type == OP_LIST) && op->json != NULL) {
 		json_object_set(head, "json", op->json);
 	} else if (op->type == OP_OPEN) {
-		struct rpc_handle *nh = c->nhandles < HANDLES_MAX ? calloc(1, sizeof *nh) : NULL;
+		struct rpc_handle *nh = calloc(1, sizeof *nh);
 		uint32_t id;
 
+		/* serve_req counted this open against the cap before it started. */
+		assert(c->nhandles < HANDLES_MAX);
 		if (nh != NULL) {
 			/* Ids wrap after 2^32 opens: one still in use is skipped. */
 			do {
@@ -140,14 +150,14 @@ inreq_done(struct op *op)
 		}
 		if (nh == NULL) {
 			/* Released before a byte was read: what it took (a channel's
-			 * message, a subscription's event) goes back. */
+			 * message, a subscription's event) goes back; one opened for
+			 * writing ends aborted, as if its opener vanished (nothing was
+			 * written, and its caller is told it failed). */
+			op->stream->aborted = 1;
 			op->stream->ops->release(op->stream);
 			op->stream = NULL;
-			json_object_set_new(head, "rc", json_integer(c->nhandles < HANDLES_MAX ?
-			    -ENOMEM : -EMFILE));
-			if (c->nhandles >= HANDLES_MAX)
-				json_object_set_new(head, "msg", json_string(
-				    "too many streams open on this connection"));
+			json_object_set_new(head, "rc", json_integer(-ENOMEM));
+			json_object_set_new(head, "msg", json_string("out of memory"));
 		} else {
 			nh->id = id;
 			nh->s = op->stream;
@@ -428,14 +438,14 @@ serve_req(struct conn *c, const struct frame *f)
 		op_free(op);
 		return -ENOBUFS;
 	}
-	if (op->type == OP_OPEN && c->nhandles >= HANDLES_MAX) {
+	if (op->type == OP_OPEN && c->nhandles + c->nopening >= HANDLES_MAX) {
 		static uint64_t told;
 		uint64_t now = uv_now(c->tcp.loop);
 		op_free(op);
 		if (told == 0 || now - told >= 10000) {		/* a line every 10 s at most */
 			told = now;
-			log_warnx("connection %s: %d streams open: another open is refused (EMFILE)",
-			    c->name, c->nhandles);
+			log_warnx("connection %s: %d streams open or opening: another open is "
+			    "refused (EMFILE)", c->name, c->nhandles + c->nopening);
 		}
 		return reply_error(c, f->id, -EMFILE, "too many streams open on this connection");
 	}
@@ -475,6 +485,8 @@ serve_req(struct conn *c, const struct frame *f)
 	r->bytes = blen;
 	TAILQ_INSERT_TAIL(&c->inreqs, r, link);
 	c->ninreqs++;
+	if (op->type == OP_OPEN)
+		c->nopening++;
 	c->inreq_bytes += blen;
 	op_start(op);
 	/* A write its element parked (or completes early, if the stream is remote too)
@@ -551,6 +563,7 @@ serve_conn_closed(struct conn *c)
 		op_cancel(r->op, -EINTR);
 	}
 	c->ninreqs = 0;
+	c->nopening = 0;
 	c->inreq_bytes = 0;
 	while ((h = TAILQ_FIRST(&c->handles)) != NULL) {
 		TAILQ_REMOVE(&c->handles, h, link);

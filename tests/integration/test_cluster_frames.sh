@@ -42,6 +42,8 @@ expect_eq "one log line per dropped connection" "$(grep -c ': dropped$' "$S1_ERR
 # the connection lives on; a release makes room again.  It was unbounded (a client
 # could make the server hold a few hundred bytes per OPEN frame, forever).
 mkdir "$S1_MNT/$S1_ID/many" && echo 'mkproc {"Path":"/bin/sleep","Args":["300"]}' >"$S1_MNT/$S1_ID/many/ctl"
+mkdir "$S1_MNT/$S1_ID/ch" && echo 'mkchan 5' >"$S1_MNT/$S1_ID/ch/ctl"
+mkdir "$S1_MNT/$S1_ID/cat" && echo 'mkproc {"Path":"/bin/cat"}' >"$S1_MNT/$S1_ID/cat/ctl"
 got=$(cd "$(dirname "$0")" && timeout 120 python3 -c '
 import sys
 from frames import REQ, RELEASE, CANCEL, HELLO, CLIENT_HELLO, Conn, frame, msg, head_of
@@ -97,13 +99,57 @@ for _ in range(20000):
         other.append((f[1], rc))
 print("then a stat: rc", stat)
 print("cancelled by tag:", eintr, "others:", other)
-' "$addr" "/$S1_ID/many" 2>&1)
+# Opens in flight count against the cap, so one that would pass it is refused before
+# it starts: with 65,535 open, of two opens of send and one of stdin sent at once the
+# first is opened and the others refused, having done nothing.  (All three started
+# before, and the two refused as they completed were given back as if opened and
+# closed: an empty message sent, the process'"'"'s stdin closed.)
+c.send(frame(RELEASE, hids[0]))
+send = {"op": "open", "path": sys.argv[3], "file": "send", "mode": 1}
+c.send(msg(REQ, 80001, send) + msg(REQ, 80002, send) + msg(REQ, 80003, {"op": "open",
+    "path": sys.argv[4], "file": "stdin", "mode": 1}))
+got = {}
+for _ in range(3):
+    f = c.read_frame(timeout=30)
+    if f in (None, "timeout"):
+        print("no answer:", f); sys.exit(0)
+    h = head_of(f[2])
+    got[f[1]] = (h["rc"], h.get("msg"))
+print("open send:", got.get(80001, (None,))[0], "again:", got.get(80002), "stdin:",
+    got.get(80003))
+' "$addr" "/$S1_ID/many" "/$S1_ID/ch" "/$S1_ID/cat" 2>&1)
 expect_eq "65,536 streams open on one connection, not one more; ids found by id" "$got" "opened 65536
 one more: rc -24 too many streams open on this connection
 after a release: rc 0
 then a stat: rc 0
-cancelled by tag: 16385 others: []"
-check "the refusal is logged" grep -q "65536 streams open: another open is refused" "$S1_ERR"
+cancelled by tag: 16385 others: []
+open send: 0 again: (-24, 'too many streams open on this connection') stdin: (-24, 'too many streams open on this connection')"
+check "the refusal is logged" grep -q "65536 streams open or opening: another open is refused" "$S1_ERR"
+# The send opened is released aborted as the connection goes (it wrote nothing); the
+# refused ones sent nothing and left the process's stdin open.
+wait_for 30 grep -q '"NumAborted": 1' "$S1_MNT/$S1_ID/ch/peek"
+expect_eq "no message from the refused opens" "$(cat "$S1_MNT/$S1_ID/ch/peek")" \
+	'{"Cap": 5, "Closed": false, "Aborted": false, "NumSend": 0, "NumRecv": 0, "NumAborted": 1}'
+expect_eq "a refused open of stdin leaves the process running" "$(jget "$S1_MNT/$S1_ID/cat/peek" Phase)" "running"
+
+# An open whose caller is gone when it completes is released aborted: it never passes
+# for an empty message sent whole.  The connection is dropped (a bad frame) right
+# behind the open, before the open's completion runs.
+mkdir "$S1_MNT/$S1_ID/ch2" && echo 'mkchan 5' >"$S1_MNT/$S1_ID/ch2/ctl"
+got=$(cd "$(dirname "$0")" && timeout 60 python3 -c '
+import sys
+from frames import REQ, CANCEL, HELLO, CLIENT_HELLO, Conn, frame, msg, outcome
+c = Conn(sys.argv[1])
+c.send(CLIENT_HELLO)
+assert c.read_frame()[0] == HELLO
+c.send(msg(REQ, 1, {"op": "open", "path": sys.argv[2], "file": "send", "mode": 1}) +
+    frame(CANCEL, 2, b"x"))
+print(outcome(c))
+' "$addr" "/$S1_ID/ch2" 2>&1)
+expect_eq "an open, then a bad frame at once" "$got" "closed refused: bad cancel frame"
+wait_for 30 grep -q '"NumSend": [1-9]\|"NumAborted": [1-9]' "$S1_MNT/$S1_ID/ch2/peek"
+expect_eq "the open whose caller went sent nothing" "$(cat "$S1_MNT/$S1_ID/ch2/peek")" \
+	'{"Cap": 5, "Closed": false, "Aborted": false, "NumSend": 0, "NumRecv": 0, "NumAborted": 1}'
 echo scrub >"$S1_MNT/$S1_ID/many/ctl"
 check "the server is healthy" server_healthy S1
 check "and still a member of S2's cluster" roots_are "$(ids_of S1 S2)" S1 S2
