@@ -137,6 +137,7 @@ shutdown_server(int status)
 	if (stopping)
 		return;
 	stopping = 1;
+	g_server.stopping = 1;
 	exit_status = status;
 	service_stopping();
 	fs_unmount();

@@ -449,6 +449,10 @@ local_note_done(struct op *op)
 {
 	char verb[40];
 	struct anchor *a;
+	/* An op ended by its cancel (an interrupt, or its caller's server shutting down:
+	 * EHOSTDOWN) is logged with what its caller got, but it says nothing about the
+	 * element: error keeps the element's own last failure. */
+	int cancelled = op->cancel_rc < 0 && op->rc == op->cancel_rc;
 
 	if (op->type == OP_STAT || op->type == OP_LIST)
 		return;
@@ -457,7 +461,8 @@ local_note_done(struct op *op)
 		if (op->rc < 0 && op->rc != -EINTR && op->rc != -EAGAIN && op->stream != NULL) {
 			struct element *e = stream_elem(op->stream);
 			if (e != NULL && e->anchor != NULL) {
-				anchor_set_error(e->anchor, op->msg);
+				if (!cancelled)
+					anchor_set_error(e->anchor, op->msg);
 				oplog(op->client, e->anchor->path, op_type_name(op->type), op->rc, op->msg);
 			}
 		}
@@ -478,7 +483,7 @@ local_note_done(struct op *op)
 	    strcmp(op->file, "error") == 0))
 		return;
 	oplog(op->client, op->path, verb, op->rc, op->msg);
-	if (op->rc < 0 && op->rc != -EINTR) {
+	if (op->rc < 0 && op->rc != -EINTR && !cancelled) {
 		a = anchor_lookup(g_server.root, op->path);
 		if (a == NULL && op->type == OP_MKDIR) {
 			/* A failed mkdir's message goes to the parent, where `error` exists. */

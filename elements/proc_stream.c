@@ -29,6 +29,7 @@
 
 #include "elements/log.h"
 #include "elements/proc_priv.h"
+#include "elements/server.h"
 
 /* The least buffer kept once every byte is read (the next burst comes into it). */
 #define OUT_KEEP (64 * 1024)
@@ -649,17 +650,32 @@ stream_release(struct stream *s)
 				op_done(w->op, (int)w->len);
 				w->op = NULL;
 			}
-		if (s->aborted) {
+		if (s->aborted && p->state == PROC_RUNNING && !p->scrubbed) {
 			/* Its writer vanished mid-stream (its server or connection lost, or
 			 * the CLI's input failed): an EOF now would hand the child a cut
 			 * input as whole, and a child cannot be told otherwise through a
-			 * pipe.  It is killed instead, with why in error (docs/decisions.md). */
-			elem_error(&p->elem, "%s: stdin: its writer vanished mid-stream; the "
-			    "process was killed rather than given a cut input as whole",
-			    elem_path(&p->elem));
-			log_warnx("%s: stdin: its writer vanished mid-stream; the process was "
-			    "killed", elem_path(&p->elem));
+			 * pipe.  It is killed instead, with why in error (docs/decisions.md).
+			 * At shutdown (the mount releases every open file as cut) the scrub
+			 * that follows kills it anyway, and the shutdown, logged once, is
+			 * the reason: nothing is said per process. */
+			if (!g_server.stopping) {
+				elem_error(&p->elem, "%s: stdin: its writer vanished mid-stream; "
+				    "the process was killed rather than given a cut input as "
+				    "whole", elem_path(&p->elem));
+				log_warnx("%s: stdin: its writer vanished mid-stream; the process "
+				    "was killed", elem_path(&p->elem));
+			}
 			proc_kill_group(p);
+			proc_in_close(p, 0);
+		} else if (s->aborted) {
+			/* The process has ended (or its scrub killed it): no child reads the
+			 * cut input, so there is nothing to kill, and what its group left
+			 * running is not this writer's to end.  A scrub or the shutdown
+			 * says nothing per process; an exit on its own gets one line, not
+			 * an error. */
+			if (!p->scrubbed && !g_server.stopping)
+				log_info("%s: stdin: its writer vanished mid-stream after the "
+				    "process had ended: nothing was killed", elem_path(&p->elem));
 			proc_in_close(p, 0);
 		} else if (p->nstreams[0] == 0)
 			proc_in_close(p, 1);

@@ -470,11 +470,14 @@ server_fini(void)
 	if (g_server.root == NULL)
 		return;
 	scrub_tree(g_server.root);
+	/* Reads of the log still waiting are another server's (the mount's were answered
+	 * before): their owner is going, which is EHOSTDOWN (SPEC), not a fault (EIO). */
 	TAILQ_FOREACH(r, &readers, link) {
 		struct op *op;
 		while ((op = TAILQ_FIRST(&r->parked)) != NULL) {
 			TAILQ_REMOVE(&r->parked, op, link);
-			op_fail(op, -EIO, "server shutting down");
+			op_fail(op, -EHOSTDOWN, "%s: log: the server is shutting down",
+			    g_server.root->path);
 		}
 	}
 }

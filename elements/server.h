@@ -25,6 +25,8 @@ struct server {
 	int docker;			/* -docker given */
 	int secure;			/* connections use a cluster key (no -insecure) */
 	void (*stop)(int status);	/* asks the process to shut down (suicide) */
+	int stopping;			/* shutting down: the shutdown is the reason for
+					 * what ends now, logged once, not per element */
 };
 
 extern struct server g_server;

@@ -48,6 +48,19 @@ rpc_op_type(const char *name)
 
 /* ---- the caller side ---- */
 
+/* A CANCEL is empty for an interrupt (EINTR); any other errno the caller is told (the
+ * caller's server shutting down: EHOSTDOWN) travels in it, so that the owner ends its
+ * op, and logs it, with what the caller got. */
+static void
+cancel_send(struct conn *c, uint32_t tag, int err)
+{
+	json_t *head = err != -EINTR ? json_pack("{s:i}", "rc", err) : NULL;
+
+	if (head == NULL || conn_send_msg(c, FRAME_CANCEL, tag, head, NULL, 0) < 0)
+		conn_send_empty(c, FRAME_CANCEL, tag);
+	json_decref(head);
+}
+
 static void
 call_cancel(struct op *op)
 {
@@ -55,7 +68,7 @@ call_cancel(struct op *op)
 
 	if (!call->cancelled && call->c != NULL) {
 		call->cancelled = 1;
-		conn_send_empty(call->c, FRAME_CANCEL, call->tag);
+		cancel_send(call->c, call->tag, op->cancel_rc);
 	}
 	/* A remote stream's own READ and WRITE requests stay running: the owner answers
 	 * the CANCEL with EINTR or the result, and the stream decides what its opener

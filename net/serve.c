@@ -516,17 +516,41 @@ release_aborted(const struct frame *f)
 	return rc;
 }
 
+/* A CANCEL is empty (an interrupt: EINTR), or carries {"rc": -EHOSTDOWN} when the
+ * caller's server is shutting down and told its caller that: the errno to end the op
+ * with, or -EBADMSG.  No other errno is taken from the wire. */
+static int
+cancel_errno(const struct frame *f)
+{
+	const uint8_t *body;
+	size_t blen;
+	json_t *head, *v;
+	int rc = -EBADMSG;
+
+	if (f->len == 0)
+		return -EINTR;
+	if (frame_msg_parse(f->payload, f->len, &head, &body, &blen) < 0)
+		return -EBADMSG;
+	v = json_object_get(head, "rc");
+	if (blen == 0 && json_object_size(head) == 1 && json_is_integer(v) &&
+	    (json_integer_value(v) == -EINTR || json_integer_value(v) == -EHOSTDOWN))
+		rc = (int)json_integer_value(v);
+	json_decref(head);
+	return rc;
+}
+
 int
 serve_cancel(struct conn *c, const struct frame *f)
 {
 	struct idtab_node *n;
+	int err;
 
-	if (f->len != 0)
+	if ((err = cancel_errno(f)) == -EBADMSG)
 		return -EBADMSG;
 	if ((n = idtab_find(&c->inreq_tab, f->id)) != NULL)
-		op_cancel(IDTAB_ENTRY(n, struct rpc_inreq, byid)->op, -EINTR);
+		op_cancel(IDTAB_ENTRY(n, struct rpc_inreq, byid)->op, err);
 	else if ((n = idtab_find(&c->poll_tab, f->id)) != NULL)
-		poll_answer(IDTAB_ENTRY(n, struct rpc_handle, bypoll), -EINTR);
+		poll_answer(IDTAB_ENTRY(n, struct rpc_handle, bypoll), err);
 	return 0;	/* the request may have finished already */
 }
 

@@ -139,6 +139,9 @@ def main():
         ("request head length zero", lambda: after_hello(addr, frame(REQ, 1, struct.pack(">I", 0)))),
         ("reply to nothing", lambda: after_hello(addr, msg(REP, 99, {"rc": 0}))),
         ("cancel with a payload", lambda: after_hello(addr, frame(CANCEL, 1, b"xx"))),
+        # A CANCEL may carry only -EHOSTDOWN (its caller's server shutting down).
+        ("cancel with another errno", lambda: after_hello(addr, msg(CANCEL, 1, {"rc": -5}))),
+        ("cancel with more than rc", lambda: after_hello(addr, msg(CANCEL, 1, {"rc": -112, "x": 1}))),
         ("members from a client", lambda: after_hello(addr, msg(MEMBERS, 0, {"members": []}))),
         ("garbage after hello", lambda: after_hello(addr, bytes(range(256)) * 4)),
     ]

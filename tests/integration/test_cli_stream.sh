@@ -29,6 +29,26 @@ expect_eq "so it printed no count of a cut input" "$RC:$OUT" "0:"
 check "the server says why" grep -q "/$X/wc: stdin: its writer vanished mid-stream; the process was killed" "$A_ERR"
 cli scrub /$X/wc
 
+# --- ...but once the process has exited, a lost writer kills nothing: what its group
+# left running stays, and error claims no kill ---
+run timeout 10 "$C" mkproc -d "$U" /$X/gone <<<'{"Path": "/bin/sh", "Args": ["-c",
+	"sleep 300 >/dev/null 2>&1 & echo $! >'"$T_TMP"'/bg; exit 0"]}'
+expect_eq "mkproc of a shell that leaves a sleep behind" "$RC:$ERR" "0:"
+cli wait /$X/gone
+check "the shell exited 0" grep -qx '    "ExitCode": 0,' <<<"$OUT"
+bg=$(cat "$T_TMP/bg"); T_PIDS+=("$bg")
+run timeout 10 "$C" stdin -d "$U" /$X/gone </
+expect_eq "stdin of an unreadable input fails the same way" "$RC:$ERR" \
+	"1:circuit stdin: reading standard input: Is a directory"
+check "the server notes the lost writer, and that it killed nothing" wait_for 10 grep -qx \
+	"circuit: /$X/gone: stdin: its writer vanished mid-stream after the process had ended: nothing was killed" "$A_ERR"
+check "the sleep it left behind still runs" kill -0 "$bg"
+expect_eq "error claims no kill" "$(timeout 5 cat "$A_MNT/$X/gone/error")" ""
+cli peek /$X/gone
+check "peek still says exited 0" grep -qx '    "ExitCode": 0,' <<<"$OUT"
+kill "$bg" 2>/dev/null
+cli scrub /$X/gone
+
 # --- recv on a closed, drained channel names the channel ---
 cli mkchan /$X/shut 1
 cli close /$X/shut

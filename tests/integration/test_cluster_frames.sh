@@ -30,13 +30,15 @@ request head not an object: closed refused: bad req frame
 request head length zero: closed refused: bad req frame
 reply to nothing: closed refused: bad rep frame
 cancel with a payload: closed refused: bad cancel frame
+cancel with another errno: closed refused: bad cancel frame
+cancel with more than rc: closed refused: bad cancel frame
 members from a client: closed refused: bad members frame
 garbage after hello: closed refused: protocol version 0 not supported (this server speaks version 1)'
 if [ "$got" == "$want" ]; then ok "every bad frame refused and dropped"; else
 	not_ok "every bad frame refused and dropped" "diff:"
 	diff <(echo "$want") <(echo "$got") | sed 's/^/   /'
 fi
-expect_eq "one log line per dropped connection" "$(grep -c ': dropped$' "$S1_ERR")" "21"
+expect_eq "one log line per dropped connection" "$(grep -c ': dropped$' "$S1_ERR")" "23"
 
 # Open streams a connection holds are bounded (65,536): one more open is EMFILE, and
 # the connection lives on; a release makes room again.  It was unbounded (a client
