@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include "net/frame.h"
+#include "net/idtab.h"
 #include "net/url.h"
 
 enum conn_state {
@@ -82,8 +83,14 @@ struct conn {
 	TAILQ_HEAD(, rpc_inreq) inreqs;		/* the other's requests we run */
 	TAILQ_HEAD(, rpc_handle) handles;	/* streams we opened for the other */
 	TAILQ_HEAD(, rstream) rstreams;		/* streams the other opened for us */
+	/* The same found by id in O(1) (net/idtab.h): a tag or handle the other names
+	 * costs one lookup, however many it holds (serve.c). */
+	struct idtab inreq_tab;			/* inreqs by tag */
+	struct idtab handle_tab;		/* handles by id */
+	struct idtab poll_tab;			/* handles by the tag of a readiness wait */
 	int ninreqs;
 	int nhandles;			/* in handles */
+	int nopening;			/* OPENs in inreqs, counted against the handles' cap */
 	size_t inreq_bytes;
 
 	struct member *member;		/* the member this is the connection of, if any */

@@ -1,7 +1,9 @@
 /* serve.c - the owner side of the RPC layer (see rpc_int.h).
  *
  * One rpc_inreq per request run for the other end (conn->inreqs), one rpc_handle per
- * stream opened for it (conn->handles).  A handle released while a request on it
+ * stream opened for it (conn->handles).  The lists keep the order things close in when
+ * the connection goes; a tag or handle the other end names is found through the id
+ * tables (net/idtab.h), so a frame costs the same however many the connection holds.  A handle released while a request on it
  * still runs is released when that request completes, so a stream never goes away
  * under its own op.  A handle whose connection died is released as aborted: what its
  * opener was writing is cut short.
@@ -25,7 +27,9 @@
 #define INREQ_BYTES_MAX	(256u << 20)
 /* Streams one connection may hold open here: an OPEN past it is EMFILE, as open(2)
  * past a process's limit (each handle holds its stream and a reference on its
- * element, a few hundred bytes that the other end never has to give back). */
+ * element, a few hundred bytes that the other end never has to give back).  OPENs in
+ * flight count too, so one that will be refused never starts: a stream opened and
+ * then given back would still have acted (an empty message sent, a stdin closed). */
 #define HANDLES_MAX	65536
 #define PATH_MAX_WIRE	4096
 
@@ -37,6 +41,7 @@ struct rpc_inreq {
 	struct conn *c;			/* NULL once the connection is gone */
 	struct rpc_handle *h;		/* READ/WRITE: the handle it runs on */
 	TAILQ_ENTRY(rpc_inreq) link;
+	struct idtab_node byid;		/* in c->inreq_tab by tag */
 };
 
 struct rpc_handle {
@@ -47,6 +52,8 @@ struct rpc_handle {
 	uint32_t poll_tag;		/* a readiness wait (a read of 0 with "wait") */
 	struct conn *c;
 	TAILQ_ENTRY(rpc_handle) link;
+	struct idtab_node byid;		/* in c->handle_tab by id */
+	struct idtab_node bypoll;	/* in c->poll_tab by poll_tag, while it is set */
 };
 
 static void poll_answer(struct rpc_handle *h, int rc);
@@ -55,11 +62,14 @@ static void
 handle_free(struct rpc_handle *h)
 {
 	assert(h->released && h->busy == 0);	/* never under a request of its own */
-	poll_answer(h, -ECANCELED);
+	/* Unlinked first: answering the wait may close the connection, which must not
+	 * find it again. */
 	if (h->c != NULL) {
 		TAILQ_REMOVE(&h->c->handles, h, link);
+		idtab_del(&h->c->handle_tab, &h->byid);
 		h->c->nhandles--;
 	}
+	poll_answer(h, -ECANCELED);
 	if (h->s != NULL) {
 		h->s->notify = NULL;
 		h->s->ops->release(h->s);
@@ -93,15 +103,22 @@ inreq_done(struct op *op)
 			handle_free(h);
 	}
 	if (c == NULL) {
-		/* The caller is gone: undo what the op made. */
-		if (op->type == OP_OPEN && op->rc == 0 && op->stream != NULL)
+		/* The caller is gone: undo what the op made.  Its opener vanished, so
+		 * the stream ends aborted, as a handle does when its connection dies:
+		 * never an empty message delivered whole or an EOF on a stdin. */
+		if (op->type == OP_OPEN && op->rc == 0 && op->stream != NULL) {
+			op->stream->aborted = 1;
 			op->stream->ops->release(op->stream);
+		}
 		op->stream = NULL;
 		free(r);
 		return;
 	}
 	TAILQ_REMOVE(&c->inreqs, r, link);
+	idtab_del(&c->inreq_tab, &r->byid);
 	c->ninreqs--;
+	if (op->type == OP_OPEN)
+		c->nopening--;
 	c->inreq_bytes -= r->bytes;
 	head = json_pack("{s:i}", "rc", op->rc);
 	if (head == NULL)
@@ -114,21 +131,35 @@ inreq_done(struct op *op)
 	} else if ((op->type == OP_STAT || op->type == OP_LIST) && op->json != NULL) {
 		json_object_set(head, "json", op->json);
 	} else if (op->type == OP_OPEN) {
-		struct rpc_handle *nh = c->nhandles < HANDLES_MAX ? calloc(1, sizeof *nh) : NULL;
+		struct rpc_handle *nh = calloc(1, sizeof *nh);
+		uint32_t id;
+
+		/* serve_req counted this open against the cap before it started. */
+		assert(c->nhandles < HANDLES_MAX);
+		if (nh != NULL) {
+			/* Ids wrap after 2^32 opens: one still in use is skipped. */
+			do {
+				id = c->next_handle++;
+				if (c->next_handle == 0)
+					c->next_handle = 1;
+			} while (idtab_find(&c->handle_tab, id) != NULL);
+			if (idtab_add(&c->handle_tab, &nh->byid, id) < 0) {
+				free(nh);
+				nh = NULL;
+			}
+		}
 		if (nh == NULL) {
 			/* Released before a byte was read: what it took (a channel's
-			 * message, a subscription's event) goes back. */
+			 * message, a subscription's event) goes back; one opened for
+			 * writing ends aborted, as if its opener vanished (nothing was
+			 * written, and its caller is told it failed). */
+			op->stream->aborted = 1;
 			op->stream->ops->release(op->stream);
 			op->stream = NULL;
-			json_object_set_new(head, "rc", json_integer(c->nhandles < HANDLES_MAX ?
-			    -ENOMEM : -EMFILE));
-			if (c->nhandles >= HANDLES_MAX)
-				json_object_set_new(head, "msg", json_string(
-				    "too many streams open on this connection"));
+			json_object_set_new(head, "rc", json_integer(-ENOMEM));
+			json_object_set_new(head, "msg", json_string("out of memory"));
 		} else {
-			nh->id = c->next_handle++;
-			if (c->next_handle == 0)
-				c->next_handle = 1;
+			nh->id = id;
 			nh->s = op->stream;
 			nh->c = c;
 			op->stream = NULL;
@@ -323,6 +354,8 @@ poll_answer(struct rpc_handle *h, int rc)
 	h->poll_tag = 0;
 	if (h->c != NULL && tag != 0) {
 		json_t *head = json_pack("{s:i}", "rc", rc);
+
+		idtab_del(&h->c->poll_tab, &h->bypoll);
 		if (head == NULL || conn_send_msg(h->c, FRAME_REP, tag, head, NULL, 0) < 0)
 			conn_close(h->c, -ENOMEM);
 		json_decref(head);
@@ -338,18 +371,26 @@ handle_notify(struct stream *s, void *arg)
 		poll_answer(h, 0);
 }
 
+/* The handle hid of c, or NULL. */
+static struct rpc_handle *
+handle_find(struct conn *c, uint32_t hid)
+{
+	struct idtab_node *n = idtab_find(&c->handle_tab, hid);
+
+	return n != NULL ? IDTAB_ENTRY(n, struct rpc_handle, byid) : NULL;
+}
+
 static int
 poll_wait(struct conn *c, uint32_t tag, uint32_t hid)
 {
-	struct rpc_handle *h;
+	struct rpc_handle *h = handle_find(c, hid);
 
-	TAILQ_FOREACH(h, &c->handles, link)
-		if (h->id == hid)
-			break;
 	if (h == NULL || h->released)
 		return reply_error(c, tag, -EBADF, "no such open stream");
 	if (h->poll_tag != 0)
 		return reply_error(c, tag, -EBUSY, "a readiness wait is already pending");
+	if (tag != 0 && idtab_add(&c->poll_tab, &h->bypoll, tag) < 0)
+		return reply_error(c, tag, -ENOMEM, "out of memory");
 	h->poll_tag = tag;
 	h->s->notify = handle_notify;
 	h->s->notify_arg = h;
@@ -372,9 +413,8 @@ serve_req(struct conn *c, const struct frame *f)
 	char *who;
 	int rc, wait;
 
-	TAILQ_FOREACH(r, &c->inreqs, link)
-		if (r->tag == f->id)
-			return -EPROTO;		/* a tag still in use */
+	if (idtab_find(&c->inreq_tab, f->id) != NULL)
+		return -EPROTO;		/* a tag still in use */
 	if (rpc_msg_parse(c, f, &head, &body, &blen) < 0)
 		return -EBADMSG;
 	rc = parse_req(head, body, blen, conn_body(c, &blen_apart) != NULL ? c : NULL, &op,
@@ -398,21 +438,19 @@ serve_req(struct conn *c, const struct frame *f)
 		op_free(op);
 		return -ENOBUFS;
 	}
-	if (op->type == OP_OPEN && c->nhandles >= HANDLES_MAX) {
+	if (op->type == OP_OPEN && c->nhandles + c->nopening >= HANDLES_MAX) {
 		static uint64_t told;
 		uint64_t now = uv_now(c->tcp.loop);
 		op_free(op);
 		if (told == 0 || now - told >= 10000) {		/* a line every 10 s at most */
 			told = now;
-			log_warnx("connection %s: %d streams open: another open is refused (EMFILE)",
-			    c->name, c->nhandles);
+			log_warnx("connection %s: %d streams open or opening: another open is "
+			    "refused (EMFILE)", c->name, c->nhandles + c->nopening);
 		}
 		return reply_error(c, f->id, -EMFILE, "too many streams open on this connection");
 	}
 	if (hid != 0) {
-		TAILQ_FOREACH(h, &c->handles, link)
-			if (h->id == hid)
-				break;
+		h = handle_find(c, hid);
 		if (h == NULL || h->released) {
 			op_free(op);
 			return reply_error(c, f->id, -EBADF, "no such open stream");
@@ -425,9 +463,10 @@ serve_req(struct conn *c, const struct frame *f)
 			(void)h->s->ops->size(h->s, 1);
 	}
 	r = calloc(1, sizeof *r);
-	if (r == NULL) {
+	if (r == NULL || idtab_add(&c->inreq_tab, &r->byid, f->id) < 0) {
 		if (h != NULL)
 			h->busy--;
+		free(r);
 		op_free(op);
 		return -ENOMEM;
 	}
@@ -446,6 +485,8 @@ serve_req(struct conn *c, const struct frame *f)
 	r->bytes = blen;
 	TAILQ_INSERT_TAIL(&c->inreqs, r, link);
 	c->ninreqs++;
+	if (op->type == OP_OPEN)
+		c->nopening++;
 	c->inreq_bytes += blen;
 	op_start(op);
 	/* A write its element parked (or completes early, if the stream is remote too)
@@ -501,22 +542,15 @@ cancel_errno(const struct frame *f)
 int
 serve_cancel(struct conn *c, const struct frame *f)
 {
-	struct rpc_inreq *r;
-	struct rpc_handle *h;
+	struct idtab_node *n;
 	int err;
 
 	if ((err = cancel_errno(f)) == -EBADMSG)
 		return -EBADMSG;
-	TAILQ_FOREACH(r, &c->inreqs, link)
-		if (r->tag == f->id) {
-			op_cancel(r->op, err);
-			return 0;
-		}
-	TAILQ_FOREACH(h, &c->handles, link)
-		if (h->poll_tag == f->id) {
-			poll_answer(h, err);
-			break;
-		}
+	if ((n = idtab_find(&c->inreq_tab, f->id)) != NULL)
+		op_cancel(IDTAB_ENTRY(n, struct rpc_inreq, byid)->op, err);
+	else if ((n = idtab_find(&c->poll_tab, f->id)) != NULL)
+		poll_answer(IDTAB_ENTRY(n, struct rpc_handle, bypoll), err);
 	return 0;	/* the request may have finished already */
 }
 
@@ -528,15 +562,14 @@ serve_release(struct conn *c, const struct frame *f)
 
 	if ((aborted = release_aborted(f)) < 0)
 		return -EBADMSG;
-	TAILQ_FOREACH(h, &c->handles, link)
-		if (h->id == f->id && !h->released) {
-			h->released = 1;
-			if (aborted && h->s != NULL)
-				h->s->aborted = 1;
-			if (h->busy == 0)
-				handle_free(h);
-			break;
-		}
+	h = handle_find(c, f->id);
+	if (h != NULL && !h->released) {
+		h->released = 1;
+		if (aborted && h->s != NULL)
+			h->s->aborted = 1;
+		if (h->busy == 0)
+			handle_free(h);
+	}
 	return 0;
 }
 
@@ -549,13 +582,18 @@ serve_conn_closed(struct conn *c)
 	/* Requests still running end without anyone to tell: cancel them. */
 	while ((r = TAILQ_FIRST(&c->inreqs)) != NULL) {
 		TAILQ_REMOVE(&c->inreqs, r, link);
+		idtab_del(&c->inreq_tab, &r->byid);
 		r->c = NULL;
 		op_cancel(r->op, -EINTR);
 	}
 	c->ninreqs = 0;
+	c->nopening = 0;
 	c->inreq_bytes = 0;
 	while ((h = TAILQ_FIRST(&c->handles)) != NULL) {
 		TAILQ_REMOVE(&c->handles, h, link);
+		idtab_del(&c->handle_tab, &h->byid);
+		if (h->poll_tag != 0)
+			idtab_del(&c->poll_tab, &h->bypoll);
 		c->nhandles--;
 		h->c = NULL;
 		h->released = 1;
@@ -565,4 +603,7 @@ serve_conn_closed(struct conn *c)
 		if (h->busy == 0)
 			handle_free(h);
 	}
+	idtab_free(&c->inreq_tab);
+	idtab_free(&c->handle_tab);
+	idtab_free(&c->poll_tab);
 }
