@@ -108,9 +108,11 @@ chunk_done(struct op *op)
 		if (ch->len == 0)
 			rs->ra_stop = 1;
 	}
-	if (rs->released || rs->seeks || (ch->abandoned && ch->rc == -EINTR)) {
-		/* Not wanted, or the CANCEL of a read that already gave up: nothing to
-		 * tell anyone (bytes that raced the CANCEL go to the next read). */
+	if (rs->released || rs->seeks ||
+	    (ch->abandoned && (ch->rc == -EINTR || ch->rc == -EHOSTDOWN))) {
+		/* Not wanted, or the answer to the CANCEL of a read that already gave up
+		 * (EINTR, or EHOSTDOWN when a server going away cancelled it): nothing
+		 * to tell anyone (bytes that raced the CANCEL go to the next read). */
 		chunk_free(rs, ch);
 	}
 	if (!rs->released) {
@@ -300,8 +302,9 @@ grace_expire(uv_timer_t *t)
 			if ((op = TAILQ_FIRST(&rs->reads)) != NULL && ch != NULL && ch->abandoned) {
 				TAILQ_REMOVE(&rs->reads, op, link);
 				op->cancel = NULL;
-				op_fail(op, -EINTR, "interrupted (server %s does not answer)",
-				    rs->where);
+				op_fail(op, op->cancel_rc < 0 ? op->cancel_rc : -EINTR,
+				    "%s (server %s does not answer)",
+				    strerror(op->cancel_rc < 0 ? -op->cancel_rc : EINTR), rs->where);
 			}
 			rstream_wdirect_expire(rs);
 		}
