@@ -136,7 +136,8 @@ void	mb_free(struct mb *mb);
 int	mb_join(struct mb *mb, int64_t now, const mb_addr *seed);
 
 /* The caller has evidence that listed member `id` may be gone (its TCP
- * connection was lost): probe it before any other member, not on trust.
+ * connection was lost): probe it before any other member but the ring
+ * successor (whose turn is every other period), not on trust.
  * 0, or -ENOENT if it is not listed (or is this member). */
 int	mb_verify(struct mb *mb, int64_t now, uint64_t id);
 

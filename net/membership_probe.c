@@ -206,6 +206,12 @@ next_target(struct mb *mb)
 
 	if (mb->listed == 0)
 		return NULL;
+	/* The ring turn comes before the members to verify: after a heal
+	 * the full states keep that queue filled for half a minute, and a
+	 * crash of our ring successor then went unprobed for 4-6 s. */
+	mb->ring_turn ^= 1;
+	if (mb->ring_turn && (m = ring_successor(mb)) != NULL)
+		return m;
 	while (mb->nverify > 0) {
 		m = mb__find(mb, mb->verify[mb->verify_pos]);
 		mb->verify_pos = (mb->verify_pos + 1) % VERIFY;
@@ -213,9 +219,6 @@ next_target(struct mb *mb)
 		if (m && mb__listed(m))
 			return m;
 	}
-	mb->ring_turn ^= 1;
-	if (mb->ring_turn && (m = ring_successor(mb)) != NULL)
-		return m;
 	for (k = 0; k < 2 * mb->norder + 2; k++) {
 		if (mb->order_pos >= mb->norder) {
 			/* End of a round: drop members that left the list and
