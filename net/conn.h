@@ -88,7 +88,8 @@ struct conn {
 	TAILQ_HEAD(, rpc_handle) handles;	/* streams we opened for the other */
 	TAILQ_HEAD(, rstream) rstreams;		/* streams the other opened for us */
 	/* The same found by id in O(1) (net/idtab.h): a tag or handle the other names
-	 * costs one lookup, however many it holds (serve.c). */
+	 * costs one lookup, however many it holds (rpc.c, serve.c). */
+	struct idtab call_tab;			/* calls by tag */
 	struct idtab inreq_tab;			/* inreqs by tag */
 	struct idtab handle_tab;		/* handles by id */
 	struct idtab poll_tab;			/* handles by the tag of a readiness wait */
