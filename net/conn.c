@@ -42,6 +42,7 @@ static uint8_t ckey[KEY_LEN];
 static int have_key;
 static char self_xid[URL_ID_LEN + 1];
 static uv_timer_t trim_timer;
+static uv_timer_t close_timer;		/* closes the connections conn_close_later marked */
 unsigned conn_hello_ms = 10000, conn_stall_ms = 30000;
 
 struct conn_write {
@@ -70,6 +71,7 @@ conn_init(uv_loop_t *l, const struct conn_events *ev)
 	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 	uv_timer_init(loop, &trim_timer);
 	uv_unref((uv_handle_t *)&trim_timer);	/* never what keeps the loop alive */
+	uv_timer_init(loop, &close_timer);	/* active only while a close is due */
 	TAILQ_INIT(&conn_all);
 	/* For tests only (docs/protocol.md): it can only shorten the deadlines (at least
 	 * 100 ms), never hold a stranger's connection longer than the defaults, and a
@@ -189,6 +191,35 @@ conn_close(struct conn *c, int reason)
 		conn_ev->closed(c, reason);
 }
 
+/* The loop's turn: close every connection marked for it.  The search starts over
+ * after each close, since a close's callbacks may close others (or the server). */
+static void
+on_close_due(uv_timer_t *t)
+{
+	struct conn *c;
+
+	for (;;) {
+		TAILQ_FOREACH(c, &conn_all, link)
+			if (c->close_reason != 0)
+				break;
+		if (c == NULL)
+			return;
+		conn_close(c, c->close_reason);
+	}
+}
+
+void
+conn_close_later(struct conn *c, int reason)
+{
+	if (c->state == CONN_CLOSED || c->close_reason != 0)
+		return;
+	/* Marked, not kept in a list of its own: a connection closed meanwhile leaves
+	 * conn_all and is never looked at again, so nothing points at freed memory. */
+	c->close_reason = reason < 0 ? reason : -ECONNRESET;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	uv_timer_start(&close_timer, on_close_due, 0, 0);
+}
+
 void
 conn_drop(struct conn *c, int reason)
 {
@@ -253,7 +284,8 @@ conn_send2(struct conn *c, void *a, size_t alen, void *b, size_t blen)
 	unsigned n = 0;
 	int rc;
 
-	if (c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP) {
+	if ((c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP) ||
+	    c->close_reason != 0) {
 		free(a);
 		free(b);
 		return;
@@ -274,7 +306,9 @@ conn_send2(struct conn *c, void *a, size_t alen, void *b, size_t blen)
 		free(a);
 		free(b);
 		free(w);
-		conn_close(c, -ENOMEM);
+		/* Later, not now: the sender may be deep in a request's completion or a
+		 * stream's notify, with c's requests and handles still in hand. */
+		conn_close_later(c, -ENOMEM);
 		return;
 	}
 	w->c = c;
@@ -302,7 +336,7 @@ conn_send2(struct conn *c, void *a, size_t alen, void *b, size_t blen)
 		free(b);
 		free(w->side);
 		free(w);
-		conn_close(c, rc);
+		conn_close_later(c, rc);
 		return;
 	}
 	if (c->wqueued > WQUEUE_HIGH && !(c->paused & PAUSE_WRITE)) {

@@ -72,6 +72,10 @@ struct conn {
 	size_t rbody_len, rbody_got;
 	size_t wqueued;			/* bytes handed to libuv, not yet written */
 	int paused;			/* reading stopped: too many reply bytes unwritten */
+	/* A send failed (no memory, or libuv refused the write): the connection is
+	 * closed from the loop with this reason (conn_close_later); nothing more is sent
+	 * or handled until then. */
+	int close_reason;
 
 	/* The dialer's one-shot notice: up (0) or failed (-errno). */
 	void (*dial_cb)(struct conn *c, int status, void *arg);
@@ -84,7 +88,8 @@ struct conn {
 	TAILQ_HEAD(, rpc_handle) handles;	/* streams we opened for the other */
 	TAILQ_HEAD(, rstream) rstreams;		/* streams the other opened for us */
 	/* The same found by id in O(1) (net/idtab.h): a tag or handle the other names
-	 * costs one lookup, however many it holds (serve.c). */
+	 * costs one lookup, however many it holds (rpc.c, serve.c). */
+	struct idtab call_tab;			/* calls by tag */
 	struct idtab inreq_tab;			/* inreqs by tag */
 	struct idtab handle_tab;		/* handles by id */
 	struct idtab poll_tab;			/* handles by the tag of a readiness wait */
@@ -152,6 +157,13 @@ char *conn_take_body(struct conn *c);
 
 /* Close c: closed() runs now, the memory goes when libuv is done.  Safe twice. */
 void conn_close(struct conn *c, int reason);
+/* Close c from the loop, soon, not now: for a failure found where a caller up the
+ * stack may still use c or what hangs off it (a send that fails inside a stream's
+ * notify, or while a request's completion frees a handle).  From now on nothing is
+ * sent on c and no frame of it is handled.  Safe twice; the first reason counts.
+ * A failed send (conn_send*) always closes this way, so a sender never sees its
+ * connection closed, and its requests and handles freed, under its feet. */
+void conn_close_later(struct conn *c, int reason);
 /* Close c gently: input already received is read away (at most 64 KiB) and the write
  * side shut first, so the other side gets what was sent and an end, not a reset
  * (closing with unread input resets, and a reset can overtake the last bytes). */

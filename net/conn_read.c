@@ -225,10 +225,12 @@ refuse_header(struct conn *c, const uint8_t *h, long n)
 	refuse(c, (int)n, "%s", why);
 }
 
-/* Hand f to the layers above: 0, or -1 if the connection is closed. */
+/* Hand f to the layers above: 0, or -1 if the connection is closed or closing. */
 static int
 deliver(struct conn *c, const struct frame *f)
 {
+	if (c->close_reason != 0)
+		return -1;		/* closing from the loop (conn_close_later) */
 	if (c->state == CONN_HELLO)
 		return handle_hello(c, f) < 0 ? -1 : 0;
 	if (conn_ev->frame(c, f) < 0 && c->state != CONN_CLOSED) {
@@ -513,7 +515,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 void
 conn_update_reading(struct conn *c)
 {
-	if (c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP)
+	if ((c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP) ||
+	    c->close_reason != 0)
 		return;
 	if (c->paused)
 		uv_read_stop((uv_stream_t *)&c->tcp);

@@ -1,6 +1,8 @@
 /* rpc.c - operations over connections: the caller side, and the frame dispatch.
  *
- * One rpc_call per request in flight (conn->calls); the op is OPS_RUNNING with cancel
+ * One rpc_call per request in flight (conn->calls, in the order they fail when the
+ * connection dies; a reply finds its call by tag in conn->call_tab, one lookup however
+ * many are in flight); the op is OPS_RUNNING with cancel
  * = send a CANCEL, and completes when the reply comes, when the connection dies, or --
  * any op but a remote stream's own reads and writes -- at once when cancelled, the
  * call then staying as an orphan until its reply.  The owner side is serve.c, the
@@ -22,6 +24,7 @@ struct rpc_call {
 	struct conn *c;
 	int cancelled;			/* a CANCEL went out */
 	TAILQ_ENTRY(rpc_call) link;
+	struct idtab_node bytag;	/* in c->call_tab by tag */
 };
 
 static const char *const op_names[] = {
@@ -162,15 +165,26 @@ rpc_call(struct conn *c, struct op *op)
 		op_fail(op, -ENOMEM, "out of memory");
 		return;
 	}
-	call->tag = c->next_tag++;
-	if (c->next_tag == 0)
-		c->next_tag = 1;
+	/* Tags wrap after 2^32 calls: one still in flight is skipped, so a reply names
+	 * one call only. */
+	do {
+		call->tag = c->next_tag++;
+		if (c->next_tag == 0)
+			c->next_tag = 1;
+	} while (idtab_find(&c->call_tab, call->tag) != NULL);
 	rc = frame_msg_build_head(FRAME_REQ, call->tag, head, blen, &hbuf, &hlen);
 	json_decref(head);
 	if (rc < 0) {
 		free(body);
 		free(call);
 		op_fail(op, rc, "%s: request too big", op_type_name(op->type));
+		return;
+	}
+	if (idtab_add(&c->call_tab, &call->bytag, call->tag) < 0) {
+		free(hbuf);
+		free(body);
+		free(call);
+		op_fail(op, -ENOMEM, "out of memory");
 		return;
 	}
 	if (op->type == OP_WRITE)
@@ -212,6 +226,7 @@ reply_size(json_t *head)
 static int
 handle_rep(struct conn *c, const struct frame *f)
 {
+	struct idtab_node *n = idtab_find(&c->call_tab, f->id);
 	struct rpc_call *call;
 	const uint8_t *body;
 	size_t blen, alen;
@@ -219,11 +234,9 @@ handle_rep(struct conn *c, const struct frame *f)
 	struct op *op;
 	json_int_t rc;
 
-	TAILQ_FOREACH(call, &c->calls, link)
-		if (call->tag == f->id)
-			break;
-	if (call == NULL)
+	if (n == NULL)
 		return -EPROTO;
+	call = IDTAB_ENTRY(n, struct rpc_call, bytag);
 	if (rpc_msg_parse(c, f, &head, &body, &blen) < 0)
 		return -EBADMSG;
 	j = json_object_get(head, "rc");
@@ -232,6 +245,7 @@ handle_rep(struct conn *c, const struct frame *f)
 		return -EBADMSG;
 	}
 	TAILQ_REMOVE(&c->calls, call, link);
+	idtab_del(&c->call_tab, &call->bytag);
 	op = call->op;
 	if (op == NULL) {
 		/* Orphaned: its caller was told EINTR.  A stream opened after all goes. */
@@ -332,6 +346,7 @@ rpc_conn_closed(struct conn *c)
 
 	while ((call = TAILQ_FIRST(&c->calls)) != NULL) {
 		TAILQ_REMOVE(&c->calls, call, link);
+		idtab_del(&c->call_tab, &call->bytag);
 		if (call->op != NULL) {
 			call->op->cancel = NULL;
 			op_fail(call->op, -EHOSTDOWN, "%s: server %s is down",
@@ -340,6 +355,7 @@ rpc_conn_closed(struct conn *c)
 		}
 		free(call);
 	}
+	idtab_free(&c->call_tab);
 	rstream_conn_lost(c);
 	serve_conn_closed(c);
 }

@@ -622,7 +622,7 @@ rs_release(struct stream *s)
 		if (!s->aborted)
 			conn_send_empty(c, FRAME_RELEASE, rs->h);
 		else if (head == NULL || conn_send_msg(c, FRAME_RELEASE, rs->h, head, NULL, 0) < 0)
-			conn_close(c, -ENOMEM);		/* then the owner aborts it */
+			conn_close_later(c, -ENOMEM);	/* then the owner aborts it */
 		json_decref(head);
 	}
 	rstream_put(rs);

@@ -62,8 +62,6 @@ static void
 handle_free(struct rpc_handle *h)
 {
 	assert(h->released && h->busy == 0);	/* never under a request of its own */
-	/* Unlinked first: answering the wait may close the connection, which must not
-	 * find it again. */
 	if (h->c != NULL) {
 		TAILQ_REMOVE(&h->c->handles, h, link);
 		idtab_del(&h->c->handle_tab, &h->byid);
@@ -186,7 +184,7 @@ inreq_done(struct op *op)
 fail:
 	log_warnx("connection %s: cannot build a reply: dropping it", c->name);
 	free(r);
-	conn_close(c, -ENOMEM);
+	conn_close_later(c, -ENOMEM);
 }
 
 static int
@@ -356,8 +354,12 @@ poll_answer(struct rpc_handle *h, int rc)
 		json_t *head = json_pack("{s:i}", "rc", rc);
 
 		idtab_del(&h->c->poll_tab, &h->bypoll);
+		/* Closed from the loop, not now (conn.h): this runs inside a stream's
+		 * notify (handle_notify) and while a request's completion frees the
+		 * handle (inreq_done), whose callers still use the connection, the
+		 * request, the handle and the stream after it returns. */
 		if (head == NULL || conn_send_msg(h->c, FRAME_REP, tag, head, NULL, 0) < 0)
-			conn_close(h->c, -ENOMEM);
+			conn_close_later(h->c, -ENOMEM);
 		json_decref(head);
 	}
 }

@@ -5,7 +5,8 @@
  * stream (net/rstream.c) must still deliver every byte once, in order, then EOF, keep
  * written bytes in order, report the failed write once (FLUSH waits for it),
  * with large read answers taken over from conn_read.c's receive-apart path; an
- * interrupted call answers at once, and a stream a late answer carries is released. */
+ * interrupted call answers at once, and a stream a late answer carries is released;
+ * a send that fails closes the connection from the loop, not under the sender. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -401,6 +402,35 @@ Test(rpc, interrupt_answers_at_once_late_stream_released, .init = setup, .timeou
 	}
 	cr_assert(owner_cancelled, "the CANCEL reached the owner");
 	cr_assert(owner_released, "the stream of the late answer was released");
+}
+
+static void
+on_shut(uv_shutdown_t *req, int status)
+{
+}
+
+/* A send that fails closes the connection from the loop, never under the sender: the
+ * sender (a request's completion freeing a handle, a stream's notify answering a
+ * readiness wait in serve.c) still uses the connection and what hangs off it when the
+ * send returns.  A write side shut makes libuv refuse the write at once (EPIPE). */
+Test(rpc, failed_send_closes_from_the_loop, .init = setup, .timeout = 30)
+{
+	uv_shutdown_t sreq;
+	struct op *op = op_new(OP_STAT, NULL, NULL);
+
+	cr_assert_eq(uv_shutdown(&sreq, (uv_stream_t *)&conn->tcp, on_shut), 0);
+	op->path = strdup("/X0123456789abcdef/a");
+	op->cb = keep;
+	op->state = OPS_RUNNING;
+	done_op = NULL;
+	rpc_call(conn, op);
+	cr_assert_eq(conn->state, CONN_UP, "the connection closed under the sender");
+	cr_assert_eq(conn->close_reason, -EPIPE, "close reason %d", conn->close_reason);
+	cr_assert_null(done_op, "the call ended under its caller");
+	while (done_op == NULL)
+		uv_run(&loop, UV_RUN_ONCE);
+	cr_assert_eq(done_op->rc, -EHOSTDOWN, "rc %d", done_op->rc);
+	drop(done_op);
 }
 
 /* A read's "off" (a read at a file offset, tail -f of a remote stdout) reaches the op;
