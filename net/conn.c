@@ -220,6 +220,12 @@ conn_close_later(struct conn *c, int reason)
 	uv_timer_start(&close_timer, on_close_due, 0, 0);
 }
 
+int
+conn_usable(const struct conn *c)
+{
+	return c->state == CONN_UP && c->close_reason == 0;
+}
+
 void
 conn_drop(struct conn *c, int reason)
 {
@@ -370,8 +376,10 @@ conn_send_empty(struct conn *c, enum frame_type type, uint32_t id)
 {
 	uint8_t *buf = malloc(FRAME_HDR);
 
-	if (buf == NULL)
+	if (buf == NULL) {
+		conn_close_later(c, -ENOMEM);	/* a frame lost: the connection goes */
 		return;
+	}
 	frame_header(buf, type, id, 0);
 	conn_send(c, buf, FRAME_HDR);
 }
@@ -383,7 +391,8 @@ conn_send_now(struct conn *c, const void *buf, size_t len)
 	uint8_t *sealed = NULL;
 	int rc;
 
-	if (c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP)
+	if ((c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP) ||
+	    c->close_reason != 0)
 		return -ENOTCONN;
 	if (c->sec != NULL) {
 		if ((sealed = malloc(secure_sealed_len(len))) == NULL)

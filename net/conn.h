@@ -164,6 +164,8 @@ void conn_close(struct conn *c, int reason);
  * A failed send (conn_send*) always closes this way, so a sender never sees its
  * connection closed, and its requests and handles freed, under its feet. */
 void conn_close_later(struct conn *c, int reason);
+/* c is up and not marked for closing: new work may go on it. */
+int conn_usable(const struct conn *c);
 /* Close c gently: input already received is read away (at most 64 KiB) and the write
  * side shut first, so the other side gets what was sent and an end, not a reset
  * (closing with unread input resets, and a reset can overtake the last bytes). */

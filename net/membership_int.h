@@ -143,8 +143,9 @@ struct mb {
 
 	int			leaving, leave_sent;
 	int			refresh;	/* early push-pulls left after a join */
-	uint64_t		verify[VERIFY];	/* probe these first (ring) */
+	uint64_t		verify[VERIFY];	/* probe these soon (ring) */
 	size_t			nverify, verify_pos;
+	int			verify_now;	/* the next probe is a verify's */
 	uint64_t		recent[RECENT];	/* reachable: helper candidates */
 	size_t			nrecent;
 	struct bucket		gossip_budget;	/* dedicated gossip datagrams */

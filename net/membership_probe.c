@@ -203,14 +203,17 @@ next_target(struct mb *mb)
 	struct mb_member *m;
 	size_t i, j, k;
 	uint64_t t;
+	int asked;
 
 	if (mb->listed == 0)
 		return NULL;
 	/* The ring turn comes before the members to verify: after a heal
 	 * the full states keep that queue filled for half a minute, and a
-	 * crash of our ring successor then went unprobed for 4-6 s. */
-	mb->ring_turn ^= 1;
-	if (mb->ring_turn && (m = ring_successor(mb)) != NULL)
+	 * crash of our ring successor then went unprobed for 4-6 s.  Only a
+	 * probe asked for at once (mb__verify with verify_now) goes first. */
+	asked = mb->verify_now && mb->nverify > 0;	/* a probe asked for now */
+	mb->verify_now = 0;
+	if (!asked && (mb->ring_turn ^= 1) && (m = ring_successor(mb)) != NULL)
 		return m;
 	while (mb->nverify > 0) {
 		m = mb__find(mb, mb->verify[mb->verify_pos]);

@@ -6,9 +6,10 @@
 
 #include "net/membership_int.h"
 
-/* Probe `id` before any other member: evidence against it arrived that we
- * do not take on trust (a full state's "dead", a death at an incarnation it
- * refuted to us).  A missed death is repaired this way. */
+/* Probe `id` soon: evidence against it arrived that we do not take on trust
+ * (a full state's "dead", a death at an incarnation it refuted to us).  The
+ * members to verify share the probes with the ring successor (next_target);
+ * a missed death is repaired this way. */
 void
 mb__verify(struct mb *mb, uint64_t id)
 {
@@ -269,6 +270,7 @@ mb__apply(struct mb *mb, int64_t now, const struct mb_update *u,
 			mb__verify(mb, m->id);
 			if (mb->next_probe > now)
 				mb->next_probe = now;
+			mb->verify_now = 1;	/* not the ring's turn */
 			return;
 		}
 		if (u->inc < m->inc || m->state == MB_LEFT ||

@@ -91,7 +91,7 @@ spare_conn(const struct member *m, const struct conn *not)
 	struct conn *c;
 
 	TAILQ_FOREACH(c, &conn_all, link)
-		if (c != not && c->state == CONN_UP && strcmp(c->peer_id, m->id) == 0)
+		if (c != not && conn_usable(c) && strcmp(c->peer_id, m->id) == 0)
 			return c;
 	return NULL;
 }
@@ -332,7 +332,7 @@ peer_run(struct op *op)
 			op_fail(op, -ENOENT, "%s: no such server", op->path);
 		return;
 	}
-	if (m->conn != NULL && m->conn->state == CONN_UP) {
+	if (m->conn != NULL && conn_usable(m->conn)) {
 		rpc_call(m->conn, op);
 		return;
 	}
