@@ -31,13 +31,12 @@ bucket_init(struct bucket *b, double per_ms, double burst, int64_t now)
 
 /* Bring the tokens up to now, capped at the burst (a clock that went back adds
  * nothing). */
+static inline double bucket_level(const struct bucket *b, int64_t now);
+
 static inline void
 bucket_refill(struct bucket *b, int64_t now)
 {
-	if (now > b->at)
-		b->tokens += (double)(now - b->at) * b->per_ms;
-	if (b->tokens > b->burst)
-		b->tokens = b->burst;
+	b->tokens = bucket_level(b, now);
 	b->at = now;
 }
 

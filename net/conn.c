@@ -290,8 +290,7 @@ conn_send2(struct conn *c, void *a, size_t alen, void *b, size_t blen)
 	unsigned n = 0;
 	int rc;
 
-	if ((c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP) ||
-	    c->close_reason != 0) {
+	if (!conn_live(c)) {
 		free(a);
 		free(b);
 		return;
@@ -391,8 +390,7 @@ conn_send_now(struct conn *c, const void *buf, size_t len)
 	uint8_t *sealed = NULL;
 	int rc;
 
-	if ((c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP) ||
-	    c->close_reason != 0)
+	if (!conn_live(c))
 		return -ENOTCONN;
 	if (c->sec != NULL) {
 		if ((sealed = malloc(secure_sealed_len(len))) == NULL)

@@ -18,6 +18,15 @@ extern const struct conn_events *conn_ev;
  * conn_init(), sets both, so that a test sees them pass in seconds. */
 extern unsigned conn_hello_ms, conn_stall_ms;
 
+/* c is in its handshake, HELLO or up, and not marked for closing (conn_close_later):
+ * bytes may still be sent on it and read from it. */
+static inline int
+conn_live(const struct conn *c)
+{
+	return (c->state == CONN_AUTH || c->state == CONN_HELLO || c->state == CONN_UP) &&
+	    c->close_reason == 0;
+}
+
 /* conn.c: bytes moved; give the heap back once the connections have been quiet. */
 void conn_trim_later(void);
 

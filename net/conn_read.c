@@ -515,8 +515,7 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 void
 conn_update_reading(struct conn *c)
 {
-	if ((c->state != CONN_AUTH && c->state != CONN_HELLO && c->state != CONN_UP) ||
-	    c->close_reason != 0)
+	if (!conn_live(c))
 		return;
 	if (c->paused)
 		uv_read_stop((uv_stream_t *)&c->tcp);

@@ -100,6 +100,19 @@ idtab_del(struct idtab *t, struct idtab_node *n)
 	t->n--;
 }
 
+uint32_t
+idtab_next_id(const struct idtab *t, uint32_t *next)
+{
+	uint32_t id;
+
+	do {
+		id = (*next)++;
+		if (*next == 0)
+			*next = 1;
+	} while (idtab_find(t, id) != NULL);
+	return id;
+}
+
 void
 idtab_free(struct idtab *t)
 {

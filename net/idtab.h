@@ -36,6 +36,9 @@ int		 idtab_add(struct idtab *t, struct idtab_node *n, uint32_t id);
 struct idtab_node *idtab_find(const struct idtab *t, uint32_t id);
 /* Unlink n, which is in t. */
 void		 idtab_del(struct idtab *t, struct idtab_node *n);
+/* The next id from *next that no entry of t holds, *next moved past it: ids wrap
+ * after 2^32 and 0 is never given, so an id names one entry only. */
+uint32_t	 idtab_next_id(const struct idtab *t, uint32_t *next);
 /* Free the buckets of an empty table; it may be used again. */
 void		 idtab_free(struct idtab *t);
 

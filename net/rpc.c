@@ -167,11 +167,7 @@ rpc_call(struct conn *c, struct op *op)
 	}
 	/* Tags wrap after 2^32 calls: one still in flight is skipped, so a reply names
 	 * one call only. */
-	do {
-		call->tag = c->next_tag++;
-		if (c->next_tag == 0)
-			c->next_tag = 1;
-	} while (idtab_find(&c->call_tab, call->tag) != NULL);
+	call->tag = idtab_next_id(&c->call_tab, &c->next_tag);
 	rc = frame_msg_build_head(FRAME_REQ, call->tag, head, blen, &hbuf, &hlen);
 	json_decref(head);
 	if (rc < 0) {

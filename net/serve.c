@@ -3,9 +3,9 @@
  * One rpc_inreq per request run for the other end (conn->inreqs), one rpc_handle per
  * stream opened for it (conn->handles).  The lists keep the order things close in when
  * the connection goes; a tag or handle the other end names is found through the id
- * tables (net/idtab.h), so a frame costs the same however many the connection holds.  A handle released while a request on it
- * still runs is released when that request completes, so a stream never goes away
- * under its own op.  A handle whose connection died is released as aborted: what its
+ * tables (net/idtab.h), so a frame costs the same however many the connection holds.
+ * A handle released while a request on it still runs is released when that request
+ * completes, so a stream never goes away under its own op.  A handle whose connection died is released as aborted: what its
  * opener was writing is cut short.
  */
 #include <assert.h>
@@ -136,11 +136,7 @@ inreq_done(struct op *op)
 		assert(c->nhandles < HANDLES_MAX);
 		if (nh != NULL) {
 			/* Ids wrap after 2^32 opens: one still in use is skipped. */
-			do {
-				id = c->next_handle++;
-				if (c->next_handle == 0)
-					c->next_handle = 1;
-			} while (idtab_find(&c->handle_tab, id) != NULL);
+			id = idtab_next_id(&c->handle_tab, &c->next_handle);
 			if (idtab_add(&c->handle_tab, &nh->byid, id) < 0) {
 				free(nh);
 				nh = NULL;
