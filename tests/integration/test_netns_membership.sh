@@ -117,7 +117,9 @@ done
 
 # mount.circuit -o discover,if=e5 on host 5: no -j, no address.  `ip netns exec` gives
 # the helper and its daemon a mount namespace of their own, so the mount is read
-# through the daemon's (nsenter), and goes away with it.
+# through the daemon's (nsenter), and goes away with it.  nsenter -r keeps the
+# daemon's root: entering a mount namespace resets the root to the namespace's, which
+# under a chroot (tests/fresh-machine.sh) is not the one the test's paths are in.
 old=${ID[5]}
 { kill -KILL "${PID[5]}"; wait "${PID[5]}"; } 2>/dev/null
 M5=$T_TMP/m5
@@ -133,6 +135,6 @@ for i in $(seq $N); do
 	check "mount: host $i lists the mounted server, not the old" \
 	    wait_for 15 roots_on "$i" "${ID[@]:1}"
 done
-expect_eq "the mount lists every server" "$(nsenter -t "$mpid" -m ls "$M5" | grep '^X')" \
+expect_eq "the mount lists every server" "$(nsenter -t "$mpid" -m -r ls "$M5" | grep '^X')" \
     "$(printf '%s\n' "${ID[@]:1}" | sort)"
 finish
